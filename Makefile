@@ -1,0 +1,80 @@
+# gridline: `make demo` and `make test` do all set-up on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_BIN ?= $(shell command -v python3.11 || ls /root/.pyenv/versions/3.11*/bin/python3.11 2>/dev/null | head -1 || command -v python3)
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+
+export GRIDLINE_HOME ?= $(CURDIR)/var
+export GRIDLINE_LANDING ?= $(GRIDLINE_HOME)/landing
+export AIRFLOW_HOME ?= $(GRIDLINE_HOME)/airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__UNIT_TEST_MODE := False
+export AIRFLOW__USAGE_DATA_COLLECTION__ENABLED := False
+export SCARF_ANALYTICS := false
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export DO_NOT_TRACK := 1
+export GX_ANALYTICS_ENABLED := False
+export PATH := $(BIN):$(PATH)
+
+DEMO_DATA := $(GRIDLINE_LANDING)
+
+.PHONY: help install airflow-init demo test lint bench-ingest clean
+
+help:
+	@echo "make demo   - install, generate a small city, run the Airflow DAGs, print the top tickets"
+	@echo "make test   - install and run the test suite"
+	@echo "make lint   - ruff"
+
+$(UV):
+	$(PYTHON_BIN) -m pip install --quiet --user uv
+
+$(BIN)/gridline: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON_BIN)
+	@touch $@
+
+install: $(BIN)/gridline
+
+$(AIRFLOW_HOME)/.migrated: | install
+	@mkdir -p $(AIRFLOW_HOME)
+	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/migrate.log 2>&1 || (tail -20 $(AIRFLOW_HOME)/migrate.log; exit 1)
+	$(BIN)/airflow pools set gridline_duckdb_writer 1 "DuckDB allows one writer per file" > /dev/null
+	@touch $@
+
+airflow-init: $(AIRFLOW_HOME)/.migrated
+
+demo: install airflow-init
+	@$(BIN)/gridline init --local-key
+	@$(BIN)/gridline generate --out $(DEMO_DATA) --scale tiny --seed 7
+	@# The nightly run at local midnight after day D ingests the landing folder of day D.
+	@for day in $$(ls $(DEMO_DATA)/hotline); do \
+		run_at=$$(date -d "$$day + 1 day" +%F)T00:00:00+08:00; \
+		echo "== airflow dags test gridline_ingest_hotline $$run_at  (landing/hotline/$$day)"; \
+		$(BIN)/airflow dags test gridline_ingest_hotline $$run_at > $(GRIDLINE_HOME)/airflow-ingest-$$day.log 2>&1 \
+			|| { tail -30 $(GRIDLINE_HOME)/airflow-ingest-$$day.log; exit 1; }; \
+	done
+	@echo "== airflow dags test gridline_transform (dbt build -> Great Expectations -> publish)"
+	@$(BIN)/airflow dags test gridline_transform > $(GRIDLINE_HOME)/airflow-transform.log 2>&1 \
+		|| { tail -40 $(GRIDLINE_HOME)/airflow-transform.log; exit 1; }
+	@echo "== top class-of-problem tickets (gridline sql)"
+	@$(BIN)/gridline sql "select t.quarter, t.ticket_id, t.status, t.case_count, t.area_level, t.area_code, \
+		c.level3 as category from marts.problem_class_tickets t join reference.categories c using (category_code) \
+		where t.status <> 'abated' order by t.case_count desc, t.quarter limit 10" | column -s, -t
+	@echo
+	@echo "published marts: $(GRIDLINE_HOME)/warehouse/published.duckdb  (gridline sql \"select ...\")"
+	@echo "dbt docs:        $(GRIDLINE_HOME)/docs/dbt.html"
+	@echo "data docs:       $(GRIDLINE_HOME)/gx/gx/uncommitted/data_docs/local_site/index.html"
+	@echo "airflow logs:    $(GRIDLINE_HOME)/airflow-*.log"
+
+test: install
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(GRIDLINE_HOME) dbt_project/target dbt_project/logs

@@ -1,0 +1,45 @@
+"""Transform DAG: when any stream's log Asset is updated, build, audit and publish the marts.
+
+One task runs the whole write-audit-publish (dbt build, dbt docs, Great Expectations, atomic publish)
+in the single DuckDB writer pool; see the README for why this is one task and not one per dbt model.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import dag, task
+
+from gridline.orchestration import (
+    PUBLISHED_MARTS,
+    STREAM_ASSETS,
+    WRITER_POOL,
+    default_args,
+    fail_fast_on_bad_data,
+)
+
+
+@dag(
+    dag_id="gridline_transform",
+    description="Build → audit → publish the marts from the event log",
+    schedule=STREAM_ASSETS["hotline"] | STREAM_ASSETS["grid"] | STREAM_ASSETS["volunteer"],
+    start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(),
+    tags=["gridline", "transform"],
+)
+def gridline_transform():
+    @task(pool=WRITER_POOL, outlets=[PUBLISHED_MARTS])
+    @fail_fast_on_bad_data
+    def build_audit_publish() -> dict:
+        from dataclasses import asdict
+
+        from gridline.config import load_settings
+        from gridline.run import build_audit_publish as run
+
+        return asdict(run(load_settings()))
+
+    build_audit_publish()
+
+
+gridline_transform()

@@ -1,0 +1,56 @@
+with conformed as (
+
+    select * from {{ ref('int_cases__conformed') }}
+
+),
+
+final as (
+
+    select
+        -- ids
+        case_id,
+        source_case_id,
+        stream,
+        source_system,
+
+        -- what and where
+        category_code,
+        category_path,
+        channel,
+        appeal_type,
+        title,
+        description,
+        district_code,
+        district,
+        street_code,
+        street,
+        community_code,
+        community,
+        grid_code,
+        handling_unit,
+        resident_key,
+
+        -- state
+        status,
+        satisfaction,
+        reopen_count,
+        is_unplaced,
+        is_unclassified,
+
+        -- milestones (UTC)
+        received_at,
+        dispatched_at,
+        accepted_at,
+        first_contact_at,
+        escalated_at,
+        resolved_at,
+        rated_at,
+
+        -- review period, cut in local time
+        {{ quarter_label(to_local('received_at')) }} as quarter
+
+    from conformed
+
+)
+
+select * from final

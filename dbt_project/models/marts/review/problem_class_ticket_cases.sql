@@ -1,0 +1,13 @@
+with members as (
+
+    select * from {{ ref('int_problem_classes__members') }}
+
+),
+
+final as (
+
+    select ticket_id, quarter, case_id from members
+
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""Great Expectations suites that guard the warehouse, and the checkpoint runner that applies them."""

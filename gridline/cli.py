@@ -1,0 +1,109 @@
+"""The ``gridline`` command line: the same functions the Airflow DAGs call, for people and scripts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from gridline.config import create_local_key, load_settings
+from gridline.errors import GridlineError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="gridline: resident appeals, grid work and volunteer service into class-of-problem tickets.",
+)
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@app.command()
+def init(
+    local_key: Annotated[
+        bool, typer.Option(help="Create a random pseudonymisation key under $GRIDLINE_HOME.")
+    ] = False,
+) -> None:
+    """Prepare $GRIDLINE_HOME (and, for a local trial, its pseudonymisation key)."""
+    settings = load_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    if local_key:
+        created = create_local_key(settings)
+        state = "created" if created else "already present"
+        console.print(f"pseudonymisation key {state}: {settings.key_file} (owner-only)")
+    console.print(f"gridline home: {settings.home}")
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="Folder for the landing files and truth.json.")],
+    scale: Annotated[str, typer.Option(help="tiny, small, city or megacity.")] = "tiny",
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 1,
+) -> None:
+    """Write realistic synthetic landing files, with the planted ground truth beside them."""
+    from ingestion.generate.scenario import generate as generate_city
+
+    summary = generate_city(out, scale, seed)
+    console.print(
+        f"generated {summary['orders']:,} hotline orders with {summary['classes']} planted classes "
+        f"in {out} ({', '.join(summary['files'])}; truth in truth.json)"
+    )
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Landing files to read, as one batch.")],
+    stream: Annotated[str | None, typer.Option(help="hotline, grid or volunteer.")] = None,
+    format: Annotated[
+        str | None, typer.Option("--format", help="Source format; detected when omitted.")
+    ] = None,
+    mapping: Annotated[str | None, typer.Option(help="Mapping name or YAML file (format `mapping`).")] = None,
+) -> None:
+    """Append the events in landing files to the event log."""
+    from ingestion.ingest import IngestRequest
+    from ingestion.ingest import ingest as ingest_files
+
+    settings = load_settings()
+    console.print(f"reading {len(paths)} file(s) ...")
+    result = ingest_files(IngestRequest(paths=paths, stream=stream, format=format, mapping=mapping), settings)
+    where = f"batch {result.batch_id}" if result.batch_id else "no new batch"
+    console.print(
+        f"read {result.rows_read:,} rows: appended {result.appended:,} events, "
+        f"skipped {result.already_known:,} already known, quarantined {result.quarantined:,} rows ({where}; "
+        f"log at {settings.log_dir})"
+    )
+
+
+@app.command()
+def run() -> None:
+    """Build, audit and publish the marts from the event log."""
+    from gridline.run import build_audit_publish
+
+    settings = load_settings()
+    report = build_audit_publish(settings, progress=lambda step: console.print(f"  {step}"))
+    counts = ", ".join(f"{name} {n:,}" for name, n in report.counts.items())
+    console.print(f"published {report.published}: {counts}")
+    console.print(f"dbt docs: {report.dbt_docs}")
+    console.print(f"data docs: {report.data_docs}")
+
+
+@app.command()
+def sql(query: Annotated[str, typer.Argument(help="One read-only query on marts.* and log.events.")]) -> None:
+    """Answer a read-only query on the published marts and the event log, as CSV."""
+    from gridline.query import run_query
+
+    run_query(load_settings(), query)
+
+
+def main() -> None:
+    try:
+        app()
+    except GridlineError as exc:
+        console.print(f"gridline: error: {exc}", markup=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        console.print("gridline: interrupted")
+        sys.exit(130)

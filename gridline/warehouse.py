@@ -1,0 +1,77 @@
+"""Running the dbt project against a chosen DuckDB file.
+
+dbt runs as a child process with its own environment: the log location, the target file and any vars
+are passed explicitly, telemetry is off, and nothing leaks between runs of a long-lived worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from gridline.config import Settings
+from gridline.errors import GridlineError
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+
+
+@dataclass
+class DbtResult:
+    command: str
+    returncode: int
+    output: str
+    failures: list[str]
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def dbt_env(settings: Settings, target_db: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "GRIDLINE_LOG_DIR": str(settings.log_dir),
+        "GRIDLINE_BUILD_DB": str(target_db),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "DO_NOT_TRACK": "1",
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
+        "DBT_TARGET_PATH": str(settings.home / "dbt" / "target"),
+        "DBT_LOG_PATH": str(settings.home / "dbt" / "logs"),
+    }
+
+
+def run_dbt(
+    settings: Settings, target_db: Path, args: list[str], dbt_vars: dict | None = None, echo: bool = False
+) -> DbtResult:
+    (settings.home / "dbt" / "target" / "run_results.json").unlink(missing_ok=True)
+    command = [dbt_executable(), *args]
+    if dbt_vars:
+        command += ["--vars", json.dumps(dbt_vars)]
+    try:
+        proc = subprocess.run(
+            command, env=dbt_env(settings, target_db), cwd=DBT_PROJECT_DIR, capture_output=not echo, text=True
+        )
+    except FileNotFoundError:
+        raise GridlineError("dbt is not installed in this environment (run `make install`)") from None
+    output = (proc.stdout or "") + (proc.stderr or "")
+    failures = _failed_nodes(settings)
+    return DbtResult(" ".join(args), proc.returncode, output, failures)
+
+
+def _failed_nodes(settings: Settings) -> list[str]:
+    """Names and messages of the nodes that failed in the last invocation, from dbt's run_results."""
+    path = settings.home / "dbt" / "target" / "run_results.json"
+    if not path.exists():
+        return []
+    results = json.loads(path.read_text()).get("results", [])
+    return [
+        f"{r['unique_id']}: {(r.get('message') or r['status']).strip().splitlines()[0]}"
+        for r in results
+        if r.get("status") in ("error", "fail")
+    ]

@@ -1,0 +1,50 @@
+"""The shape of an event and of a quarantine record, shared by every source adapter.
+
+Adapters fill two temporary DuckDB tables, ``candidate_events`` and ``quarantine``, created here; the log
+then decides which candidates are new. An event id is a digest of the source fact (source system, entity,
+event type, when it happened and what it says), so the same fact read twice gets the same id.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+STREAMS = ("hotline", "grid", "volunteer")
+
+# Columns of an event as an adapter proposes it; the log adds recorded_at and batch_id on commit.
+CANDIDATE_COLUMNS = """
+    event_id      varchar not null,
+    stream        varchar not null,
+    event_type    varchar not null,
+    entity_id     varchar not null,
+    occurred_at   timestamptz not null,
+    source_system varchar not null,
+    payload       json,
+    state_hash    varchar,
+    source_file   varchar,
+    source_line   bigint
+"""
+
+QUARANTINE_COLUMNS = """
+    source_file   varchar not null,
+    source_line   bigint,
+    reason        varchar not null,
+    raw           varchar
+"""
+
+# The committed event: what `log.events` shows and what dbt reads.
+EVENT_COLUMNS = (
+    "event_id, stream, event_type, entity_id, occurred_at, recorded_at, source_system, batch_id, "
+    "payload, state_hash, source_file, source_line"
+)
+
+
+def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"create or replace temp table candidate_events ({CANDIDATE_COLUMNS})")
+    con.execute(f"create or replace temp table quarantine ({QUARANTINE_COLUMNS})")
+
+
+def event_id_sql(*parts: str) -> str:
+    """SQL for a deterministic event id over the given SQL expressions (nulls count as empty)."""
+    joined = ", ".join(f"coalesce(cast({part} as varchar), '')" for part in parts)
+    return f"left(sha256(concat_ws(chr(31), {joined})), 32)"

@@ -1,0 +1,1 @@
+"""A synthetic city and its records, with the planted truth written beside the landing files."""

@@ -1,0 +1,201 @@
+"""The event log: gridline's append-only system of record, kept as Parquet files any engine can read.
+
+Layout under ``$GRIDLINE_HOME/log``::
+
+    batches/<batch_id>/events.parquet       the events of one committed batch
+    batches/<batch_id>/quarantine.parquet   rows of that batch that could not be read, with reasons
+    batches/<batch_id>/manifest.json        what was read, from where, and the counts
+    _staging/                               batches being written; never read
+
+A batch is written whole into ``_staging`` and committed by one atomic directory rename, so a reader
+globbing ``batches/*/events.parquet`` sees all of a batch or none of it, and a process killed mid-batch
+leaves only staging debris that the next writer sweeps away. Writers take an exclusive file lock, so
+concurrent ingests of different streams serialise their commits instead of racing on the dedup check.
+Nothing under ``batches/`` is ever rewritten; a correction or retraction is a new batch.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from ingestion.events import EVENT_COLUMNS
+
+EMPTY_EVENTS_SQL = """
+    select * from (select
+        null::varchar as event_id, null::varchar as stream, null::varchar as event_type,
+        null::varchar as entity_id, null::timestamptz as occurred_at, null::timestamptz as recorded_at,
+        null::varchar as source_system, null::varchar as batch_id, null::json as payload,
+        null::varchar as state_hash, null::varchar as source_file, null::bigint as source_line
+    ) where false
+"""
+
+
+@dataclass
+class BatchResult:
+    batch_id: str | None
+    rows_read: int
+    appended: int
+    already_known: int
+    quarantined: int
+    streams: dict[str, int] = field(default_factory=dict)
+
+
+def new_batch_id(now: datetime) -> str:
+    """Sortable by commit time, unique across processes."""
+    return f"{now:%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class EventLog:
+    def __init__(self, root: Path):
+        self.root = root
+        self.batches_dir = root / "batches"
+        self.staging_dir = root / "_staging"
+
+    # -- reading -------------------------------------------------------------------------------
+    def batch_dirs(self) -> list[Path]:
+        if not self.batches_dir.exists():
+            return []
+        return sorted(p for p in self.batches_dir.iterdir() if (p / "events.parquet").exists())
+
+    def events_glob(self) -> str:
+        return str(self.batches_dir / "*" / "events.parquet")
+
+    def events_sql(self) -> str:
+        """A SELECT over every committed event (an empty, typed relation when the log is empty)."""
+        if not self.batch_dirs():
+            return EMPTY_EVENTS_SQL
+        return f"select {EVENT_COLUMNS} from read_parquet('{self.events_glob()}')"
+
+    def quarantine_sql(self) -> str:
+        if not any((p / "quarantine.parquet").exists() for p in self.batch_dirs()):
+            return (
+                "select null::varchar as batch_id, null::varchar as source_file, null::bigint as source_line,"
+                " null::varchar as reason, null::varchar as raw where false"
+            )
+        return f"select * from read_parquet('{self.batches_dir}/*/quarantine.parquet')"
+
+    def manifests(self) -> list[dict]:
+        return [json.loads((p / "manifest.json").read_text()) for p in self.batch_dirs()]
+
+    # -- writing -------------------------------------------------------------------------------
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".writer.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                self._sweep_staging()
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _sweep_staging(self) -> None:
+        """Remove what a crashed writer left behind; only ever called under the writer lock."""
+        if self.staging_dir.exists():
+            shutil.rmtree(self.staging_dir)
+
+    def commit(self, con: duckdb.DuckDBPyConnection, manifest: dict, rows_read: int) -> BatchResult:
+        """Append the new events among ``candidate_events`` (and all ``quarantine`` rows) as one batch.
+
+        Must be called inside ``writer_lock``. A candidate is new unless its event id is already in the
+        log (or earlier in this batch), and a snapshot event (one with a ``state_hash``) is new only if
+        its state differs from the entity's preceding known state.
+        """
+        now = datetime.now(UTC)
+        batch_id = new_batch_id(now)
+        con.execute(f"create or replace temp view committed_events as {self.events_sql()}")
+        candidates = con.sql("select count(*) from candidate_events").fetchall()[0][0]
+        con.execute(
+            """
+            create or replace temp table new_events as
+            with unique_candidates as (
+                select * from candidate_events
+                qualify row_number() over (partition by event_id order by source_line) = 1
+            ),
+            unseen as (
+                select c.* from unique_candidates c
+                anti join committed_events e on c.event_id = e.event_id
+            ),
+            snapshot_history as (
+                select entity_id, occurred_at, state_hash, event_id, false as is_candidate
+                from committed_events
+                where state_hash is not null
+                  and entity_id in (select entity_id from unseen where state_hash is not null)
+                union all
+                select entity_id, occurred_at, state_hash, event_id, true
+                from unseen where state_hash is not null
+            ),
+            unchanged_snapshots as (
+                select event_id from (
+                    select *, lag(state_hash) over (
+                        partition by entity_id order by occurred_at, is_candidate, event_id
+                    ) as previous_state
+                    from snapshot_history
+                ) where is_candidate and state_hash = previous_state
+            )
+            select * from unseen
+            where event_id not in (select event_id from unchanged_snapshots)
+            """
+        )
+        appended = con.sql("select count(*) from new_events").fetchall()[0][0]
+        quarantined = con.sql("select count(*) from quarantine").fetchall()[0][0]
+        streams = dict(con.sql("select stream, count(*) from new_events group by 1 order by 1").fetchall())
+        result = BatchResult(
+            batch_id=None,
+            rows_read=rows_read,
+            appended=appended,
+            already_known=candidates - appended,
+            quarantined=quarantined,
+            streams=streams,
+        )
+        if appended == 0 and quarantined == 0:
+            return result  # nothing new: an empty batch would only add noise to the log
+
+        stage = self.staging_dir / batch_id
+        stage.mkdir(parents=True)
+        recorded_at = now.isoformat()
+        con.execute(
+            f"""
+            copy (
+                select event_id, stream, event_type, entity_id, occurred_at,
+                       '{recorded_at}'::timestamptz as recorded_at, source_system,
+                       '{batch_id}' as batch_id, payload, state_hash, source_file, source_line
+                from new_events order by stream, entity_id, occurred_at
+            ) to '{stage / "events.parquet"}' (format parquet, compression zstd)
+            """
+        )
+        if quarantined:
+            con.execute(
+                f"""copy (select '{batch_id}' as batch_id, * from quarantine
+                          order by source_file, source_line)
+                    to '{stage / "quarantine.parquet"}' (format parquet, compression zstd)"""
+            )
+        result.batch_id = batch_id
+        full_manifest = {"batch_id": batch_id, "recorded_at": recorded_at, **manifest, **asdict(result)}
+        (stage / "manifest.json").write_text(json.dumps(full_manifest, ensure_ascii=False, indent=2))
+        for name in os.listdir(stage):
+            with open(stage / name, "rb") as handle:
+                os.fsync(handle.fileno())
+        self.batches_dir.mkdir(parents=True, exist_ok=True)
+        os.rename(stage, self.batches_dir / batch_id)  # the commit point
+        _fsync_dir(self.batches_dir)
+        return result

@@ -1,0 +1,182 @@
+"""Reading landing files into DuckDB: encoding detection, CSV and XLSX, record numbers and rejects.
+
+Every reader registers a relation of all-text columns named as in the file's header, plus ``_line``: the
+record's number in the file (the header is record 1), so a quarantine record can point at it. Rows whose
+shape is broken (too few or too many fields) go straight to the ``quarantine`` table.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import os
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from gridline.errors import GridlineError
+
+_CHUNK = 1 << 20
+
+
+def detect_encoding(path: Path) -> str:
+    """``utf-8`` (with or without BOM) when the whole file decodes as UTF-8, else ``gb18030``.
+
+    GB18030 is a superset of GBK and GB2312, which is what Chinese field exports use when not UTF-8.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open(path, "rb") as handle:
+        try:
+            while chunk := handle.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "gb18030"
+    return "utf-8"
+
+
+def _transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
+    target = workdir / (path.stem + ".utf8.csv")
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    try:
+        with open(path, "rb") as src, open(target, "w", encoding="utf-8") as dst:
+            while chunk := src.read(_CHUNK):
+                dst.write(decoder.decode(chunk))
+            dst.write(decoder.decode(b"", final=True))
+    except UnicodeDecodeError as exc:
+        raise GridlineError(
+            f"{path}: neither UTF-8 nor GB18030 text ({exc.reason} at byte {exc.start})"
+        ) from None
+    return target
+
+
+def scratch_dir() -> Path:
+    """A private temporary folder outside $GRIDLINE_HOME: transcoded copies hold clear personal data."""
+    return Path(tempfile.mkdtemp(prefix="gridline-"))
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def register_csv(con: duckdb.DuckDBPyConnection, path: Path, view: str, workdir: Path) -> None:
+    """Register ``view`` over a CSV file; malformed records become quarantine rows."""
+    encoding = detect_encoding(path)
+    readable = path if encoding == "utf-8" else _transcode_to_utf8(path, encoding, workdir)
+    source = _sql_path(path)
+    # The dialect is fixed (comma, double quotes, a header row) rather than sniffed: a sniffer can be
+    # thrown by the very malformed rows we want to quarantine.
+    with open(readable, encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle), None)
+    if not header:
+        raise GridlineError(f"{path}: empty file, no header row")
+    columns = ", ".join(f"'{name.strip().replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for name in header)
+    try:
+        con.execute(
+            f"""create or replace temp table {view}_raw as
+                select *, row_number() over () as _row from read_csv('{_sql_path(readable)}',
+                    columns = {{{columns}}}, header = true, auto_detect = false, delim = ',', quote = '"',
+                    escape = '"', strict_mode = false, store_rejects = true,
+                    rejects_table = '{view}_rejects', rejects_scan = '{view}_scans')"""
+        )
+    except duckdb.Error as exc:
+        raise GridlineError(f"{path}: cannot be read as CSV ({str(exc).splitlines()[0]})") from None
+    # Record numbers of good rows are the numbers left once the rejected records are taken out.
+    con.execute(
+        f"""
+        create or replace temp view {view} as
+        with rejected as (select distinct line from {view}_rejects),
+        total as (select (select count(*) from {view}_raw) + (select count(*) from rejected) as n),
+        good_lines as (
+            select line, row_number() over (order by line) as _row
+            from (select unnest(range(2, (select n from total) + 2)) as line)
+            where line not in (select line from rejected)
+        )
+        select r.* exclude (_row), g.line as _line from {view}_raw r join good_lines g using (_row)
+        """
+    )
+    con.execute(
+        f"""insert into quarantine
+            select '{source}', line, 'malformed record: ' || any_value(error_message),
+                   redact_phones(any_value(csv_line))
+            from {view}_rejects group by line"""
+    )
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def register_xlsx(con: duckdb.DuckDBPyConnection, path: Path, view: str) -> None:
+    """Register ``view`` over the first sheet of a workbook (header in the first row)."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(skip_empty_area=True)
+    except Exception as exc:  # calamine raises its own error types for every unreadable workbook
+        raise GridlineError(f"{path}: cannot be read as XLSX ({exc})") from None
+    if not rows:
+        raise GridlineError(f"{path}: the workbook's first sheet is empty")
+    header = [str(h).strip() for h in rows[0]]
+    columns = {name: [] for name in header}
+    lines = []
+    for number, row in enumerate(rows[1:], start=2):
+        if all(cell in (None, "") for cell in row):
+            continue
+        row = list(row) + [None] * (len(header) - len(row))
+        for name, cell in zip(header, row, strict=False):
+            columns[name].append(_cell_text(cell))
+        lines.append(number)
+    table = pa.table({**{k: pa.array(v, pa.string()) for k, v in columns.items()}, "_line": lines})
+    con.register(f"{view}_arrow", table)
+    con.execute(f"create or replace temp view {view} as select * from {view}_arrow")
+
+
+def register_table_file(con: duckdb.DuckDBPyConnection, path: Path, view: str, workdir: Path) -> None:
+    if not path.exists():
+        raise GridlineError(f"{path}: no such file")
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        register_xlsx(con, path, view)
+    elif path.suffix.lower() in (".csv", ".txt", ".tsv"):
+        register_csv(con, path, view, workdir)
+    else:
+        raise GridlineError(f"{path}: unsupported file type {path.suffix!r} (expected .csv or .xlsx)")
+
+
+def install_time_macros(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
+    """``local_ts(text)``: a local wall-clock timestamp in any of the field's styles, as UTC.
+
+    Accepts ``YYYY-MM-DD HH:MM:SS`` and ``YYYY/M/D H:MM`` (with or without seconds, either separator);
+    blank gives null, and so does anything unparseable (callers quarantine those).
+    """
+    formats = [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y/%m/%d %H:%M",
+        "%Y/%m/%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+    ]
+    attempts = ", ".join(f"try_strptime(trim(value), '{f}')" for f in formats)
+    con.execute(
+        f"create or replace temp macro local_ts(value) as timezone('{timezone}', coalesce({attempts}))"
+    )
+    con.execute("create or replace temp macro is_blank(value) as nullif(trim(value), '') is null")
+
+
+def columns_of(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
+    return [row[0] for row in con.sql(f"describe {view}").fetchall()]
+
+
+def file_size(path: Path) -> int:
+    return os.path.getsize(path)

@@ -1,0 +1,87 @@
+"""Shared fixtures: a private gridline home, generated landing data, a migrated Airflow metadata DB.
+
+Everything is real: files on disk, DuckDB, dbt, Great Expectations and Airflow, each test under its own
+temporary folders. The environment is set before anything imports Airflow.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+REAL_DATA = REPO.parent / "shared" / "data" / "real"
+
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="gridline-test-airflow-"))
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(_AIRFLOW_HOME),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
+        "SCARF_ANALYTICS": "false",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "DO_NOT_TRACK": "1",
+        "GX_ANALYTICS_ENABLED": "False",
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+)
+os.environ.pop("GRIDLINE_PII_KEY", None)
+os.environ.pop("GRIDLINE_LANDING", None)
+
+TEST_KEY = "test-key-not-a-secret"
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    """A fresh $GRIDLINE_HOME with a pseudonymisation key in the environment."""
+    path = tmp_path / "home"
+    monkeypatch.setenv("GRIDLINE_HOME", str(path))
+    monkeypatch.setenv("GRIDLINE_PII_KEY", TEST_KEY)
+    return path
+
+
+@pytest.fixture
+def settings(home):
+    from gridline.config import load_settings
+
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def tiny_landing(tmp_path_factory) -> Path:
+    """Landing files of the tiny synthetic city (seed 11), generated once per session."""
+    from ingestion.generate.scenario import generate
+
+    out = tmp_path_factory.mktemp("landing")
+    generate(out, "tiny", seed=11)
+    return out
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """A migrated SQLite Airflow metadata DB with the writer pool, once per session."""
+    env = os.environ.copy()
+    subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [str(BIN / "airflow"), "pools", "set", "gridline_duckdb_writer", "1", "single DuckDB writer"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return _AIRFLOW_HOME
+
+
+def gridline_cli(*args: str, env_home: Path, check: bool = True, **extra_env) -> subprocess.CompletedProcess:
+    """Run the installed `gridline` command as a user would."""
+    env = {**os.environ, "GRIDLINE_HOME": str(env_home), "GRIDLINE_PII_KEY": TEST_KEY, **extra_env}
+    proc = subprocess.run([str(BIN / "gridline"), *args], env=env, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"gridline {' '.join(args)} failed:\n{proc.stderr}")
+    return proc

@@ -1,0 +1,128 @@
+"""The 12345 export through ingestion into the log: idempotence, snapshots, encodings, privacy."""
+
+from __future__ import annotations
+
+import csv
+import re
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pytest
+
+from gridline.errors import GridlineError
+from ingestion.generate import hotline
+from ingestion.ingest import IngestRequest, ingest
+from ingestion.log import EventLog
+
+
+def _events(settings):
+    return duckdb.sql(EventLog(settings.log_dir).events_sql())
+
+
+def _export_files(landing):
+    return sorted((landing / "hotline").glob("*/*.csv"))
+
+
+def _rows(path):
+    with open(path, encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_reingesting_the_same_file_adds_nothing(settings, tiny_landing):
+    files = _export_files(tiny_landing)
+    first = ingest(IngestRequest(paths=files), settings)
+    count = _events(settings).count("*").fetchall()[0][0]
+    second = ingest(IngestRequest(paths=files), settings)
+    assert first.appended > 0 and first.appended == count
+    assert second.appended == 0 and second.batch_id is None
+    assert second.already_known == first.appended
+    assert _events(settings).count("*").fetchall()[0][0] == count
+
+
+def test_a_changed_order_adds_only_its_changes(settings, tmp_path, tiny_landing):
+    source = _export_files(tiny_landing)[0]
+    rows = _rows(source)
+    ingest(IngestRequest(paths=[source]), settings)
+    changed = dict(rows[0])
+    changed.update(
+        {"工单状态": "重办", "重办次数": str(int(changed["重办次数"]) + 1), "更新时间": "2025-12-30 10:00:00"}
+    )
+    later = tmp_path / "later.csv"
+    hotline.write_orders(later, [changed, *rows[1:]])  # an overlapping re-export with one change
+    result = ingest(IngestRequest(paths=[later]), settings)
+    new = _events(settings).filter(f"batch_id = '{result.batch_id}'")
+    kinds = sorted(r[0] for r in new.select("event_type").fetchall())
+    assert kinds == ["case.reopened", "case.updated"]
+    assert {r[0] for r in new.select("entity_id").fetchall()} == {f"12345:{changed['工单编号']}"}
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])
+def test_bom_and_gb18030_exports_read_like_utf8(settings, tmp_path, tiny_landing, encoding):
+    rows = _rows(_export_files(tiny_landing)[0])[:50]
+    plain, other = tmp_path / "plain.csv", tmp_path / f"{encoding}.csv"
+    hotline.write_orders(plain, rows)
+    hotline.write_orders(other, rows, encoding=encoding)
+    first = ingest(IngestRequest(paths=[plain]), settings)
+    second = ingest(IngestRequest(paths=[other]), settings)
+    assert first.appended > 0
+    assert second.appended == 0 and second.already_known == first.appended
+
+
+def test_slash_timestamps_without_seconds_are_read(settings, tmp_path, tiny_landing):
+    row = dict(_rows(_export_files(tiny_landing)[0])[0])
+    for key in ("来电时间", "派单时间", "更新时间"):
+        y, m, d, hh, mm = re.match(r"(\d+)-(\d+)-(\d+) (\d+):(\d+)", row[key]).groups()
+        row[key] = f"{int(y)}/{int(m)}/{int(d)} {int(hh)}:{mm}"
+    path = tmp_path / "slash.csv"
+    hotline.write_orders(path, [row])
+    result = ingest(IngestRequest(paths=[path]), settings)
+    assert result.quarantined == 0
+    received = _events(settings).filter("event_type = 'case.received'").select("occurred_at").fetchall()[0][0]
+    y, m, d, hh, mm = (int(x) for x in re.match(r"(\d+)/(\d+)/(\d+) (\d+):(\d+)", row["来电时间"]).groups())
+    local = received.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert (local.year, local.month, local.day, local.hour, local.minute) == (y, m, d, hh, mm)
+    assert received.utcoffset().total_seconds() == 0 or received.tzinfo is not None
+
+
+def test_unreadable_rows_are_quarantined_with_reason_and_line(settings, tmp_path, tiny_landing):
+    rows = _rows(_export_files(tiny_landing)[0])[:10]
+    rows[2] = {**rows[2], "工单编号": ""}
+    rows[5] = {**rows[5], "来电时间": "昨天下午"}
+    path = tmp_path / "bad.csv"
+    hotline.write_orders(path, rows)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("HX_BROKEN,2025-07-01 08:00:00,13900000000\n")  # too few fields
+    result = ingest(IngestRequest(paths=[path]), settings)
+    assert result.rows_read == 10 and result.quarantined == 3
+    quarantine = duckdb.sql(EventLog(settings.log_dir).quarantine_sql())
+    found = sorted(quarantine.select("source_line, reason").fetchall())
+    assert [line for line, _ in found] == [4, 7, 12]
+    assert "order id" in found[0][1] and "received" in found[1][1] and "malformed" in found[2][1]
+    assert "13900000000" not in str(quarantine.fetchall())
+
+
+def test_no_clear_phone_number_is_written_anywhere(settings, tiny_landing):
+    files = _export_files(tiny_landing)
+    ingest(IngestRequest(paths=files), settings)
+    phones = set()
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        phones |= set(re.findall(r"1[3-9]\d{9}", text))
+    assert len(phones) > 100
+    written = b"".join(p.read_bytes() for p in settings.home.rglob("*") if p.is_file())
+    leaked = [phone for phone in phones if phone.encode() in written]
+    assert leaked == []
+
+
+def test_missing_key_refuses_to_ingest(settings, tiny_landing, monkeypatch):
+    monkeypatch.delenv("GRIDLINE_PII_KEY")
+    with pytest.raises(GridlineError, match="pseudonymisation key"):
+        ingest(IngestRequest(paths=_export_files(tiny_landing)), settings)
+    assert not (settings.log_dir / "batches").exists()
+
+
+def test_unknown_format_is_one_clear_error(settings, tmp_path):
+    path = tmp_path / "random.csv"
+    path.write_text("a,b\n1,2\n")
+    with pytest.raises(GridlineError, match="cannot tell its format"):
+        ingest(IngestRequest(paths=[path]), settings)
