@@ -1,16 +1,17 @@
 """Transform DAG: when any stream's log Asset is updated, build, audit and publish the marts.
 
 One task runs the whole write-audit-publish (dbt build, dbt docs, Great Expectations, atomic publish)
-in the single DuckDB writer pool; see the README for why this is one task and not one per dbt model.
+in the single DuckDB writer pool; docs/operations-airflow.md says why this is one task and not one
+per dbt model.
 """
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import dag, task
 
 from gridline.orchestration import (
     PUBLISHED_MARTS,
+    START_DATE,
     STREAM_ASSETS,
     WRITER_POOL,
     default_args,
@@ -22,7 +23,7 @@ from gridline.orchestration import (
     dag_id="gridline_transform",
     description="Build → audit → publish the marts from the event log",
     schedule=STREAM_ASSETS["hotline"] | STREAM_ASSETS["grid"] | STREAM_ASSETS["volunteer"],
-    start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Shanghai"),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),

@@ -1,16 +1,21 @@
-"""What the Airflow DAGs share: the Assets that chain them, retry policy, the writer pool, alerting.
+"""What the Airflow DAGs share: schedules, the Assets that chain them, retry policy, pools, alerting.
 
-Imported by the DAG files at parse time, so it imports nothing heavy.
+Imported by the DAG files at parse time, so it imports nothing heavy: no DuckDB, dbt or gridline
+modules beyond the config, and those only inside functions.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 
-from airflow.sdk import Asset
+import pendulum
+from airflow.sdk import Asset, CronDataIntervalTimetable
+
+from gridline.config import LOCAL_TIMEZONE
 
 STREAM_ASSETS = {
     "hotline": Asset("gridline://log/hotline"),
@@ -18,10 +23,33 @@ STREAM_ASSETS = {
     "volunteer": Asset("gridline://log/volunteer"),
 }
 PUBLISHED_MARTS = Asset("gridline://warehouse/marts")
-# DuckDB allows one writing process per file: every task that writes the warehouse takes this pool's slot.
+# DuckDB allows one writing process per file: every task that writes the warehouse takes this pool's
+# one slot, so the transform and the quarterly review never open the candidate at the same time.
 WRITER_POOL = "gridline_duckdb_writer"
+WRITER_POOL_SLOTS = 1
+WRITER_POOL_DESCRIPTION = "DuckDB allows one writer per file"
+
+# The first local day any gridline DAG has runs for; backfills cannot reach before it.
+START_DATE = pendulum.datetime(2025, 1, 1, tz=LOCAL_TIMEZONE)
+
+# Both schedules are in the deployment's local time: a data interval is one local day (nightly) or one
+# local quarter (quarterly), and the run starts when its interval has closed.
+NIGHTLY_CRON = "0 0 * * *"
+QUARTERLY_CRON = "0 0 1 1,4,7,10 *"
+
+# Open311 pulls are configured by Airflow Variables, falling back to the environment.
+OPEN311_ENDPOINT_VARIABLE = "gridline_open311_endpoint"
+OPEN311_SOURCE_VARIABLE = "gridline_open311_source"
 
 log = logging.getLogger("gridline.alerts")
+
+
+def nightly_timetable() -> CronDataIntervalTimetable:
+    return CronDataIntervalTimetable(NIGHTLY_CRON, timezone=LOCAL_TIMEZONE)
+
+
+def quarterly_timetable() -> CronDataIntervalTimetable:
+    return CronDataIntervalTimetable(QUARTERLY_CRON, timezone=LOCAL_TIMEZONE)
 
 
 def alert_on_failure(context) -> None:
@@ -38,7 +66,11 @@ def alert_on_failure(context) -> None:
         "run_id": getattr(ti, "run_id", None),
         "try_number": getattr(ti, "try_number", None),
         "error": str(error).splitlines()[0] if error else None,
-        "look_at": {"run_reports": str(settings.runs_dir), "log": str(settings.log_dir)},
+        "look_at": {
+            "task_log": f"Airflow UI: Dags > {getattr(ti, 'dag_id', '?')} > {getattr(ti, 'run_id', '?')}",
+            "run_reports": str(settings.runs_dir),
+            "event_log": str(settings.log_dir),
+        },
     }
     log.error("gridline task failed: %s", json.dumps(alert, ensure_ascii=False))
     settings.home.mkdir(parents=True, exist_ok=True)
@@ -46,11 +78,17 @@ def alert_on_failure(context) -> None:
         handle.write(json.dumps(alert, ensure_ascii=False) + "\n")
 
 
+def retry_delay() -> timedelta:
+    """The first retry's wait; GRIDLINE_RETRY_DELAY_SECONDS shortens it for drills and tests."""
+    return timedelta(seconds=float(os.environ.get("GRIDLINE_RETRY_DELAY_SECONDS", "30")))
+
+
 def default_args() -> dict:
+    """Transient failures (a busy disk, a flaky endpoint) are retried with exponential backoff."""
     return {
         "owner": "gridline",
         "retries": 2,
-        "retry_delay": timedelta(seconds=30),
+        "retry_delay": retry_delay(),
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=10),
         "on_failure_callback": alert_on_failure,
@@ -72,3 +110,16 @@ def fail_fast_on_bad_data(function):
             raise AirflowFailException(str(exc)) from exc
 
     return wrapper
+
+
+def open311_config() -> tuple[str | None, str]:
+    """The Open311 endpoint and source name: Airflow Variables first, then GRIDLINE_OPEN311_* env."""
+    from airflow.sdk import Variable
+
+    endpoint = Variable.get(OPEN311_ENDPOINT_VARIABLE, default=None) or os.environ.get(
+        "GRIDLINE_OPEN311_ENDPOINT"
+    )
+    source = Variable.get(OPEN311_SOURCE_VARIABLE, default=None) or os.environ.get(
+        "GRIDLINE_OPEN311_SOURCE", "open311"
+    )
+    return (endpoint.strip() or None) if endpoint else None, source

@@ -9,12 +9,13 @@ files, and the log's deterministic event ids make the second read add nothing.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict
+from dataclasses import asdict, is_dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from gridline.config import Settings
+from gridline.errors import GridlineError
 from ingestion.ingest import IngestRequest, ingest
 
 LANDING_SUFFIXES = {".csv", ".xlsx", ".json", ".jsonl"}
@@ -65,3 +66,53 @@ def ingest_interval(settings: Settings, stream: str, start: datetime, end: datet
         }
     result = ingest(IngestRequest(paths=files, stream=stream), settings)
     return {**summary, **asdict(result)}
+
+
+def closed_quarter(start: datetime, end: datetime, timezone: str) -> str:
+    """The local quarter (``2025Q3``) that a quarterly data interval [start, end) covers.
+
+    The interval must be exactly one local calendar quarter; anything else means the DAG was triggered
+    with a data interval that is not a quarter, which retrying will not fix.
+    """
+    zone = ZoneInfo(timezone)
+    first, last = start.astimezone(zone), end.astimezone(zone)
+    quarter = (first.month - 1) // 3 + 1
+    next_start = (
+        datetime(first.year + 1, 1, 1, tzinfo=zone)
+        if quarter == 4
+        else datetime(first.year, 3 * quarter + 1, 1, tzinfo=zone)
+    )
+    quarter_start = datetime(first.year, 3 * quarter - 2, 1, tzinfo=zone)
+    if first != quarter_start or last != next_start:
+        raise GridlineError(
+            f"data interval {first.isoformat()} .. {last.isoformat()} is not one local quarter "
+            f"({timezone}); trigger the quarterly review with a quarter's end as its logical date"
+        )
+    return f"{first.year}Q{quarter}"
+
+
+def quarterly_review(settings: Settings, start: datetime, end: datetime) -> dict:
+    """Build, audit and publish the marts, then write the review report of the quarter just closed."""
+    from dataclasses import asdict as as_dict
+
+    from gridline.run import build_audit_publish
+
+    quarter = closed_quarter(start, end, settings.timezone)
+    run = build_audit_publish(settings)
+    try:
+        from gridline.report import build_report
+    except ImportError as exc:  # the report module ships separately; say so instead of a traceback
+        raise GridlineError(f"cannot write the {quarter} report: gridline.report is not installed") from exc
+    report = build_report(settings, quarter, None)
+    return {"quarter": quarter, "report": str(report), "run": as_dict(run)}
+
+
+def pull_open311_interval(
+    settings: Settings, endpoint_url: str, source_name: str, start: datetime, end: datetime
+) -> dict:
+    """Pull the Open311 requests updated in [start, end) from ``endpoint_url`` into the event log."""
+    from ingestion.sources.open311 import pull
+
+    result = pull(settings, endpoint_url, source_name, start, end)
+    counts = asdict(result) if is_dataclass(result) else dict(result or {})
+    return {"endpoint": endpoint_url, "source": source_name, "start": start.isoformat(), **counts}
