@@ -17,9 +17,12 @@ from gridline.config import Settings
 from gridline.errors import GridlineError
 from ingestion import events, privacy
 from ingestion.log import BatchResult, EventLog
-from ingestion.sources import reading, twelve345
+from ingestion.sources import grid_jsonl, open311, reading, twelve345, volunteer
+from ingestion.sources import mapping as mapping_files
 
-FORMATS = ("12345",)
+FORMATS = ("12345", "open311", "mapping", "grid-jsonl", "volunteer")
+# Formats whose files are JSON, read by their own adapter rather than as a table of columns.
+JSON_FORMATS = ("open311", "grid-jsonl")
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class IngestRequest:
     stream: str | None = None
     format: str | None = None
     mapping: str | None = None
+    source: str | None = None  # Open311: the source name that namespaces ids (e.g. chicago311)
 
 
 def _sha256(path: Path) -> str:
@@ -48,9 +52,39 @@ def _open_connection(settings: Settings, scratch: Path) -> duckdb.DuckDBPyConnec
     return con
 
 
+def _sniff_json_format(path: Path) -> str | None:
+    """``open311`` or ``grid-jsonl`` when the file's first bytes say so, else None (a table file)."""
+    if not path.exists() or path.suffix.lower() in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls"):
+        return None
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 16).decode("utf-8", errors="replace").lstrip("\ufeff")
+    if open311.matches_text(head):
+        return "open311"
+    first_line = next((line for line in head.splitlines() if line.strip()), "")
+    if grid_jsonl.matches_line(first_line):
+        return "grid-jsonl"
+    return None
+
+
+def _load_json_file(
+    con: duckdb.DuckDBPyConnection, fmt: str, path: Path, view: str, request: IngestRequest, scratch: Path
+) -> int:
+    if fmt == "open311":
+        open311.register_file(con, path, view)
+        source = request.source or open311.DEFAULT_SOURCE
+        return open311.load(con, view, open311.lineage_label(path), source, request.stream)
+    if request.stream not in (None, grid_jsonl.STREAM):
+        raise GridlineError(f"{path}: grid-app submissions belong to the grid stream")
+    grid_jsonl.register_lines(con, path, view, scratch)
+    return grid_jsonl.load(con, view, str(path))
+
+
 def _detect_format(con: duckdb.DuckDBPyConnection, view: str, path: Path) -> str:
-    if twelve345.matches(reading.columns_of(con, view)):
+    columns = reading.columns_of(con, view)
+    if twelve345.matches(columns):
         return "12345"
+    if volunteer.matches(columns):
+        return "volunteer"
     raise GridlineError(f"{path}: cannot tell its format from the header; pass --format")
 
 
@@ -61,6 +95,11 @@ def ingest(request: IngestRequest, settings: Settings) -> BatchResult:
         raise GridlineError(f"unknown format {request.format!r}; known: {', '.join(FORMATS)}")
     if request.stream and request.stream not in events.STREAMS:
         raise GridlineError(f"unknown stream {request.stream!r}; known: {', '.join(events.STREAMS)}")
+    if request.format == "mapping" and not request.mapping:
+        raise GridlineError("format mapping needs --mapping NAME_OR_FILE")
+    mapping = mapping_files.load_mapping(request.mapping) if request.mapping else None
+    if mapping and request.format not in (None, "mapping"):
+        raise GridlineError(f"--mapping goes with --format mapping, not {request.format}")
     log = EventLog(settings.log_dir)
     scratch = reading.scratch_dir()
     try:
@@ -70,9 +109,20 @@ def ingest(request: IngestRequest, settings: Settings) -> BatchResult:
         for number, path in enumerate(request.paths):
             path = Path(path).resolve()
             view = f"landing_{number}"
+            fmt = request.format or ("mapping" if mapping else _sniff_json_format(path))
+            if fmt in JSON_FORMATS:
+                rows_read += _load_json_file(con, fmt, path, view, request, scratch)
+                inputs.append({"path": str(path), "format": fmt, "sha256": _sha256(path)})
+                continue
             reading.register_table_file(con, path, view, scratch)
-            fmt = request.format or _detect_format(con, view, path)
-            if fmt == "12345":
+            fmt = fmt or _detect_format(con, view, path)
+            if fmt == "mapping":
+                rows_read += mapping_files.load(con, view, str(path), mapping, request.stream)
+            elif fmt == "volunteer":
+                if request.stream not in (None, volunteer.STREAM):
+                    raise GridlineError(f"{path}: volunteer logs belong to the volunteer stream")
+                rows_read += volunteer.load(con, view, str(path))
+            elif fmt == "12345":
                 if request.stream not in (None, twelve345.STREAM):
                     raise GridlineError(f"{path}: 12345 exports belong to the hotline stream")
                 rows_read += twelve345.load(con, view, str(path))
