@@ -1,10 +1,21 @@
-{#- Cases placed in the area hierarchy and the category taxonomy.
-    Operators type place names by hand and grids are often blank, so a case is placed by its grid code
-    when that is known, otherwise by its (district, street, community) names. Whatever cannot be placed
-    or classified is kept, with null codes and a flag, never dropped. -#}
-with cases as (
+{#- Every case — hotline orders, requests of other cities' systems, and problems grid workers report
+    (issue submissions that are not a follow-up and not the handling of a hotline order) — placed in the
+    area hierarchy and the category taxonomy.
 
-    select * from {{ ref('int_hotline_cases__folded') }}
+    Place: by grid code when the reference knows it; otherwise by the typed names, normalised (spaces and
+    administrative suffixes dropped), taking the community whose street and district agree best with what
+    was typed, and only when exactly one community is the best match. Category: the last segment of the
+    path, matched on the third-level name or one of its aliases. What cannot be placed or classified is
+    kept, flagged and counted, never dropped. -#}
+with folded_cases as (
+
+    select * from {{ ref('int_cases__folded') }}
+
+),
+
+submissions as (
+
+    select * from {{ ref('int_grid_submissions__folded') }}
 
 ),
 
@@ -14,57 +25,140 @@ areas as (
 
 ),
 
+communities as (
+
+    select * from {{ ref('int_areas__communities') }}
+
+),
+
 categories as (
 
     select * from {{ ref('categories') }}
 
 ),
 
-communities as (
-
-    select distinct community_code, community, street_code, street, district_code, district
-    from areas
-
-),
-
-category_names as (
-
-    select category_code, level3 as name from categories
-    union
-    select category_code, trim(alias.name) as name
-    from categories, unnest(string_split(coalesce(aliases, ''), '|')) as alias(name)
-    where trim(alias.name) <> ''
-
-),
-
-with_leaf as (
+grid_cases as (
 
     select
-        *,
-        trim(regexp_extract(category_path, '([^/]+)$', 1)) as category_leaf
-    from cases
+        submission_id as case_id,
+        source_submission_id as source_case_id,
+        'grid' as stream,
+        source_system,
+        'grid-app' as channel,
+        cast(null as varchar) as appeal_type,
+        category_path,
+        cast(null as varchar) as title,
+        description,
+        address,
+        cast(null as varchar) as district_name,
+        cast(null as varchar) as street_name,
+        cast(null as varchar) as community_name,
+        grid_code_raw,
+        cast(null as varchar) as handling_unit,
+        resident_key,
+        current_status as status,
+        cast(null as varchar) as satisfaction,
+        cast(0 as bigint) as reopen_count,
+        false as is_duplicate,
+        cast(null as varchar) as duplicate_of_case_id,
+        submitted_at as received_at,
+        cast(null as timestamp with time zone) as dispatched_at,
+        cast(null as timestamp with time zone) as accepted_at,
+        -- the grid worker who reports a problem is already on the spot
+        submitted_at as first_contact_at,
+        escalated_at,
+        resolved_at,
+        cast(null as timestamp with time zone) as rated_at,
+        resolved_on_site
+    from submissions
+    where kind = 'issue' and not is_follow_up and order_id is null
+
+),
+
+all_cases as (
+
+    select
+        case_id, source_case_id, stream, source_system, channel, appeal_type, category_path, title,
+        description, address, district_name, street_name, community_name, grid_code_raw, handling_unit,
+        resident_key, status, satisfaction, reopen_count, is_duplicate, duplicate_of_case_id,
+        received_at, dispatched_at, accepted_at, first_contact_at, escalated_at, resolved_at, rated_at,
+        false as resolved_on_site
+    from folded_cases
+    union all
+    select * from grid_cases
+
+),
+
+typed_names as (
+
+    select
+        case_id,
+        {{ normalise_place('community_name', 'community') }} as community_key,
+        {{ normalise_place('street_name', 'street') }} as street_key,
+        {{ normalise_place('district_name', 'district') }} as district_key
+    from all_cases
+
+),
+
+name_candidates as (
+
+    select
+        typed_names.case_id,
+        communities.community_code,
+        case when typed_names.street_key = communities.street_key then 2 else 0 end
+            + case when typed_names.district_key = communities.district_key then 1 else 0 end as agreement,
+        -- a typed street or district that contradicts the candidate rules it out
+        (typed_names.street_key is not null and typed_names.street_key <> communities.street_key)
+            or (typed_names.district_key is not null and typed_names.district_key <> communities.district_key)
+            as contradicts
+    from typed_names
+    inner join communities on typed_names.community_key = communities.community_key
+
+),
+
+best_by_name as (
+
+    select
+        case_id,
+        community_code,
+        count(*) over (partition by case_id, agreement) as tied
+    from name_candidates
+    where not contradicts
+    qualify rank() over (partition by case_id order by agreement desc) = 1
 
 ),
 
 placed as (
 
     select
-        with_leaf.*,
-        coalesce(by_grid.grid_code, null) as grid_code,
-        coalesce(by_grid.community_code, by_name.community_code) as community_code,
-        coalesce(by_grid.street_code, by_name.street_code) as street_code,
-        coalesce(by_grid.district_code, by_name.district_code) as district_code,
-        coalesce(by_grid.community, by_name.community, with_leaf.community_name) as community,
-        coalesce(by_grid.street, by_name.street, with_leaf.street_name) as street,
-        coalesce(by_grid.district, by_name.district, with_leaf.district_name) as district
-    from with_leaf
-    left join areas as by_grid
-        on with_leaf.grid_code_raw = by_grid.grid_code
-    left join communities as by_name
+        all_cases.*,
+        by_grid.grid_code,
+        coalesce(by_grid.community_code, by_name.community_code) as community_code
+    from all_cases
+    left join areas as by_grid on trim(all_cases.grid_code_raw) = by_grid.grid_code
+    left join best_by_name as by_name
         on by_grid.grid_code is null
-        and replace(with_leaf.community_name, ' ', '') = by_name.community
-        and replace(with_leaf.street_name, ' ', '') = by_name.street
-        and replace(with_leaf.district_name, ' ', '') = by_name.district
+        and all_cases.case_id = by_name.case_id
+        and by_name.tied = 1
+
+),
+
+category_name_list as (
+
+    select category_code, level3 as name, 1 as preference from categories
+    union all
+    select category_code, trim(alias.name) as name, 2 as preference
+    from categories, unnest(string_split(coalesce(aliases, ''), '|')) as alias(name)
+    where trim(alias.name) <> ''
+
+),
+
+category_names as (
+
+    -- a name that is both one category's own and another's alias means the former
+    select category_code, name
+    from category_name_list
+    qualify row_number() over (partition by name order by preference, category_code) = 1
 
 ),
 
@@ -74,17 +168,24 @@ classified as (
         placed.*,
         category_names.category_code
     from placed
-    left join category_names on placed.category_leaf = category_names.name
+    left join category_names
+        on trim(regexp_extract(placed.category_path, '([^/]+)$', 1)) = category_names.name
 
 ),
 
 final as (
 
     select
-        *,
-        community_code is null as is_unplaced,
-        category_code is null as is_unclassified
+        classified.*,
+        coalesce(communities.community, classified.community_name) as community,
+        communities.street_code,
+        coalesce(communities.street, classified.street_name) as street,
+        communities.district_code,
+        coalesce(communities.district, classified.district_name) as district,
+        classified.community_code is null as is_unplaced,
+        classified.category_code is null as is_unclassified
     from classified
+    left join communities on classified.community_code = communities.community_code
 
 )
 

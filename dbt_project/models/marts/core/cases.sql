@@ -1,6 +1,6 @@
-with conformed as (
+with served as (
 
-    select * from {{ ref('int_cases__conformed') }}
+    select * from {{ ref('int_cases__service_levels') }}
 
 ),
 
@@ -34,14 +34,20 @@ final as (
         status,
         satisfaction,
         reopen_count,
+        is_duplicate,
+        duplicate_of_case_id,
         is_unplaced,
         is_unclassified,
+        resolution_level,
+        is_responded_in_time,
+        is_grid_contacted_in_time,
 
         -- milestones (UTC)
         received_at,
         dispatched_at,
         accepted_at,
         first_contact_at,
+        grid_contact_at,
         escalated_at,
         resolved_at,
         rated_at,
@@ -49,7 +55,7 @@ final as (
         -- review period, cut in local time
         {{ quarter_label(to_local('received_at')) }} as quarter
 
-    from conformed
+    from served
 
 )
 

@@ -6,7 +6,7 @@ with members as (
 
 final as (
 
-    select ticket_id, quarter, case_id from members
+    select ticket_id, quarter, case_id, is_duplicate from members
 
 )
 

@@ -5,6 +5,34 @@ with source as (
 
 ),
 
+{#- Decisions about whole batches are `system` events (gridline/batches.py): a retracted batch is out
+    for good; a batch the audit flagged stays out until an operator accepts it. -#}
+batch_decisions as (
+
+    select
+        {{ json_text('payload', 'batch_id') }} as decided_batch_id,
+        bool_or(event_type = 'batch.retracted') as is_retracted,
+        arg_max(event_type, recorded_at) filter (
+            where event_type in ('batch.flagged', 'batch.accepted')
+        ) as last_verdict
+    from source
+    where stream = 'system'
+    {% if var('as_of') %}
+        and recorded_at <= cast('{{ var("as_of") }}' as timestamp with time zone)
+    {% endif %}
+    group by 1
+
+),
+
+excluded_batches as (
+
+    select decided_batch_id as batch_id
+    from batch_decisions
+    where decided_batch_id is not null
+        and (is_retracted or last_verdict = 'batch.flagged')
+
+),
+
 renamed as (
 
     select
@@ -29,8 +57,10 @@ renamed as (
         source_line
 
     from source
+    where stream != 'system'
+        and batch_id not in (select batch_id from excluded_batches)
     {% if var('as_of') %}
-    where recorded_at <= cast('{{ var("as_of") }}' as timestamp with time zone)
+        and recorded_at <= cast('{{ var("as_of") }}' as timestamp with time zone)
     {% endif %}
 
 ),

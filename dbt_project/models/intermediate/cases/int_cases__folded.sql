@@ -1,0 +1,215 @@
+{#- Each case's current state, folded from its `case.*` events, whatever the stream or source system.
+    Attributes come from the latest snapshot (`case.received` / `case.updated`) by occurred_at, then
+    recorded_at: a late export of an older state never overwrites a newer one, and a correction (the same
+    moment re-stated later) wins over what it corrects. Milestones come from the lifecycle events, with
+    the snapshot's own timestamps for sources that send snapshots only.
+
+    Incremental: an entity is re-folded whole from all of its events whenever any of its events was
+    recorded after the newest one already folded (minus a lookback), so late and out-of-order events
+    land exactly as a full refresh would fold them. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='case_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
+with events as (
+
+    select * from {{ ref('stg_log__events') }}
+    where event_type like 'case.%'
+
+),
+
+{% if is_incremental() %}
+watermark as (
+
+    select {{ dbt.dateadd('hour', -1 * var('incremental_lookback_hours'), 'max(last_recorded_at)') }} as since
+    from {{ this }}
+
+),
+
+touched as (
+
+    select distinct events.entity_id
+    from events
+    cross join watermark
+    where watermark.since is null or events.recorded_at > watermark.since
+
+),
+
+case_events as (
+
+    select events.*
+    from events
+    inner join touched on events.entity_id = touched.entity_id
+
+),
+{% else %}
+case_events as (
+
+    select * from events
+
+),
+{% endif %}
+
+latest_snapshot as (
+
+    select entity_id, stream, source_system, payload
+    from case_events
+    where event_type in ('case.received', 'case.updated')
+    qualify row_number() over (
+        partition by entity_id order by occurred_at desc, recorded_at desc, event_id desc
+    ) = 1
+
+),
+
+milestones as (
+
+    select
+        entity_id,
+        min(case when event_type = 'case.received' then occurred_at end) as received_at,
+        min(case when event_type = 'case.dispatched' then occurred_at end) as dispatched_at,
+        min(case when event_type = 'case.accepted' then occurred_at end) as accepted_at,
+        min(case when event_type = 'case.contacted' then occurred_at end) as first_contact_at,
+        min(case when event_type = 'case.escalated' then occurred_at end) as escalated_at,
+        max(case when event_type = 'case.resolved' then occurred_at end) as last_resolved_at,
+        max(case when event_type = 'case.rated' then occurred_at end) as rated_at,
+        max(case when event_type = 'case.reopened' then occurred_at end) as last_reopened_at,
+        count(distinct case when event_type = 'case.reopened' then event_id end) as reopened_events,
+        max(case when event_type = 'case.closed_duplicate' then 1 else 0 end) as closed_duplicate,
+        max(recorded_at) as last_recorded_at
+    from case_events
+    group by entity_id
+
+),
+
+duplicate_of as (
+
+    select entity_id, {{ json_text('payload', 'duplicate_of') }} as duplicate_of_case_id
+    from case_events
+    where event_type = 'case.closed_duplicate'
+    qualify row_number() over (
+        partition by entity_id order by occurred_at desc, recorded_at desc, event_id desc
+    ) = 1
+
+),
+
+snapshot_fields as (
+
+    select
+        entity_id,
+        stream,
+        source_system,
+        {{ json_text('payload', 'order_id') }} as source_case_id,
+        {{ json_text('payload', 'channel') }} as channel,
+        {{ json_text('payload', 'appeal_type') }} as appeal_type,
+        {{ json_text('payload', 'category_path') }} as category_path,
+        {{ json_text('payload', 'title') }} as title,
+        {{ json_text('payload', 'description') }} as description,
+        {{ json_text('payload', 'address') }} as address,
+        {{ json_text('payload', 'district') }} as district_name,
+        {{ json_text('payload', 'street') }} as street_name,
+        {{ json_text('payload', 'community') }} as community_name,
+        {{ json_text('payload', 'grid_code') }} as grid_code_raw,
+        {{ json_text('payload', 'handling_unit') }} as handling_unit,
+        {{ json_text('payload', 'status') }} as status,
+        {{ json_text('payload', 'satisfaction') }} as satisfaction,
+        {{ json_text('payload', 'caller_key') }} as resident_key,
+        cast({{ json_text('payload', 'reopen_count') }} as integer) as snapshot_reopen_count,
+        cast({{ json_text('payload', 'received_at') }} as timestamp with time zone) as snapshot_received_at,
+        cast({{ json_text('payload', 'dispatched_at') }} as timestamp with time zone) as snapshot_dispatched_at,
+        cast({{ json_text('payload', 'accepted_at') }} as timestamp with time zone) as snapshot_accepted_at,
+        cast({{ json_text('payload', 'first_contact_at') }} as timestamp with time zone)
+            as snapshot_first_contact_at,
+        cast({{ json_text('payload', 'escalated_at') }} as timestamp with time zone) as snapshot_escalated_at,
+        cast({{ json_text('payload', 'resolved_at') }} as timestamp with time zone) as snapshot_resolved_at,
+        cast({{ json_text('payload', 'rated_at') }} as timestamp with time zone) as snapshot_rated_at
+    from latest_snapshot
+
+),
+
+combined as (
+
+    select
+        snapshot_fields.*,
+        milestones.last_recorded_at,
+        milestones.last_reopened_at,
+        milestones.closed_duplicate,
+        duplicate_of.duplicate_of_case_id,
+        -- the snapshot is the source's current word on its own timestamps (a corrected receipt time
+        -- replaces the mistyped one); lifecycle events fill in what snapshots do not carry
+        coalesce(snapshot_fields.snapshot_received_at, milestones.received_at) as received_at,
+        coalesce(snapshot_fields.snapshot_dispatched_at, milestones.dispatched_at) as dispatched_at,
+        coalesce(snapshot_fields.snapshot_accepted_at, milestones.accepted_at) as accepted_at,
+        coalesce(snapshot_fields.snapshot_first_contact_at, milestones.first_contact_at) as first_contact_at,
+        coalesce(snapshot_fields.snapshot_escalated_at, milestones.escalated_at) as escalated_at,
+        -- greatest() skips nulls (DuckDB, Spark, Postgres alike)
+        greatest(snapshot_fields.snapshot_resolved_at, milestones.last_resolved_at) as last_resolved_at,
+        coalesce(snapshot_fields.snapshot_rated_at, milestones.rated_at) as rated_at,
+        greatest(
+            coalesce(snapshot_fields.snapshot_reopen_count, 0), milestones.reopened_events
+        ) as reopen_count
+    from milestones
+    inner join snapshot_fields on milestones.entity_id = snapshot_fields.entity_id
+    left join duplicate_of on milestones.entity_id = duplicate_of.entity_id
+
+),
+
+final as (
+
+    select
+        -- ids
+        entity_id as case_id,
+        source_case_id,
+        stream,
+        source_system,
+
+        -- what and where, as the source gave it
+        channel,
+        appeal_type,
+        category_path,
+        title,
+        description,
+        address,
+        district_name,
+        street_name,
+        community_name,
+        grid_code_raw,
+        handling_unit,
+        resident_key,
+
+        -- state
+        status,
+        satisfaction,
+        cast(reopen_count as bigint) as reopen_count,
+        closed_duplicate = 1 as is_duplicate,
+        duplicate_of_case_id,
+
+        -- milestones (UTC)
+        received_at,
+        dispatched_at,
+        accepted_at,
+        first_contact_at,
+        escalated_at,
+        -- a reopened case (重办) is open again until it is resolved anew: the source's status says so,
+        -- or, when it does not show a closed state, a reopening later than the last resolution does
+        case
+            when status = '重办' then null
+            when last_reopened_at > last_resolved_at
+                and coalesce(status, '') not in ('已办结', '已回访', '已关闭') then null
+            else last_resolved_at
+        end as resolved_at,
+        rated_at,
+
+        -- lineage for incremental folding
+        last_recorded_at
+
+    from combined
+    where received_at is not null
+
+)
+
+select * from final

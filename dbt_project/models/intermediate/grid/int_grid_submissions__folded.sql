@@ -1,0 +1,179 @@
+{#- Each grid-worker submission with where its matter stands now. A follow-up names the submission it
+    continues (`related_submission_id`); the matter's current status is the latest of the submission
+    and its follow-ups, and it counts as resolved when the first of them says so.
+
+    Incremental: a submission is re-folded when it, or a follow-up of it, was recorded after the newest
+    event already folded (minus the lookback). -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='submission_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
+with events as (
+
+    select * from {{ ref('stg_log__events') }}
+    where event_type = 'grid.submitted'
+
+),
+
+submissions as (
+
+    select
+        entity_id as submission_id,
+        source_system,
+        occurred_at as submitted_at,
+        recorded_at,
+        {{ json_text('payload', 'submission_id') }} as source_submission_id,
+        {{ json_text('payload', 'worker_key') }} as worker_key,
+        {{ json_text('payload', 'grid_code') }} as grid_code_raw,
+        {{ json_text('payload', 'kind') }} as kind,
+        {{ json_text('payload', 'category_path') }} as category_path,
+        {{ json_text('payload', 'description') }} as description,
+        {{ json_text('payload', 'address') }} as address,
+        {{ json_text('payload', 'status') }} as reported_status,
+        lower({{ json_text('payload', 'resolved_on_site') }}) in ('true', '1') as resolved_on_site,
+        'grid:' || nullif(trim({{ json_text('payload', 'related_submission_id') }}), '')
+            as related_submission_id,
+        nullif(trim({{ json_text('payload', 'order_id') }}), '') as order_id,
+        {{ json_text('payload', 'resident_key') }} as resident_key,
+        cast({{ json_text('payload', 'photos') }} as integer) as photos
+    from events
+    -- a submission re-sent with changes: its latest word counts
+    qualify row_number() over (
+        partition by entity_id order by occurred_at desc, recorded_at desc, event_id desc
+    ) = 1
+
+),
+
+{% if is_incremental() %}
+watermark as (
+
+    select {{ dbt.dateadd('hour', -1 * var('incremental_lookback_hours'), 'max(last_recorded_at)') }} as since
+    from {{ this }}
+
+),
+
+recent as (
+
+    select submissions.*
+    from submissions
+    cross join watermark
+    where watermark.since is null or submissions.recorded_at > watermark.since
+
+),
+
+touched as (
+
+    select submission_id from recent
+    union
+    select related_submission_id as submission_id from recent where related_submission_id is not null
+
+),
+
+in_scope as (
+
+    select submissions.*
+    from submissions
+    inner join touched on submissions.submission_id = touched.submission_id
+
+),
+{% else %}
+in_scope as (
+
+    select * from submissions
+
+),
+{% endif %}
+
+follow_ups as (
+
+    select
+        related_submission_id as submission_id,
+        submitted_at,
+        recorded_at,
+        reported_status
+    from submissions
+    where related_submission_id is not null
+
+),
+
+matter_steps as (
+
+    select submission_id, submitted_at, recorded_at, reported_status, resolved_on_site from in_scope
+    union all
+    select
+        follow_ups.submission_id,
+        follow_ups.submitted_at,
+        follow_ups.recorded_at,
+        follow_ups.reported_status,
+        false as resolved_on_site
+    from follow_ups
+    inner join in_scope on follow_ups.submission_id = in_scope.submission_id
+
+),
+
+latest_step as (
+
+    select submission_id, reported_status as current_status
+    from matter_steps
+    qualify row_number() over (partition by submission_id order by submitted_at desc, recorded_at desc) = 1
+
+),
+
+matter_summary as (
+
+    select
+        submission_id,
+        count(*) - 1 as follow_up_count,
+        min(case when reported_status = 'resolved' or resolved_on_site then submitted_at end) as resolved_at,
+        min(case when reported_status = 'escalated' then submitted_at end) as escalated_at,
+        max(recorded_at) as last_recorded_at
+    from matter_steps
+    group by submission_id
+
+),
+
+final as (
+
+    select
+        -- ids
+        in_scope.submission_id,
+        in_scope.source_submission_id,
+        in_scope.source_system,
+        in_scope.worker_key,
+        in_scope.related_submission_id,
+        in_scope.order_id,
+        in_scope.resident_key,
+
+        -- what and where
+        in_scope.kind,
+        in_scope.category_path,
+        in_scope.description,
+        in_scope.address,
+        in_scope.grid_code_raw,
+        in_scope.photos,
+
+        -- state
+        in_scope.reported_status,
+        latest_step.current_status,
+        in_scope.resolved_on_site,
+        cast(matter_summary.follow_up_count as bigint) as follow_up_count,
+        in_scope.related_submission_id is not null as is_follow_up,
+
+        -- timestamps (UTC)
+        in_scope.submitted_at,
+        matter_summary.resolved_at,
+        matter_summary.escalated_at,
+        matter_summary.last_recorded_at
+
+    from in_scope
+    inner join latest_step on in_scope.submission_id = latest_step.submission_id
+    inner join matter_summary on in_scope.submission_id = matter_summary.submission_id
+
+)
+
+select * from final

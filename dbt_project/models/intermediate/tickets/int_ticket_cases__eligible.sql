@@ -1,0 +1,76 @@
+{#- The cases that can join a class of problem: placed in a community and classified, with their review
+    quarter and their description reduced for comparison (stock phrases, punctuation and the case's own
+    place names removed, so two cases resemble each other for what they say, not for where they are). -#}
+with cases as (
+
+    select * from {{ ref('int_cases__service_levels') }}
+    where community_code is not null and category_code is not null
+
+),
+
+with_quarter as (
+
+    select
+        *,
+        {{ quarter_label(to_local('received_at')) }} as quarter
+    from cases
+
+),
+
+stripped as (
+
+    select
+        *,
+        {{ strip_boilerplate('description') }} as stripped_text
+    from with_quarter
+
+),
+
+placeless as (
+
+    select
+        *,
+        {{ remove_name(remove_name(remove_name(remove_name(remove_name(
+            'stripped_text', 'community'), 'community_name'), 'street'), 'street_name'), 'district') }}
+            as comparable_text
+    from stripped
+
+),
+
+final as (
+
+    select
+        -- ids
+        case_id,
+        stream,
+        resident_key,
+
+        -- grouping keys
+        quarter,
+        cast(left(quarter, 4) as integer) * 4 + cast(right(quarter, 1) as integer) - 1 as quarter_index,
+        category_code,
+        left(category_code, 5) as category_group,
+        grid_code,
+        community_code,
+        street_code,
+
+        -- what the reviewer and the similarity see
+        channel,
+        description,
+        comparable_text,
+
+        -- how it was handled
+        is_duplicate,
+        reopen_count,
+        escalated_at,
+        is_resolved,
+        is_rated,
+        is_satisfied,
+        received_at,
+        resolved_at
+
+    from placeless
+
+)
+
+select * from final
