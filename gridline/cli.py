@@ -78,16 +78,70 @@ def ingest(
 
 
 @app.command()
-def run() -> None:
-    """Build, audit and publish the marts from the event log."""
+def run(
+    full_refresh: Annotated[
+        bool,
+        typer.Option("--full-refresh", help="Rebuild every model from the whole log, not incrementally."),
+    ] = False,
+) -> None:
+    """Audit new batches, build, audit and publish the marts from the event log."""
     from gridline.run import build_audit_publish
 
     settings = load_settings()
-    report = build_audit_publish(settings, progress=lambda step: console.print(f"  {step}"))
+    report = build_audit_publish(
+        settings, progress=lambda step: console.print(f"  {step}"), full_refresh=full_refresh
+    )
     counts = ", ".join(f"{name} {n:,}" for name, n in report.counts.items())
     console.print(f"published {report.published}: {counts}")
+    if report.held_batches:
+        console.print(
+            f"held back (flagged by the audit, see `gridline batches list`): {', '.join(report.held_batches)}"
+        )
     console.print(f"dbt docs: {report.dbt_docs}")
     console.print(f"data docs: {report.data_docs}")
+
+
+batches_app = typer.Typer(no_args_is_help=True, help="The log's batches: audit outcomes, retract, accept.")
+app.add_typer(batches_app, name="batches")
+
+
+@batches_app.command("list")
+def batches_list() -> None:
+    """List the log's batches with their audit outcome (tab-separated on stdout)."""
+    from gridline.batches import list_batches
+
+    print("batch_id\trecorded_at\tstreams\tstatus\tdetail")
+    for b in list_batches(load_settings()):
+        streams = ",".join(f"{s}:{n}" for s, n in sorted(b.streams.items()))
+        print(f"{b.batch_id}\t{b.recorded_at}\t{streams}\t{b.status}\t{b.detail}")
+
+
+@batches_app.command("retract")
+def batches_retract(
+    batch: Annotated[str, typer.Argument(help="The batch id, as `gridline batches list` shows it.")],
+    reason: Annotated[str, typer.Option(help="Why, for whoever reads the log later.")],
+) -> None:
+    """Retract a batch: its events stay in the log but are left out from the next run on."""
+    from gridline.batches import retract
+
+    settings = load_settings()
+    recorded = retract(settings, batch, reason)
+    console.print(
+        f"retracted {batch} (recorded in batch {recorded}); run `gridline run` to publish without it"
+    )
+
+
+@batches_app.command("accept")
+def batches_accept(
+    batch: Annotated[str, typer.Argument(help="The flagged batch id.")],
+    note: Annotated[str, typer.Option(help="Why it is fine despite the audit's findings.")] = "",
+) -> None:
+    """Accept a batch the audit flagged: the next run builds with it."""
+    from gridline.batches import accept
+
+    settings = load_settings()
+    recorded = accept(settings, batch, note)
+    console.print(f"accepted {batch} (recorded in batch {recorded}); run `gridline run` to publish with it")
 
 
 @app.command()
@@ -96,6 +150,21 @@ def sql(query: Annotated[str, typer.Argument(help="One read-only query on marts.
     from gridline.query import run_query
 
     run_query(load_settings(), query)
+
+
+@app.command()
+def evaluate(
+    truth: Annotated[Path, typer.Option(help="The generator's truth.json (planted classes of problems).")],
+    database: Annotated[
+        Path | None, typer.Option(help="A built warehouse file to score instead of the published one.")
+    ] = None,
+) -> None:
+    """Score the published tickets against planted truth: pairwise precision, recall and F1."""
+    from gridline.evaluate import evaluate as evaluate_tickets
+
+    result = evaluate_tickets(load_settings(), truth, database)
+    for line in result.lines():
+        print(line)
 
 
 def main() -> None:
