@@ -1,8 +1,10 @@
 {#- Pairs of cases that describe the same problem: the cosine similarity of their descriptions reaches
-    the bar for how far apart they are. Candidates share a quarter, a street and a second-level category
-    (so one problem filed under neighbouring categories can be joined); the bar rises for a neighbouring
-    category and for another community, the riskier joins. With the text signal off there are no links:
-    classes are then whole category-and-community groups. -#}
+    the bar for how far apart they are. Candidates share a quarter and a street and at least one
+    distinctive bigram (one in at most `ticket_candidate_max_df` of the quarter's descriptions: common
+    words alone make no candidate, which keeps the pairs few at city scale); their similarity is then the
+    full cosine. Any category may be joined, so one problem filed under neighbouring categories comes
+    together, but the bar rises for another category and for another community, the riskier joins. With
+    the text signal off there are no links: classes are then whole category-and-community groups. -#}
 with cases as (
 
     select * from {{ ref('int_ticket_cases__eligible') }}
@@ -21,28 +23,41 @@ blocked_terms as (
         vectors.case_id,
         vectors.quarter,
         vectors.bigram,
+        vectors.is_distinctive,
         vectors.weight,
-        cases.street_code,
-        cases.category_group
+        cases.street_code
     from vectors
     inner join cases on vectors.case_id = cases.case_id
+
+),
+
+candidates as (
+
+    select distinct
+        left_terms.case_id as case_id,
+        right_terms.case_id as linked_case_id
+    from blocked_terms as left_terms
+    inner join blocked_terms as right_terms
+        on left_terms.quarter = right_terms.quarter
+        and left_terms.street_code = right_terms.street_code
+        and left_terms.bigram = right_terms.bigram
+        and left_terms.case_id < right_terms.case_id
+    where left_terms.is_distinctive
 
 ),
 
 similarities as (
 
     select
-        left_terms.case_id as case_id,
-        right_terms.case_id as linked_case_id,
+        candidates.case_id,
+        candidates.linked_case_id,
         sum(left_terms.weight * right_terms.weight) as similarity
-    from blocked_terms as left_terms
-    inner join blocked_terms as right_terms
-        on left_terms.quarter = right_terms.quarter
-        and left_terms.street_code = right_terms.street_code
-        and left_terms.category_group = right_terms.category_group
+    from candidates
+    inner join vectors as left_terms on candidates.case_id = left_terms.case_id
+    inner join vectors as right_terms
+        on candidates.linked_case_id = right_terms.case_id
         and left_terms.bigram = right_terms.bigram
-        and left_terms.case_id < right_terms.case_id
-    group by left_terms.case_id, right_terms.case_id
+    group by candidates.case_id, candidates.linked_case_id
 
 ),
 

@@ -48,6 +48,8 @@ weighted as (
         term_counts.case_id,
         term_counts.quarter,
         term_counts.bigram,
+        document_counts.document_count,
+        quarter_sizes.case_total,
         term_counts.term_count * ln(1.0 * quarter_sizes.case_total / document_counts.document_count) as weight
     from term_counts
     inner join document_counts
@@ -70,7 +72,11 @@ final as (
         weighted.case_id,
         weighted.quarter,
         weighted.bigram,
-        weighted.weight / norms.norm as weight
+        weighted.weight / norms.norm as weight,
+        -- rare enough to propose a candidate pair (see int_ticket_cases__links)
+        weighted.document_count <= greatest(
+            2, {{ var('ticket_candidate_max_df') }} * weighted.case_total
+        ) as is_distinctive
     from weighted
     inner join norms on weighted.case_id = norms.case_id
     where norms.norm > 0 and weighted.weight > 0

@@ -1,0 +1,54 @@
+with submissions as (
+
+    select * from {{ ref('int_grid_submissions__folded') }}
+
+),
+
+areas as (
+
+    select * from {{ ref('areas') }}
+
+),
+
+final as (
+
+    select
+        -- ids
+        submissions.submission_id,
+        submissions.source_submission_id,
+        submissions.worker_key,
+        submissions.related_submission_id,
+        submissions.order_id,
+        submissions.resident_key,
+
+        -- what and where
+        submissions.kind,
+        submissions.category_path,
+        submissions.description,
+        areas.grid_code,
+        areas.community_code,
+        areas.street_code,
+        areas.district_code,
+        areas.grid_code is null as is_unplaced,
+        submissions.photos,
+
+        -- state
+        submissions.reported_status,
+        submissions.current_status,
+        submissions.resolved_on_site,
+        submissions.is_follow_up,
+        submissions.follow_up_count,
+
+        -- timestamps (UTC) and period (local)
+        submissions.submitted_at,
+        submissions.resolved_at,
+        submissions.escalated_at,
+        cast({{ to_local('submissions.submitted_at') }} as date) as local_day,
+        {{ quarter_label(to_local('submissions.submitted_at')) }} as quarter
+
+    from submissions
+    left join areas on trim(submissions.grid_code_raw) = areas.grid_code
+
+)
+
+select * from final

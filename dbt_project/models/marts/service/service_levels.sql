@@ -1,0 +1,103 @@
+{#- Service levels per area and period: the city, each district, street and community, by quarter and by
+    month of receipt (local time). Rates are shares of the cases received in the period, as of the build;
+    their denominators are published beside them so rates can be re-aggregated. Duplicates are left out:
+    a request closed as a duplicate was served through the one it duplicates. -#}
+with served as (
+
+    select * from {{ ref('int_cases__service_levels') }}
+    where not is_duplicate
+
+),
+
+with_periods as (
+
+    select
+        *,
+        {{ quarter_label(to_local('received_at')) }} as quarter,
+        {{ dbt.concat([
+            "cast(extract(year from " ~ to_local('received_at') ~ ") as varchar)",
+            "'-'",
+            "lpad(cast(extract(month from " ~ to_local('received_at') ~ ") as varchar), 2, '0')"
+        ]) }} as month
+    from served
+
+),
+
+by_period as (
+
+    select 'quarter' as period_type, quarter as period, with_periods.* from with_periods
+    union all
+    select 'month' as period_type, month as period, with_periods.* from with_periods
+
+),
+
+by_area as (
+
+    select 'city' as area_level, 'city' as area_code, by_period.* from by_period
+    union all
+    select 'district', district_code, by_period.* from by_period where district_code is not null
+    union all
+    select 'street', street_code, by_period.* from by_period where street_code is not null
+    union all
+    select 'community', community_code, by_period.* from by_period where community_code is not null
+
+),
+
+counted as (
+
+    select
+        period_type,
+        period,
+        area_level,
+        area_code,
+        count(*) as cases,
+        count(case when stream = 'hotline' then 1 end) as hotline_cases,
+        count(case when stream = 'grid' then 1 end) as grid_cases,
+        count(case when is_responded_in_time then 1 end) as responded_in_time,
+        count(case when is_resolved then 1 end) as resolved,
+        count(case when is_rated then 1 end) as rated,
+        count(case when is_satisfied then 1 end) as satisfied,
+        count(case when is_grid_contact_due then 1 end) as grid_contact_due,
+        count(case when is_grid_contacted_in_time then 1 end) as grid_contacted_in_time,
+        count(case when resolution_level = 'grid' then 1 end) as resolved_at_grid,
+        count(case when resolution_level = 'community' then 1 end) as resolved_at_community,
+        count(case when resolution_level = 'street' then 1 end) as resolved_at_street,
+        count(case when resolution_level = 'department' then 1 end) as resolved_at_department,
+        count(case when reopen_count > 0 then 1 end) as reopened
+    from by_area
+    group by period_type, period, area_level, area_code
+
+),
+
+final as (
+
+    select
+        period_type,
+        period,
+        area_level,
+        area_code,
+        cast(cases as bigint) as cases,
+        cast(hotline_cases as bigint) as hotline_cases,
+        cast(grid_cases as bigint) as grid_cases,
+        cast(responded_in_time as bigint) as responded_in_time,
+        cast(resolved as bigint) as resolved,
+        cast(rated as bigint) as rated,
+        cast(satisfied as bigint) as satisfied,
+        cast(grid_contact_due as bigint) as grid_contact_due,
+        cast(grid_contacted_in_time as bigint) as grid_contacted_in_time,
+        cast(reopened as bigint) as reopened,
+        cast(resolved_at_grid as bigint) as resolved_at_grid,
+        cast(resolved_at_community as bigint) as resolved_at_community,
+        cast(resolved_at_street as bigint) as resolved_at_street,
+        cast(resolved_at_department as bigint) as resolved_at_department,
+        round(1.0 * responded_in_time / cases, 4) as response_rate,
+        round(1.0 * resolved / cases, 4) as resolution_rate,
+        case when rated > 0 then round(1.0 * satisfied / rated, 4) end as satisfaction_rate,
+        case when grid_contact_due > 0
+            then round(1.0 * grid_contacted_in_time / grid_contact_due, 4) end as grid_contact_rate,
+        case when resolved > 0 then round(1.0 * resolved_at_grid / resolved, 4) end as grid_resolution_share
+    from counted
+
+)
+
+select * from final
