@@ -1,10 +1,15 @@
-"""Run the expectation suites against a candidate warehouse and render the Data Docs.
+"""Validate frames against the expectation suites with Great Expectations, and render the Data Docs.
 
-Suites live in ``expectations/suites/*.json`` in Great Expectations' own suite format; each names in its
-``meta.gridline_query`` the SQL whose result it validates. The rows are pulled from DuckDB into pandas
-and validated there: GX's SQL data source fails every expectation on DuckDB (an upstream bug in how it
-reads result rows through duckdb_engine), while pandas batches are its best-tested path, and the frames
-we validate are the marts and the new batches — sizes pandas handles in memory.
+Suites live in ``expectations/suites/*.json`` in Great Expectations' own suite format. Each says in its
+``meta`` what it guards: ``gridline_scope`` is ``batch`` (validated once per newly arrived batch, its
+``gridline_query`` taking the batch id as ``$batch_id``) or ``marts`` (validated on every candidate);
+``gridline_query`` is the SQL whose result is validated.
+
+Why frames and not GX's SQL data source: GX on DuckDB through SQLAlchemy (duckdb_engine) fails every
+expectation with ``list index out of range`` (it mis-reads result rows), so a check would fail for the
+tool's reason, not the data's. The rows are therefore pulled from DuckDB into pandas — GX's best-tested
+path — and the frames stay small by construction: the new batches only, the marts, and aggregates that
+DuckDB computes set-based (trailing statistics, rate ranges, row-count conservation).
 """
 
 from __future__ import annotations
@@ -13,11 +18,15 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from expectations.offline_docs import make_offline
+
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
+DATASOURCE = "warehouse"
 
 
 @dataclass
@@ -26,20 +35,43 @@ class FailedExpectation:
     expectation: str
     column: str | None
     detail: str
+    subject: str = ""  # the batch id for batch suites
+
+    def describe(self) -> str:
+        where = f"[{self.subject}] " if self.subject else ""
+        return f"{where}{self.suite}: {self.expectation}({self.column or ''}) {self.detail}".strip()
+
+
+@dataclass
+class SuiteOutcome:
+    suite: str
+    subject: str
+    success: bool
+    expectations: int
+    failures: list[FailedExpectation] = field(default_factory=list)
+    page: Path | None = None
 
 
 @dataclass
 class AuditResult:
-    success: bool
-    suites: int
-    expectations: int
+    success: bool = True
+    suites: int = 0
+    expectations: int = 0
     failures: list[FailedExpectation] = field(default_factory=list)
+    outcomes: list[SuiteOutcome] = field(default_factory=list)
     docs_index: Path | None = None
 
+    def add(self, outcome: SuiteOutcome) -> None:
+        self.outcomes.append(outcome)
+        self.suites += 1
+        self.expectations += outcome.expectations
+        self.failures += outcome.failures
+        self.success = self.success and outcome.success
 
-def load_suites(names: list[str] | None = None) -> list[dict]:
-    suites = [json.loads(p.read_text()) for p in sorted(SUITES_DIR.glob("*.json"))]
-    return [s for s in suites if names is None or s["name"] in names]
+
+def load_suites(scope: str | None = None) -> list[dict]:
+    suites = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(SUITES_DIR.glob("*.json"))]
+    return [s for s in suites if scope is None or s["meta"].get("gridline_scope") == scope]
 
 
 def _quiet_gx() -> None:
@@ -47,7 +79,7 @@ def _quiet_gx() -> None:
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
 
-def _describe_failure(suite: str, result) -> FailedExpectation:
+def _describe_failure(suite: str, subject: str, result) -> FailedExpectation:
     config = result.expectation_config
     stats = result.result or {}
     detail = ""
@@ -58,66 +90,114 @@ def _describe_failure(suite: str, result) -> FailedExpectation:
             detail += f", e.g. {sample[:3]}"
     elif "observed_value" in stats:
         detail = f"observed {stats['observed_value']}"
-    return FailedExpectation(suite, config.type, config.kwargs.get("column"), detail)
+    if result.exception_info and result.exception_info.get("raised_exception"):
+        detail = f"error: {result.exception_info.get('exception_message')}"
+    column = config.kwargs.get("column") or ",".join(
+        config.kwargs.get("column_list")
+        or [config.kwargs.get("column_A") or "", config.kwargs.get("column_B") or ""]
+    ).strip(",")
+    return FailedExpectation(suite, config.type, column or None, detail, subject)
 
 
-def run_checkpoint(database: Path, project_dir: Path, sql_setup: list[str] | None = None) -> AuditResult:
-    """Validate every suite's query result in ``database``; Data Docs go under ``project_dir``."""
-    _quiet_gx()
-    import great_expectations as gx
-    from great_expectations.core.expectation_suite import ExpectationSuite
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+class Checkpoint:
+    """One audit session: a file-backed GX project under ``project_dir`` whose Data Docs accumulate.
 
-    project_dir.mkdir(parents=True, exist_ok=True)
-    context = gx.get_context(mode="file", project_root_dir=str(project_dir))
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    datasource = context.data_sources.add_or_update_pandas("warehouse")
+    Suites are validated one frame at a time (``validate``); ``finish`` renders the pages of this
+    session's results and the index, then rewrites them to work offline.
+    """
 
-    result = AuditResult(success=True, suites=0, expectations=0)
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        for statement in sql_setup or []:
-            con.execute(statement)
-        for spec in load_suites():
-            frame = con.sql(spec["meta"]["gridline_query"]).df()
-            suite = ExpectationSuite(name=spec["name"], meta=spec.get("meta", {}))
-            for item in spec["expectations"]:
-                suite.add_expectation_configuration(
-                    ExpectationConfiguration(type=item["type"], kwargs=item["kwargs"], meta=item.get("meta"))
-                )
-            suite = context.suites.add_or_update(suite)
-            asset = (
-                datasource.add_dataframe_asset(spec["name"])
-                if spec["name"] not in datasource.get_asset_names()
-                else datasource.get_asset(spec["name"])
+    def __init__(self, project_dir: Path):
+        _quiet_gx()
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self._gx = gx
+        project_dir.mkdir(parents=True, exist_ok=True)
+        self.context = gx.get_context(mode="file", project_root_dir=str(project_dir))
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        self.datasource = self.context.data_sources.add_or_update_pandas(DATASOURCE)
+        self._identifiers: list = []
+        self._pages: list[tuple[SuiteOutcome, object]] = []
+
+    def _validation_definition(self, spec: dict):
+        from great_expectations.core.expectation_suite import ExpectationSuite
+        from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+        name = spec["name"]
+        suite = ExpectationSuite(name=name, meta=spec.get("meta", {}))
+        for item in spec["expectations"]:
+            suite.add_expectation_configuration(
+                ExpectationConfiguration(type=item["type"], kwargs=item["kwargs"], meta=item.get("meta"))
             )
-            batch_definition = (
-                asset.add_batch_definition_whole_dataframe(spec["name"])
-                if not asset.batch_definitions
-                else asset.batch_definitions[0]
-            )
-            validation = context.validation_definitions.add_or_update(
-                gx.ValidationDefinition(name=spec["name"], data=batch_definition, suite=suite)
-            )
-            checkpoint = context.checkpoints.add_or_update(
-                gx.Checkpoint(
-                    name=spec["name"],
-                    validation_definitions=[validation],
-                    actions=[gx.checkpoint.UpdateDataDocsAction(name="docs")],
-                )
-            )
-            outcome = checkpoint.run(batch_parameters={"dataframe": frame})
-            result.suites += 1
-            for run_result in outcome.run_results.values():
-                for expectation_result in run_result.results:
-                    result.expectations += 1
-                    if not expectation_result.success:
-                        result.success = False
-                        result.failures.append(_describe_failure(spec["name"], expectation_result))
-    finally:
-        con.close()
-    sites = context.get_docs_sites_urls()
-    if sites and sites[0].get("site_url"):
-        result.docs_index = Path(sites[0]["site_url"].removeprefix("file://"))
+        suite = self.context.suites.add_or_update(suite)
+        asset = (
+            self.datasource.get_asset(name)
+            if name in self.datasource.get_asset_names()
+            else self.datasource.add_dataframe_asset(name)
+        )
+        batch_definition = (
+            asset.batch_definitions[0]
+            if asset.batch_definitions
+            else asset.add_batch_definition_whole_dataframe(name)
+        )
+        return self.context.validation_definitions.add_or_update(
+            self._gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
+        )
+
+    def validate(self, spec: dict, frame, subject: str = "") -> SuiteOutcome:
+        """Validate one frame against one suite; ``subject`` (a batch id) names the run in the Data Docs."""
+        from great_expectations.core.run_identifier import RunIdentifier
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+            ValidationResultIdentifier,
+        )
+
+        definition = self._validation_definition(spec)
+        run_id = RunIdentifier(run_name=subject or "marts", run_time=datetime.now(UTC))
+        results = definition.run(
+            batch_parameters={"dataframe": frame}, run_id=run_id, result_format="SUMMARY"
+        )
+        outcome = SuiteOutcome(spec["name"], subject, bool(results.success), len(results.results))
+        outcome.failures = [
+            _describe_failure(spec["name"], subject, r) for r in results.results if not r.success
+        ]
+        identifier = ValidationResultIdentifier(
+            ExpectationSuiteIdentifier(spec["name"]), run_id, f"{DATASOURCE}-{spec['name']}"
+        )
+        self._identifiers.append(identifier)
+        self._pages.append((outcome, identifier))
+        return outcome
+
+    def finish(self) -> Path | None:
+        """Render this session's validation pages and the index, styled to work without a network."""
+        if self._identifiers:
+            self.context.build_data_docs(resource_identifiers=self._identifiers)
+        sites = self.context.get_docs_sites_urls()
+        if not sites or not sites[0].get("site_url"):
+            return None
+        index = Path(sites[0]["site_url"].removeprefix("file://"))
+        for outcome, identifier in self._pages:
+            urls = self.context.get_docs_sites_urls(resource_identifier=identifier)
+            if urls and urls[0].get("site_url"):
+                outcome.page = Path(urls[0]["site_url"].removeprefix("file://"))
+        make_offline(index.parent)
+        return index
+
+
+def run_suites(
+    checkpoint: Checkpoint, con: duckdb.DuckDBPyConnection, scope: str, subjects: list[str] | None = None
+) -> AuditResult:
+    """Validate every suite of ``scope``: batch suites once per subject batch, marts suites once.
+
+    A batch suite whose query returns no rows for a batch (e.g. a stream the batch does not carry) is
+    skipped for that batch rather than validated on nothing.
+    """
+    result = AuditResult()
+    for spec in load_suites(scope):
+        query = spec["meta"]["gridline_query"]
+        for subject in subjects if scope == "batch" else [""]:
+            frame = con.execute(query, {"batch_id": subject} if "$batch_id" in query else None).df()
+            if scope == "batch" and frame.empty:
+                continue
+            result.add(checkpoint.validate(spec, frame, subject))
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -61,6 +62,9 @@ def ingest(
         str | None, typer.Option("--format", help="Source format; detected when omitted.")
     ] = None,
     mapping: Annotated[str | None, typer.Option(help="Mapping name or YAML file (format `mapping`).")] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Open311: the source name that namespaces ids, e.g. chicago311.")
+    ] = None,
 ) -> None:
     """Append the events in landing files to the event log."""
     from ingestion.ingest import IngestRequest
@@ -68,12 +72,45 @@ def ingest(
 
     settings = load_settings()
     console.print(f"reading {len(paths)} file(s) ...")
-    result = ingest_files(IngestRequest(paths=paths, stream=stream, format=format, mapping=mapping), settings)
+    request = IngestRequest(paths=paths, stream=stream, format=format, mapping=mapping, source=source)
+    result = ingest_files(request, settings)
     where = f"batch {result.batch_id}" if result.batch_id else "no new batch"
     console.print(
         f"read {result.rows_read:,} rows: appended {result.appended:,} events, "
         f"skipped {result.already_known:,} already known, quarantined {result.quarantined:,} rows ({where}; "
         f"log at {settings.log_dir})"
+    )
+
+
+@app.command("pull-open311")
+def pull_open311(
+    url: Annotated[str, typer.Option(help="The endpoint's requests.json URL.")],
+    source: Annotated[str, typer.Option(help="Source name that namespaces ids, e.g. chicago311.")],
+    since: Annotated[
+        str | None,
+        typer.Option(help="Window start (ISO 8601, UTC if no offset); default: where the last pull ended."),
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Window end (ISO 8601); default: now.")] = None,
+    page_size: Annotated[int, typer.Option(help="Requests per page.")] = 500,
+) -> None:
+    """Pull the Open311 requests updated in a window into the event log, resuming a broken pull."""
+    from ingestion.sources.open311 import PullOptions, pull
+
+    def utc(value: str | None) -> datetime | None:
+        if not value:
+            return None
+        try:
+            instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise GridlineError(f"not an ISO 8601 time: {value!r}") from None
+        return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant
+
+    settings = load_settings()
+    result = pull(settings, url, source, utc(since), utc(until), options=PullOptions(page_size=page_size))
+    where = f"batch {result.batch_id}" if result.batch_id else "no new batch"
+    console.print(
+        f"pulled {result.rows_read:,} requests: appended {result.appended:,} events, "
+        f"skipped {result.already_known:,} already known, quarantined {result.quarantined:,} ({where})"
     )
 
 

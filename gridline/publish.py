@@ -18,12 +18,24 @@ from gridline.errors import GridlineError
 from ingestion.log import EventLog
 
 
-def fresh_candidate(settings: Settings) -> Path:
-    """An empty private build target (any leftover of a failed run is discarded)."""
+def prepare_candidate(settings: Settings, from_published: bool) -> Path:
+    """The private build target: a copy of the published warehouse (so incremental models only add what
+    is new) or, for a full refresh, an empty file. Leftovers of a failed run are discarded first; the
+    published file is only ever read here."""
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     for leftover in (settings.candidate_db, settings.candidate_db.with_suffix(".duckdb.wal")):
         leftover.unlink(missing_ok=True)
+    if from_published and settings.published_db.exists():
+        # copy under a temporary name so a crash mid-copy never leaves a plausible-looking candidate
+        partial = settings.candidate_db.with_suffix(".partial")
+        shutil.copyfile(settings.published_db, partial)
+        os.replace(partial, settings.candidate_db)
     return settings.candidate_db
+
+
+def fresh_candidate(settings: Settings) -> Path:
+    """An empty private build target."""
+    return prepare_candidate(settings, from_published=False)
 
 
 def seal(database: Path) -> None:

@@ -113,76 +113,94 @@ class EventLog:
         if self.staging_dir.exists():
             shutil.rmtree(self.staging_dir)
 
-    def commit(self, con: duckdb.DuckDBPyConnection, manifest: dict, rows_read: int) -> BatchResult:
-        """Append the new events among ``candidate_events`` (and all ``quarantine`` rows) as one batch.
+    def commit(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        manifest: dict,
+        rows_read: int,
+        candidates: str = "select *, 0 as _part from candidate_events",
+    ) -> BatchResult:
+        """Append the new events among ``candidates`` (and all ``quarantine`` rows) as one batch.
 
-        Must be called inside ``writer_lock``. A candidate is new unless its event id is already in the
-        log (or earlier in this batch), and a snapshot event (one with a ``state_hash``) is new only if
-        its state differs from the entity's preceding known state.
+        Must be called inside ``writer_lock``. ``candidates`` is a SELECT with the candidate columns plus
+        ``_part`` (the order in which the batch's inputs were read). A candidate is new unless its event
+        id is already in the log or earlier in this batch, and a snapshot event (one with a
+        ``state_hash``) is new only if its state differs from the entity's preceding known state, in
+        ``occurred_at`` order: a late, older snapshot is compared with what preceded it then, not with
+        the newest state, and is kept with its own ``occurred_at`` when it differs.
         """
         now = datetime.now(UTC)
         batch_id = new_batch_id(now)
-        con.execute(f"create or replace temp view committed_events as {self.events_sql()}")
-        candidates = con.sql("select count(*) from candidate_events").fetchall()[0][0]
+        # A retracted batch's events no longer count as known, so re-ingesting corrected files restores them.
         con.execute(
-            """
-            create or replace temp table new_events as
-            with unique_candidates as (
-                select * from candidate_events
-                qualify row_number() over (partition by event_id order by source_line) = 1
-            ),
-            unseen as (
-                select c.* from unique_candidates c
-                anti join committed_events e on c.event_id = e.event_id
-            ),
-            snapshot_history as (
-                select entity_id, occurred_at, state_hash, event_id, false as is_candidate
-                from committed_events
-                where state_hash is not null
-                  and entity_id in (select entity_id from unseen where state_hash is not null)
-                union all
-                select entity_id, occurred_at, state_hash, event_id, true
-                from unseen where state_hash is not null
-            ),
-            unchanged_snapshots as (
-                select event_id from (
-                    select *, lag(state_hash) over (
-                        partition by entity_id order by occurred_at, is_candidate, event_id
-                    ) as previous_state
-                    from snapshot_history
-                ) where is_candidate and state_hash = previous_state
-            )
-            select * from unseen
-            where event_id not in (select event_id from unchanged_snapshots)
-            """
+            f"""create or replace temp view committed_events as
+                with logged as ({self.events_sql()})
+                select * from logged where batch_id not in (
+                    select json_extract_string(payload, '$.batch_id') from logged
+                    where stream = 'system' and event_type = 'batch.retracted'
+                      and json_extract_string(payload, '$.batch_id') is not null
+                )"""
         )
-        appended = con.sql("select count(*) from new_events").fetchall()[0][0]
+        con.execute(f"create or replace temp view batch_candidates as {candidates}")
+        stage = self.staging_dir / batch_id
+        stage.mkdir(parents=True)
+        recorded_at = now.isoformat()
+        events_file = stage / "events.parquet"
+        # One set-based pass, written straight to the staged file (no ORDER BY: a sort of every payload
+        # would cost more than the whole read, and nothing depends on the order of rows in a file).
+        appended = con.execute(
+            f"""
+            copy (
+                with first_sightings as (
+                    select * from batch_candidates
+                    qualify row_number() over (partition by event_id order by _part, source_line) = 1
+                ),
+                unseen as (
+                    select c.* from first_sightings c
+                    anti join committed_events e on c.event_id = e.event_id
+                ),
+                snapshot_history as (
+                    select entity_id, occurred_at, state_hash, event_id, false as is_candidate
+                    from committed_events
+                    where state_hash is not null
+                      and entity_id in (select entity_id from unseen where state_hash is not null)
+                    union all
+                    select entity_id, occurred_at, state_hash, event_id, true
+                    from unseen where state_hash is not null
+                ),
+                unchanged_snapshots as (
+                    select event_id from (
+                        select *, lag(state_hash) over (
+                            partition by entity_id order by occurred_at, is_candidate, event_id
+                        ) as previous_state
+                        from snapshot_history
+                    ) where is_candidate and state_hash = previous_state
+                )
+                select event_id, stream, event_type, entity_id, occurred_at,
+                       '{recorded_at}'::timestamptz as recorded_at, source_system,
+                       '{batch_id}' as batch_id, payload, state_hash, source_file, source_line
+                from unseen anti join unchanged_snapshots using (event_id)
+            ) to '{events_file}' (format parquet, compression zstd)
+            """
+        ).fetchall()[0][0]
+        total = con.sql("select count(*) from batch_candidates").fetchall()[0][0]
         quarantined = con.sql("select count(*) from quarantine").fetchall()[0][0]
-        streams = dict(con.sql("select stream, count(*) from new_events group by 1 order by 1").fetchall())
+        streams = dict(
+            con.sql(
+                f"select stream, count(*) from read_parquet('{events_file}') group by 1 order by 1"
+            ).fetchall()
+        )
         result = BatchResult(
             batch_id=None,
             rows_read=rows_read,
             appended=appended,
-            already_known=candidates - appended,
+            already_known=total - appended,
             quarantined=quarantined,
             streams=streams,
         )
         if appended == 0 and quarantined == 0:
+            shutil.rmtree(stage)
             return result  # nothing new: an empty batch would only add noise to the log
-
-        stage = self.staging_dir / batch_id
-        stage.mkdir(parents=True)
-        recorded_at = now.isoformat()
-        con.execute(
-            f"""
-            copy (
-                select event_id, stream, event_type, entity_id, occurred_at,
-                       '{recorded_at}'::timestamptz as recorded_at, source_system,
-                       '{batch_id}' as batch_id, payload, state_hash, source_file, source_line
-                from new_events order by stream, entity_id, occurred_at
-            ) to '{stage / "events.parquet"}' (format parquet, compression zstd)
-            """
-        )
         if quarantined:
             con.execute(
                 f"""copy (select '{batch_id}' as batch_id, * from quarantine
@@ -195,7 +213,48 @@ class EventLog:
         for name in os.listdir(stage):
             with open(stage / name, "rb") as handle:
                 os.fsync(handle.fileno())
+        _fsync_dir(stage)
         self.batches_dir.mkdir(parents=True, exist_ok=True)
         os.rename(stage, self.batches_dir / batch_id)  # the commit point
         _fsync_dir(self.batches_dir)
         return result
+
+
+SYSTEM_STREAM = "system"
+
+
+def commit_system_events(log: EventLog, events: list[tuple[str, str, dict]]) -> str:
+    """Append gridline's own decisions (e.g. ``batch.retracted``) as one batch of ``system`` events.
+
+    Each item is ``(event_type, entity_id, payload)``. The batch goes through the same atomic commit as
+    an ingest, so the log stays append-only: a decision about an earlier batch is a new event, never an
+    edit of that batch. Returns the new batch's id.
+    """
+    from ingestion.events import create_staging_tables, event_id_sql
+
+    occurred_at = datetime.now(UTC).isoformat()
+    event_id = event_id_sql("'gridline'", "$entity_id", "$event_type", "$occurred_at::timestamptz")
+    con = duckdb.connect()
+    try:
+        create_staging_tables(con)
+        for event_type, entity_id, payload in events:
+            con.execute(
+                f"""insert into candidate_events (event_id, stream, event_type, entity_id, occurred_at,
+                                                   source_system, payload)
+                    select {event_id},
+                           '{SYSTEM_STREAM}', $event_type, $entity_id, $occurred_at::timestamptz,
+                           'gridline', $payload::json""",
+                {
+                    "event_type": event_type,
+                    "entity_id": entity_id,
+                    "occurred_at": occurred_at,
+                    "payload": json.dumps(payload, ensure_ascii=False),
+                },
+            )
+        with log.writer_lock():
+            result = log.commit(con, {"stream": SYSTEM_STREAM, "files": []}, rows_read=len(events))
+    finally:
+        con.close()
+    if result.batch_id is None:
+        raise RuntimeError("system events were not committed (already in the log)")
+    return result.batch_id

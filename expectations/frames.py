@@ -1,0 +1,144 @@
+"""The relations the expectation suites validate, prepared set-based in DuckDB.
+
+Batch suites read ``audit_new_events`` (only the Parquet files of the batches being audited) and
+``audit_batch_metrics`` (one row per new batch and stream: how many new cases, submissions or sessions
+arrived per day, and what share of them lack a category or a place, beside the same figures over the
+trailing 28 days of earlier batches). Marts suites read the candidate's ``marts.*`` and two derived
+relations: ``audit_rates`` (every ``*_rate`` column of every mart, summarised) and
+``audit_conservation`` (case entities in the log against rows of ``marts.cases``, per source system).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from ingestion.log import SYSTEM_STREAM, EventLog
+
+TRAILING_DAYS = 28
+# Below these sizes a share or a daily rate says more about chance than about the data.
+MIN_ARRIVALS = 20
+MIN_BASELINE = 50
+
+# The event that brings a new thing into each stream, and where its category and place are.
+ARRIVAL_EVENTS = ("case.received", "grid.submitted", "volunteer.checked_in")
+
+
+def _sql_list(values: list[str] | set[str]) -> str:
+    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(values))
+    return f"[{quoted}]" if quoted else "[]::varchar[]"
+
+
+def prepare_batch_frames(
+    con: duckdb.DuckDBPyConnection, log: EventLog, batch_ids: list[str], excluded: set[str], timezone: str
+) -> None:
+    """Create ``audit_new_events`` and ``audit_batch_metrics`` for ``batch_ids`` in ``con``."""
+    files = [str(log.batches_dir / b / "events.parquet") for b in batch_ids]
+    con.execute(
+        f"create or replace temp view audit_new_events as select * from read_parquet({_sql_list(files)})"
+    )
+    earliest = con.sql(
+        f"select min(occurred_at) from audit_new_events where event_type in {ARRIVAL_EVENTS}"
+    ).fetchall()[0][0]
+    window_start = f"'{earliest}'::timestamptz - interval {TRAILING_DAYS + 1} day" if earliest else "now()"
+    new, out = _sql_list(batch_ids), _sql_list(excluded)
+    con.execute(
+        f"""
+        create or replace temp table audit_batch_metrics as
+        with arrivals as (
+            select
+                batch_id,
+                stream,
+                list_contains({new}, batch_id) as is_new,
+                (occurred_at at time zone '{timezone}')::date as local_day,
+                nullif(trim(coalesce(json_extract_string(payload, '$.category_path'),
+                                     json_extract_string(payload, '$.activity'))), '') is null
+                    as lacks_category,
+                nullif(trim(coalesce(json_extract_string(payload, '$.community'),
+                                     json_extract_string(payload, '$.grid_code'))), '') is null
+                    as lacks_place
+            from read_parquet('{log.events_glob()}')
+            where event_type in {ARRIVAL_EVENTS}
+              and stream != '{SYSTEM_STREAM}'
+              and occurred_at >= {window_start}
+              and not list_contains({out}, batch_id)
+        ),
+        per_batch as (
+            select batch_id, stream, count(*) as arrivals,
+                   min(local_day) as first_day, max(local_day) as last_day,
+                   avg(lacks_category::int) as category_share, avg(lacks_place::int) as place_share
+            from arrivals where is_new group by batch_id, stream
+        ),
+        baseline as (
+            select p.batch_id, p.stream, count(*) as baseline_arrivals,
+                   min(a.local_day) as baseline_first_day,
+                   avg(a.lacks_category::int) as baseline_category_share,
+                   avg(a.lacks_place::int) as baseline_place_share
+            from per_batch p
+            join arrivals a
+              on a.stream = p.stream and not a.is_new
+             and a.local_day >= p.first_day - {TRAILING_DAYS} and a.local_day < p.first_day
+            group by p.batch_id, p.stream
+        ),
+        measured as (
+            select
+                p.batch_id, p.stream, p.arrivals, p.first_day, p.last_day,
+                p.arrivals / (p.last_day - p.first_day + 1) as arrivals_per_day,
+                coalesce(b.baseline_arrivals, 0) as baseline_arrivals,
+                b.baseline_arrivals / (p.first_day - b.baseline_first_day) as baseline_per_day,
+                p.category_share, p.place_share, b.baseline_category_share, b.baseline_place_share
+            from per_batch p left join baseline b using (batch_id, stream)
+        )
+        select
+            *,
+            -- judged only where there is enough data to judge: nulls are not checked
+            case when baseline_arrivals >= {MIN_BASELINE}
+                 then round(arrivals_per_day / baseline_per_day, 3) end as volume_ratio,
+            case when arrivals >= {MIN_ARRIVALS} then round(category_share, 3) end as lacks_category_share,
+            case when arrivals >= {MIN_ARRIVALS} then round(place_share, 3) end as lacks_place_share,
+            case when arrivals >= {MIN_ARRIVALS} and baseline_arrivals >= {MIN_BASELINE}
+                 then round(category_share - baseline_category_share, 3) end as lacks_category_excess,
+            case when arrivals >= {MIN_ARRIVALS} and baseline_arrivals >= {MIN_BASELINE}
+                 then round(place_share - baseline_place_share, 3) end as lacks_place_excess
+        from measured
+        order by batch_id, stream
+        """
+    )
+
+
+def prepare_marts_frames(con: duckdb.DuckDBPyConnection, log: EventLog, excluded: set[str]) -> None:
+    """Create ``audit_rates`` and ``audit_conservation`` over the attached candidate in ``con``."""
+    rate_columns = con.sql(
+        r"""select table_name, column_name from information_schema.columns
+            where table_schema = 'marts' and column_name like '%\_rate' escape '\'
+              and (data_type in ('DOUBLE', 'FLOAT', 'REAL') or data_type like 'DECIMAL%')
+            order by 1, 2"""
+    ).fetchall()
+    parts = [
+        f"""select '{t}.{c}' as mart_column, min("{c}") as min_value, max("{c}") as max_value,
+                   count(*) filter (where "{c}" < 0 or "{c}" > 1) as out_of_range
+            from marts."{t}" """
+        for t, c in rate_columns
+    ]
+    empty = "select null::varchar, null::double, null::double, null::bigint where false"
+    con.execute(
+        "create or replace temp view audit_rates(mart_column, min_value, max_value, out_of_range) as "
+        + (" union all ".join(parts) or empty)
+    )
+    events = log.events_sql()
+    con.execute(
+        f"""
+        create or replace temp view audit_conservation as
+        with log_cases as (
+            select source_system, count(distinct entity_id) as log_cases
+            from ({events})
+            where event_type like 'case.%' and stream != '{SYSTEM_STREAM}'
+              and not list_contains({_sql_list(excluded)}, batch_id)
+            group by source_system
+        ),
+        mart_cases as (
+            select source_system, count(*) as mart_cases from marts.cases group by source_system
+        )
+        select l.source_system, l.log_cases, coalesce(m.mart_cases, 0) as mart_cases
+        from log_cases l left join mart_cases m using (source_system)
+        """
+    )
