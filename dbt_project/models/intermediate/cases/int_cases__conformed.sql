@@ -3,9 +3,9 @@
     area hierarchy and the category taxonomy.
 
     Place: by grid code when the reference knows it; otherwise by the typed names, normalised (spaces and
-    administrative suffixes dropped), taking the community whose street and district agree best with what
+    administrative suffixes dropped) and read through the area aliases (seed `area_aliases`), taking the community whose street and district agree best with what
     was typed, and only when exactly one community is the best match. Category: the last segment of the
-    path, matched on the third-level name or one of its aliases. What cannot be placed or classified is
+    path, matched on the third-level name or one of its aliases (seeds `categories`, `category_aliases`). What cannot be placed or classified is
     kept, flagged and counted, never dropped. -#}
 with folded_cases as (
 
@@ -28,6 +28,18 @@ areas as (
 communities as (
 
     select * from {{ ref('int_areas__communities') }}
+
+),
+
+place_aliases as (
+
+    select * from {{ ref('int_areas__aliases') }}
+
+),
+
+category_aliases as (
+
+    select * from {{ ref('category_aliases') }}
 
 ),
 
@@ -89,7 +101,7 @@ all_cases as (
 
 ),
 
-typed_names as (
+typed_keys as (
 
     select
         case_id,
@@ -97,6 +109,24 @@ typed_names as (
         {{ normalise_place('street_name', 'street') }} as street_key,
         {{ normalise_place('district_name', 'district') }} as district_key
     from all_cases
+
+),
+
+typed_names as (
+
+    -- an alias (traditional characters, a typo, the full official name) stands for its reference name
+    select
+        typed_keys.case_id,
+        coalesce(community_alias.name_key, typed_keys.community_key) as community_key,
+        coalesce(street_alias.name_key, typed_keys.street_key) as street_key,
+        coalesce(district_alias.name_key, typed_keys.district_key) as district_key
+    from typed_keys
+    left join place_aliases as community_alias
+        on community_alias.level = 'community' and typed_keys.community_key = community_alias.alias_key
+    left join place_aliases as street_alias
+        on street_alias.level = 'street' and typed_keys.street_key = street_alias.alias_key
+    left join place_aliases as district_alias
+        on district_alias.level = 'district' and typed_keys.district_key = district_alias.alias_key
 
 ),
 
@@ -150,6 +180,8 @@ category_name_list as (
     select category_code, trim(alias.name) as name, 2 as preference
     from categories, unnest(string_split(coalesce(aliases, ''), '|')) as alias(name)
     where trim(alias.name) <> ''
+    union all
+    select category_code, trim(alias) as name, 3 as preference from category_aliases
 
 ),
 

@@ -339,9 +339,10 @@ final as (
         cast(all_rows.distinct_residents as bigint) as distinct_residents,
         cast(all_rows.hotline_cases as bigint) as hotline_cases,
         cast(all_rows.grid_cases as bigint) as grid_cases,
-        case when all_rows.case_count > 0
+        -- an abated ticket has no members: its shares and rates are unknown, not zero
+        case when all_rows.case_count > 0 and all_rows.status <> 'abated'
             then round(1.0 * all_rows.hotline_cases / all_rows.case_count, 3) end as hotline_share,
-        case when all_rows.case_count > 0
+        case when all_rows.case_count > 0 and all_rows.status <> 'abated'
             then round(1.0 * all_rows.grid_cases / all_rows.case_count, 3) end as grid_share,
         channel_mix.channel_mix,
 
