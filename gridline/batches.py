@@ -26,7 +26,7 @@ import duckdb
 
 from gridline.config import Settings
 from gridline.errors import GridlineError
-from ingestion.log import SYSTEM_STREAM, EventLog, commit_system_events
+from ingestion.log import SYSTEM_STREAM, EventLog, commit_system_events, excluded_batches_sql
 
 FLAGGED, ACCEPTED, RETRACTED = "batch.flagged", "batch.accepted", "batch.retracted"
 
@@ -98,8 +98,14 @@ def decisions(settings: Settings) -> dict[str, dict]:
 
 
 def excluded_batches(settings: Settings) -> set[str]:
-    """Batches whose events the build leaves out: the same rule as the dbt staging model applies."""
-    return {b for b, d in decisions(settings).items() if d["retracted"] or d["verdict"] == FLAGGED}
+    """Batches whose events the build leaves out (the rule is ``ingestion.log.excluded_batches_sql``)."""
+    log = EventLog(settings.log_dir)
+    con = duckdb.connect()
+    try:
+        rows = con.sql(excluded_batches_sql(f"({log.events_sql()})")).fetchall()
+    finally:
+        con.close()
+    return {batch_id for (batch_id,) in rows}
 
 
 def _manifests(settings: Settings) -> dict[str, dict]:

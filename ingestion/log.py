@@ -131,15 +131,12 @@ class EventLog:
         """
         now = datetime.now(UTC)
         batch_id = new_batch_id(now)
-        # A retracted batch's events no longer count as known, so re-ingesting corrected files restores them.
+        # Events of a retracted or flagged batch do not count as known, so re-ingesting corrected files
+        # brings them back instead of skipping them as duplicates.
         con.execute(
             f"""create or replace temp view committed_events as
                 with logged as ({self.events_sql()})
-                select * from logged where batch_id not in (
-                    select json_extract_string(payload, '$.batch_id') from logged
-                    where stream = 'system' and event_type = 'batch.retracted'
-                      and json_extract_string(payload, '$.batch_id') is not null
-                )"""
+                select * from logged where batch_id not in ({excluded_batches_sql("logged")})"""
         )
         con.execute(f"create or replace temp view batch_candidates as {candidates}")
         stage = self.staging_dir / batch_id
@@ -221,6 +218,21 @@ class EventLog:
 
 
 SYSTEM_STREAM = "system"
+
+
+def excluded_batches_sql(events: str) -> str:
+    """SELECT of the batch ids whose events no projection uses: retracted ones, and those the audit
+    flagged and no operator has accepted since. ``events`` is a relation of committed events. The dbt
+    staging model applies the same rule (stg_log__events.sql)."""
+    return f"""
+        select batch_id from (
+            select json_extract_string(payload, '$.batch_id') as batch_id,
+                   bool_or(event_type = 'batch.retracted') as retracted,
+                   arg_max(event_type, recorded_at)
+                       filter (where event_type in ('batch.flagged', 'batch.accepted')) as verdict
+            from {events} where stream = '{SYSTEM_STREAM}' group by 1
+        ) where batch_id is not null and (retracted or verdict = 'batch.flagged')
+    """
 
 
 def commit_system_events(log: EventLog, events: list[tuple[str, str, dict]]) -> str:

@@ -1,0 +1,93 @@
+"""Batch decisions in the log: flag, accept, retract; what the build leaves out; the operator's commands."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from gridline import batches
+from gridline.errors import GridlineError
+from ingestion.ingest import IngestRequest, ingest
+from ingestion.log import EventLog
+from tests.conftest import gridline_cli
+
+
+def _hotline_csvs(landing):
+    return sorted((landing / "hotline").glob("*/*.csv"))
+
+
+def _event_count(settings, batch_id):
+    sql = EventLog(settings.log_dir).events_sql()
+    return duckdb.sql(f"select count(*) from ({sql}) where batch_id = '{batch_id}'").fetchall()[0][0]
+
+
+def test_flag_accept_retract_change_what_is_excluded(settings, tiny_landing):
+    first = ingest(IngestRequest(paths=_hotline_csvs(tiny_landing)[:1], stream="hotline"), settings).batch_id
+    assert batches.unaudited_batches(settings) == [first]
+    assert batches.excluded_batches(settings) == set()
+
+    batches.record_outcomes(settings, [{"batch_id": first, "outcome": "failed", "failures": ["x"]}])
+    system_batch = batches.flag(settings, [first], run_id="r1")
+    assert batches.unaudited_batches(settings) == []  # judged: not audited again
+    assert batches.excluded_batches(settings) == {first}
+    statuses = {b.batch_id: b.status for b in batches.list_batches(settings)}
+    assert statuses == {first: "flagged", system_batch: "system"}
+
+    batches.accept(settings, first, note="checked with the hotline centre")
+    assert batches.excluded_batches(settings) == set()
+    assert {b.batch_id: b.status for b in batches.list_batches(settings)}[first] == "accepted"
+    with pytest.raises(GridlineError, match="not flagged"):
+        batches.accept(settings, first)
+
+    batches.retract(settings, first, reason="wrong city's export")
+    assert batches.excluded_batches(settings) == {first}
+    listed = {b.batch_id: b for b in batches.list_batches(settings)}
+    assert listed[first].status == "retracted" and listed[first].detail == "wrong city's export"
+    assert _event_count(settings, first) > 0  # nothing deleted: the events are still in the log
+    assert batches.decision_count(settings) == 2
+
+
+def test_decisions_are_refused_when_they_make_no_sense(settings, tiny_landing):
+    batch = ingest(IngestRequest(paths=_hotline_csvs(tiny_landing)[:1], stream="hotline"), settings).batch_id
+    with pytest.raises(GridlineError, match="no batch"):
+        batches.retract(settings, "20990101T000000000000Z-deadbeef", reason="x")
+    with pytest.raises(GridlineError, match="needs a reason"):
+        batches.retract(settings, batch, reason="  ")
+    with pytest.raises(GridlineError, match="not flagged"):
+        batches.accept(settings, batch)
+    system_batch = batches.retract(settings, batch, reason="test")
+    with pytest.raises(GridlineError, match="already retracted"):
+        batches.retract(settings, batch, reason="again")
+    with pytest.raises(GridlineError, match="retraction is final"):
+        batches.accept(settings, batch)
+    with pytest.raises(GridlineError, match="own decisions"):
+        batches.retract(settings, system_batch, reason="x")
+
+
+def test_reingesting_after_a_retraction_restores_the_events(settings, tiny_landing):
+    files = _hotline_csvs(tiny_landing)[:1]
+    first = ingest(IngestRequest(paths=files, stream="hotline"), settings)
+    assert ingest(IngestRequest(paths=files, stream="hotline"), settings).appended == 0
+    batches.retract(settings, first.batch_id, reason="delivered by mistake")
+    again = ingest(IngestRequest(paths=files, stream="hotline"), settings)
+    assert again.appended == first.appended  # a retracted batch's facts no longer count as known
+
+
+def test_batches_commands_for_operators(tmp_path, tiny_landing):
+    home = tmp_path / "home"
+    gridline_cli("ingest", str(_hotline_csvs(tiny_landing)[0]), env_home=home)
+    listed = gridline_cli("batches", "list", env_home=home).stdout.splitlines()
+    assert listed[0].split("\t") == ["batch_id", "recorded_at", "streams", "status", "detail"]
+    batch_id, _, streams, status, _ = listed[1].split("\t")
+    assert streams.startswith("hotline:") and status == "not audited"
+
+    refused = gridline_cli("batches", "accept", batch_id, env_home=home, check=False)
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1 and "not flagged" in refused.stderr
+    no_reason = gridline_cli("batches", "retract", batch_id, env_home=home, check=False)
+    assert no_reason.returncode != 0
+
+    done = gridline_cli("batches", "retract", batch_id, "--reason", "test export", env_home=home)
+    assert f"retracted {batch_id}" in done.stderr
+    listed = gridline_cli("batches", "list", env_home=home).stdout.splitlines()
+    rows = [line.split("\t") for line in listed[1:]]
+    assert [r[3] for r in rows] == ["retracted", "system"] and rows[0][4] == "test export"
