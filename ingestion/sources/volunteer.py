@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
+from gridline.errors import GridlineError
 from ingestion.events import event_id_sql
 from ingestion.sources.case_events import iso_utc
 from ingestion.sources.reading import columns_of
@@ -43,6 +44,9 @@ def matches(columns: list[str]) -> bool:
 def load(con: duckdb.DuckDBPyConnection, view: str, source_file: str) -> int:
     """Turn the rows of ``view`` into candidate events and quarantine rows; returns rows read."""
     present = set(columns_of(con, view))
+    missing = [h for h in REQUIRED_HEADERS if h not in present]
+    if missing:
+        raise GridlineError(f"{source_file}: not a volunteer log (no {', '.join(missing)} column)")
     selected = ",\n".join(
         f"nullif(trim(\"{zh}\"), '') as {en}" if zh in present else f"null::varchar as {en}"
         for zh, en in HEADERS.items()
