@@ -1,0 +1,132 @@
+"""The audit: marts suites catch corrupt marts, batch suites stop a collapsed batch, docs work offline."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from expectations.frames import prepare_batch_frames
+from expectations.offline_docs import offline_page, remote_references
+from expectations.runner import Checkpoint, run_suites
+from gridline.config import Settings
+from gridline.run import audit_marts
+from ingestion.ingest import IngestRequest, ingest
+from ingestion.log import EventLog
+from ingestion.sources.reading import detect_encoding
+from tests.conftest import gridline_cli
+
+
+def _day_folders(landing: Path) -> list[Path]:
+    return sorted(p for p in (landing / "hotline").iterdir() if p.is_dir())
+
+
+def _csvs(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.csv"))
+
+
+@pytest.fixture(scope="module")
+def built_home(tmp_path_factory, tiny_landing) -> Path:
+    """A home whose log holds the first months of hotline exports, built and published once."""
+    home = tmp_path_factory.mktemp("audit") / "home"
+    files = [str(f) for folder in _day_folders(tiny_landing)[:3] for f in _csvs(folder)]
+    gridline_cli("ingest", *files, env_home=home)
+    gridline_cli("run", env_home=home)
+    return home
+
+
+def _failed(audit) -> set[tuple[str, str]]:
+    return {(f.suite, f.expectation) for f in audit.failures}
+
+
+def test_marts_suites_pass_on_the_published_build_and_catch_corruption(built_home, tmp_path):
+    settings = Settings(home=built_home)
+    clean = audit_marts(settings, settings.published_db, Checkpoint(tmp_path / "gx"))
+    assert clean.success, [f.describe() for f in clean.failures]
+    assert clean.suites == 5 and clean.expectations > 20
+
+    corrupt = tmp_path / "corrupt.duckdb"
+    shutil.copyfile(settings.published_db, corrupt)
+    con = duckdb.connect(str(corrupt))
+    try:
+        # one case in two tickets of the same quarter
+        con.execute(
+            """insert into marts.problem_class_ticket_cases by name
+               select ticket_id, quarter, case_id from (
+                   select 'T-corrupt-1' as ticket_id, quarter, case_id from marts.cases limit 1)
+               union all
+               select 'T-corrupt-2', quarter, case_id from (
+                   select quarter, case_id from marts.cases limit 1)"""
+        )
+        # a case lost between the log and the mart
+        con.execute("delete from marts.cases where case_id = (select max(case_id) from marts.cases)")
+        # a rate outside [0, 1] in any mart
+        con.execute("create table marts.probe as select 1.5::double as contact_rate")
+    finally:
+        con.close()
+    caught = audit_marts(settings, corrupt, Checkpoint(tmp_path / "gx"))
+    assert not caught.success
+    assert {
+        ("marts_problem_class_ticket_cases", "expect_compound_columns_to_be_unique"),
+        ("marts_problem_class_ticket_cases", "expect_column_values_to_be_in_set"),
+        ("marts_conservation", "expect_column_pair_values_to_be_equal"),
+        ("marts_rates", "expect_column_values_to_be_between"),
+    } <= _failed(caught)
+    assert all(o.success for o in caught.outcomes if o.suite == "marts_cases")
+
+
+def _write_sample(source: Path, target: Path, keep_every: int) -> None:
+    """Every ``keep_every``-th row of an export, as UTF-8 (the export's encoding may be GB18030)."""
+    with open(
+        source, encoding="utf-8-sig" if detect_encoding(source) == "utf-8" else detect_encoding(source)
+    ) as f:
+        rows = list(csv.reader(f))
+    with open(target, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([rows[0], *rows[1::keep_every]])
+
+
+def test_batch_suites_stop_a_collapsed_batch_and_pass_a_normal_one(settings, tiny_landing, tmp_path):
+    folders = _day_folders(tiny_landing)
+    history = ingest(
+        IngestRequest(paths=[f for d in folders[:-1] for f in _csvs(d)], stream="hotline"), settings
+    ).batch_id
+    last = _csvs(folders[-1])[-1]
+    _write_sample(last, tmp_path / "12345_collapsed.csv", keep_every=12)
+    collapsed = ingest(IngestRequest(paths=[tmp_path / "12345_collapsed.csv"], stream="hotline"), settings)
+
+    con = duckdb.connect()
+    prepare_batch_frames(con, EventLog(settings.log_dir), [collapsed.batch_id], set(), settings.timezone)
+    metrics = con.sql("select arrivals, baseline_arrivals, volume_ratio from audit_batch_metrics").fetchall()
+    audit = run_suites(Checkpoint(tmp_path / "gx"), con, "batch", [collapsed.batch_id])
+    assert len(metrics) == 1 and metrics[0][1] >= 50 and metrics[0][2] < 0.3
+    assert ("batch_arrivals", "expect_column_values_to_be_between") in _failed(audit)
+    assert {f.column for f in audit.failures} == {"volume_ratio"}
+    assert {f.subject for f in audit.failures} == {collapsed.batch_id}
+
+    # the history batch itself, audited the same way (no earlier baseline), passes every batch suite
+    con = duckdb.connect()
+    prepare_batch_frames(con, EventLog(settings.log_dir), [history], set(), settings.timezone)
+    clean = run_suites(Checkpoint(tmp_path / "gx"), con, "batch", [history])
+    assert clean.success and clean.suites == 3, [f.describe() for f in clean.failures]
+
+
+def test_data_docs_work_offline(built_home):
+    site = built_home / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site"
+    pages = list(site.rglob("*.html"))
+    assert len(pages) > 5 and remote_references(site) == {}
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="static/styles/gridline-docs.css"' in index
+    assert index.count('class="clickable-row" data-href="validations/') >= 5  # the table, rendered statically
+    assert (site / "static" / "styles" / "gridline-docs.css").exists()
+    assert (site / "static" / "scripts" / "gridline-docs.js").exists()
+
+    raw = (
+        '<html><head><link rel="stylesheet" href="https://maxcdn.bootstrapcdn.com/b.css"/>'
+        '<script src="https://code.jquery.com/jquery.js"></script>'
+        "<style>.x { background: url('https://cdn.example/logo.png') }</style></head><body></body></html>"
+    )
+    rewritten = offline_page(raw, "../")
+    assert "http" not in rewritten and 'href="../static/styles/gridline-docs.css"' in rewritten
