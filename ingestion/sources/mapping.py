@@ -191,9 +191,10 @@ def load_mapping(name_or_path: str) -> Mapping:
         return Mapping.model_validate(document)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        where = "".join(f"{p}: " for p in [".".join(str(p) for p in first["loc"])] if p)
+        message = first["msg"].removeprefix("Value error, ")
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise GridlineError(f"mapping {path}: {where}: {first['msg']}{more}") from None
+        raise GridlineError(f"mapping {path}: {where}{message}{more}") from None
 
 
 def _q(identifier: str) -> str:
