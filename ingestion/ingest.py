@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,53 @@ def _sha256(path: Path) -> str:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class StagedPart:
+    """Candidate rows of one streamed file, in a scratch Parquet file, with its line correction."""
+
+    path: Path
+    line_fix: str | None
+
+
+_CANDIDATE_SELECT = (
+    "event_id, stream, event_type, entity_id, occurred_at, source_system, payload, state_hash, source_file"
+)
+
+
+def _part_sql(part: StagedPart, number: int, problems: bool) -> str:
+    """The rows of a staged part, good or problem ones, with their true record numbers."""
+    rows = f"read_parquet('{reading.sql_path(part.path)}')"
+    where = "problem is not null" if problems else "problem is null"
+    if part.line_fix is None:
+        return f"select *, {number} as _part from {rows} where {where}"
+    # Good records after a malformed one sit further down than their rank says.
+    return f"""select c.* replace (c.source_line + coalesce(f.shift, 0) as source_line), {number} as _part
+               from (select * from {rows} where {where}) c
+               asof left join {part.line_fix} f on c.source_line - 1 > f.good_before"""
+
+
+def _batch_candidates_sql(parts: list[StagedPart]) -> str:
+    """What the log commits: the adapters' ``candidate_events`` plus every streamed part."""
+    selects = [f"select {_CANDIDATE_SELECT}, source_line, 0 as _part from candidate_events"]
+    selects += [
+        f"select {_CANDIDATE_SELECT}, source_line, _part from ({_part_sql(part, n, problems=False)})"
+        for n, part in enumerate(parts, start=1)
+    ]
+    return "\nunion all\n".join(selects)
+
+
+def _is_twelve345_csv(path: Path, fmt: str | None) -> bool:
+    """A CSV file that is (or, undeclared, looks like) a 12345 export: it takes the streaming path."""
+    if fmt not in (None, "12345") or path.suffix.lower() not in (".csv", ".txt") or not path.exists():
+        return False
+    if fmt == "12345":
+        return True
+    encoding = reading.detect_encoding(path, limit=1 << 16)
+    with open(path, encoding="utf-8-sig" if encoding == "utf-8" else encoding, errors="replace") as handle:
+        header = handle.readline()
+    return twelve345.matches([name.strip().strip('"') for name in header.split(",")])
 
 
 def _open_connection(settings: Settings, scratch: Path) -> duckdb.DuckDBPyConnection:
@@ -106,9 +154,22 @@ def ingest(request: IngestRequest, settings: Settings) -> BatchResult:
         con = _open_connection(settings, scratch)
         rows_read = 0
         inputs = []
+        parts: list[StagedPart] = []
+        # The files' digests (for the manifest) are computed beside the scans: hashlib releases the GIL.
+        hasher = ThreadPoolExecutor(max_workers=1)
         for number, path in enumerate(request.paths):
             path = Path(path).resolve()
             view = f"landing_{number}"
+            if _is_twelve345_csv(path, request.format or ("mapping" if mapping else None)):
+                if request.stream not in (None, twelve345.STREAM):
+                    raise GridlineError(f"{path}: 12345 exports belong to the hotline stream")
+                digest = hasher.submit(_sha256, path)
+                part = StagedPart(scratch / f"{view}.parquet", None)
+                read, line_fix = twelve345.stream_csv(con, path, view, part.path, scratch)
+                rows_read += read
+                parts.append(StagedPart(part.path, line_fix))
+                inputs.append({"path": str(path), "format": "12345", "sha256": digest})
+                continue
             fmt = request.format or ("mapping" if mapping else _sniff_json_format(path))
             if fmt in JSON_FORMATS:
                 rows_read += _load_json_file(con, fmt, path, view, request, scratch)
@@ -127,7 +188,18 @@ def ingest(request: IngestRequest, settings: Settings) -> BatchResult:
                     raise GridlineError(f"{path}: 12345 exports belong to the hotline stream")
                 rows_read += twelve345.load(con, view, str(path))
             inputs.append({"path": str(path), "format": fmt, "sha256": _sha256(path)})
+        for n, part in enumerate(parts, start=1):
+            con.execute(
+                f"""insert into quarantine select source_file, source_line, problem, raw
+                    from ({_part_sql(part, n, problems=True)})"""
+            )
+        for item in inputs:
+            if not isinstance(item["sha256"], str):
+                item["sha256"] = item["sha256"].result()
+        hasher.shutdown()
         with log.writer_lock():
-            return log.commit(con, {"kind": "ingest", "inputs": inputs}, rows_read)
+            return log.commit(
+                con, {"kind": "ingest", "inputs": inputs}, rows_read, _batch_candidates_sql(parts)
+            )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

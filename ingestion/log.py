@@ -143,44 +143,85 @@ class EventLog:
         stage.mkdir(parents=True)
         recorded_at = now.isoformat()
         events_file = stage / "events.parquet"
-        # One set-based pass, written straight to the staged file (no ORDER BY: a sort of every payload
-        # would cost more than the whole read, and nothing depends on the order of rows in a file).
-        appended = con.execute(
-            f"""
-            copy (
-                with first_sightings as (
-                    select * from batch_candidates
-                    qualify row_number() over (partition by event_id order by _part, source_line) = 1
-                ),
-                unseen as (
-                    select c.* from first_sightings c
-                    anti join committed_events e on c.event_id = e.event_id
-                ),
-                snapshot_history as (
-                    select entity_id, occurred_at, state_hash, event_id, false as is_candidate
-                    from committed_events
-                    where state_hash is not null
-                      and entity_id in (select entity_id from unseen where state_hash is not null)
-                    union all
-                    select entity_id, occurred_at, state_hash, event_id, true
-                    from unseen where state_hash is not null
-                ),
-                unchanged_snapshots as (
-                    select event_id from (
-                        select *, lag(state_hash) over (
-                            partition by entity_id order by occurred_at, is_candidate, event_id
-                        ) as previous_state
-                        from snapshot_history
-                    ) where is_candidate and state_hash = previous_state
-                )
-                select event_id, stream, event_type, entity_id, occurred_at,
-                       '{recorded_at}'::timestamptz as recorded_at, source_system,
-                       '{batch_id}' as batch_id, payload, state_hash, source_file, source_line
-                from unseen anti join unchanged_snapshots using (event_id)
-            ) to '{events_file}' (format parquet, compression zstd)
+        # Which candidates to leave out is decided on narrow columns only (ids, entity, time, state
+        # digest); payloads then stream once from the candidates into the staged file, minus those.
+        con.execute(
             """
-        ).fetchall()[0][0]
+            create or replace temp table dropped_candidates as
+            with keys as (
+                select event_id, entity_id, occurred_at, state_hash, _part, source_line,
+                       (_part::bigint << 40) + source_line as sighting
+                from batch_candidates
+            ),
+            repeated as (
+                select event_id, min(sighting) as first_sighting
+                from keys group by event_id having count(*) > 1
+            ),
+            later_sightings as (
+                select k.event_id, k._part, k.source_line
+                from keys k join repeated r using (event_id)
+                where k.sighting <> r.first_sighting
+            ),
+            known as (
+                select k.event_id, k._part, k.source_line
+                from keys k semi join committed_events e using (event_id)
+            ),
+            unseen_snapshots as (
+                select k.* from keys k
+                anti join known using (event_id, _part, source_line)
+                anti join later_sightings using (event_id, _part, source_line)
+                where k.state_hash is not null
+            ),
+            snapshot_history as (
+                select entity_id, occurred_at, state_hash, event_id,
+                       false as is_candidate, null::integer as _part, null::bigint as source_line
+                from committed_events
+                where state_hash is not null
+                  and entity_id in (select entity_id from unseen_snapshots)
+                union all
+                select entity_id, occurred_at, state_hash, event_id, true, _part, source_line
+                from unseen_snapshots
+            ),
+            unchanged_snapshots as (
+                select event_id, _part, source_line from (
+                    select *, lag(state_hash) over (
+                        partition by entity_id order by occurred_at, is_candidate, event_id
+                    ) as previous_state
+                    from snapshot_history
+                ) where is_candidate and state_hash = previous_state
+            )
+            select event_id, _part, source_line, bool_or(is_repeat) as is_repeat
+            from (
+                select *, true as is_repeat from later_sightings
+                union all select *, false from known
+                union all select *, false from unchanged_snapshots
+            )
+            group by all
+            """
+        )
+        dropped, repeats = con.sql(
+            "select count(*), count(*) filter (where is_repeat) from dropped_candidates"
+        ).fetchall()[0]
         total = con.sql("select count(*) from batch_candidates").fetchall()[0][0]
+        appended = total - dropped
+        if appended:
+            # Row order in a batch file carries no meaning, so DuckDB may write it in parallel.
+            con.execute("set preserve_insertion_order = false")
+            con.execute(
+                f"""
+                copy (
+                    select event_id, stream, event_type, entity_id, occurred_at,
+                           '{recorded_at}'::timestamptz as recorded_at, source_system,
+                           '{batch_id}' as batch_id, payload, state_hash, source_file, source_line
+                    from batch_candidates
+                    anti join (select event_id, _part, source_line from dropped_candidates)
+                        using (event_id, _part, source_line)
+                ) to '{events_file}' (format parquet, compression zstd, compression_level 1)
+                """
+            )
+            con.execute("reset preserve_insertion_order")
+        else:
+            con.execute(f"copy ({EMPTY_EVENTS_SQL}) to '{events_file}' (format parquet)")
         quarantined = con.sql("select count(*) from quarantine").fetchall()[0][0]
         streams = dict(
             con.sql(
@@ -191,7 +232,8 @@ class EventLog:
             batch_id=None,
             rows_read=rows_read,
             appended=appended,
-            already_known=total - appended,
+            # Facts, not rows: a fact read twice within this batch is counted once.
+            already_known=total - repeats - appended,
             quarantined=quarantined,
             streams=streams,
         )

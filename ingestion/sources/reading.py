@@ -22,15 +22,23 @@ from gridline.errors import GridlineError
 _CHUNK = 1 << 20
 
 
-def detect_encoding(path: Path) -> str:
-    """``utf-8`` (with or without BOM) when the whole file decodes as UTF-8, else ``gb18030``.
+def detect_encoding(path: Path, limit: int | None = None) -> str:
+    """``utf-8`` (with or without BOM) when the file decodes as UTF-8, else ``gb18030``.
 
     GB18030 is a superset of GBK and GB2312, which is what Chinese field exports use when not UTF-8.
+    With ``limit``, only the first ``limit`` bytes are checked: Chinese text in GB18030 is practically
+    never valid UTF-8, so a header and some rows decide, and the CSV reader itself quarantines a later
+    record with bytes that are not UTF-8.
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
     with open(path, "rb") as handle:
         try:
+            read = 0
             while chunk := handle.read(_CHUNK):
+                read += len(chunk)
+                if limit is not None and read >= limit:
+                    decoder.decode(chunk)  # not final: a character cut at the end of the sample is fine
+                    return "utf-8"
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
@@ -60,6 +68,74 @@ def scratch_dir() -> Path:
 
 def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
+
+
+sql_path = _sql_path
+
+
+def _csv_header(path: Path, readable: Path) -> list[str]:
+    with open(readable, encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle), None)
+    if not header:
+        raise GridlineError(f"{path}: empty file, no header row")
+    return header
+
+
+def _read_csv_sql(readable: Path, header: list[str], view: str) -> str:
+    # The dialect is fixed (comma, double quotes, a header row) rather than sniffed: a sniffer can be
+    # thrown by the very malformed rows we want to quarantine.
+    columns = ", ".join(f"'{name.strip().replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for name in header)
+    return f"""read_csv('{_sql_path(readable)}',
+                    columns = {{{columns}}}, header = true, auto_detect = false, delim = ',', quote = '"',
+                    escape = '"', strict_mode = false, store_rejects = true,
+                    rejects_table = '{view}_rejects', rejects_scan = '{view}_scans')"""
+
+
+def stream_csv_relation(con: duckdb.DuckDBPyConnection, path: Path, view: str, workdir: Path) -> str:
+    """Register ``view``: a streaming relation over a CSV file, text columns plus a provisional ``_line``.
+
+    Nothing is materialised, so a query over ``view`` reads the file once in fixed memory. ``_line`` is
+    the good record's rank + 1, which is its record number only while no malformed record precedes it;
+    after the scan, :func:`finish_stream_csv` quarantines the malformed records and gives the correction.
+    """
+    if not path.exists():
+        raise GridlineError(f"{path}: no such file")
+    encoding = detect_encoding(path, limit=4 * _CHUNK)
+    readable = path if encoding == "utf-8" else _transcode_to_utf8(path, encoding, workdir)
+    header = _csv_header(path, readable)
+    con.execute(
+        f"""create or replace temp view {view} as
+            select *, row_number() over () + 1 as _line from {_read_csv_sql(readable, header, view)}"""
+    )
+    return view
+
+
+def finish_stream_csv(con: duckdb.DuckDBPyConnection, path: Path, view: str) -> str | None:
+    """After a scan of ``view``: quarantine its malformed records, and return a line-correction table.
+
+    The table (``good_before``, ``shift``) says: a good record whose provisional line minus one exceeds
+    ``good_before`` lies ``shift`` lines further down (as an ASOF join finds it). None when no record was
+    malformed, which is the common case and needs no correction.
+    """
+    try:
+        rejected = con.sql(f"select count(distinct line) from {view}_rejects").fetchall()[0][0]
+    except duckdb.CatalogException:
+        return None  # the scan saw no malformed record, so no rejects table was made
+    if not rejected:
+        return None
+    con.execute(
+        f"""insert into quarantine
+            select '{_sql_path(path)}', line, 'malformed record: ' || any_value(error_message),
+                   redact_phones(any_value(csv_line))
+            from {view}_rejects group by line"""
+    )
+    con.execute(
+        f"""create or replace temp table {view}_line_fix as
+            select line - row_number() over (order by line) - 1 as good_before,
+                   row_number() over (order by line) as shift
+            from (select distinct line from {view}_rejects)"""
+    )
+    return f"{view}_line_fix"
 
 
 def register_csv(con: duckdb.DuckDBPyConnection, path: Path, view: str, workdir: Path) -> None:
@@ -167,9 +243,10 @@ def install_time_macros(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
         "%Y-%m-%d %H:%M",
         "%Y-%m-%dT%H:%M:%S",
     ]
-    attempts = ", ".join(f"try_strptime(trim(value), '{f}')" for f in formats)
+    attempts = ", ".join(f"'{f}'" for f in formats)
     con.execute(
-        f"create or replace temp macro local_ts(value) as timezone('{timezone}', coalesce({attempts}))"
+        f"create or replace temp macro local_ts(value) as "
+        f"timezone('{timezone}', try_strptime(trim(value), [{attempts}]))"
     )
     con.execute("create or replace temp macro is_blank(value) as nullif(trim(value), '') is null")
 

@@ -4,13 +4,21 @@ Each row becomes lifecycle events (one per filled timestamp column, plus a reope
 count rises) and a ``case.updated`` snapshot event carrying the order's whole pseudonymised state. The log
 keeps a snapshot only when the state differs from the order's last known one, so re-sent and overlapping
 exports add only what changed.
+
+The whole translation is one streaming SELECT (:func:`candidates_sql`): each row yields a list of event
+structs that is unnested, and rows that cannot be read yield one row with a ``problem``. CSV exports are
+read by :func:`stream_csv`, which pipes ``read_csv`` through that SELECT straight into a Parquet file, so
+memory stays flat whatever the file's size; workbooks go through :func:`load` into the staging tables.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 
 from ingestion.events import event_id_sql
+from ingestion.sources import reading
 from ingestion.sources.reading import columns_of
 
 SOURCE_SYSTEM = "12345"
@@ -45,6 +53,7 @@ HEADERS = {
     "更新时间": "updated_at",
 }
 REQUIRED_HEADERS = ("工单编号", "来电时间")
+MAX_REOPENINGS = 99  # more is a typing error, not a history: quarantined rather than expanded
 
 # Timestamp column -> the lifecycle event it marks.
 LIFECYCLE = {
@@ -55,6 +64,12 @@ LIFECYCLE = {
     "escalated_at": "case.escalated",
     "resolved_at": "case.resolved",
     "rated_at": "case.rated",
+}
+# What each lifecycle event carries besides its time (case.received carries the whole state).
+LIFECYCLE_PAYLOAD = {
+    "case.dispatched": "json_object('handling_unit', handling_unit)",
+    "case.resolved": "json_object('resolution', resolution)",
+    "case.rated": "json_object('satisfaction', satisfaction)",
 }
 TEXT_STATE = (
     "channel",
@@ -70,97 +85,159 @@ TEXT_STATE = (
     "satisfaction",
 )
 
+# The columns of a candidate row as the streaming SELECT produces them (problem rows fill only the last
+# three and source_file / source_line).
+CANDIDATE_ROW = (
+    "event_id, stream, event_type, entity_id, occurred_at, source_system, payload, state_hash, "
+    "source_file, source_line, problem, raw"
+)
+
 
 def matches(columns: list[str]) -> bool:
     return all(h in columns for h in REQUIRED_HEADERS)
 
 
-def load(con: duckdb.DuckDBPyConnection, view: str, source_file: str) -> int:
-    """Turn the rows of ``view`` into candidate events and quarantine rows; returns rows read."""
-    present = set(columns_of(con, view))
+def _iso_utc(column: str) -> str:
+    # timezone('UTC', ...) turns the instant into a UTC wall-clock first, so the text does not depend on
+    # the connection's TimeZone setting.
+    return f"strftime(timezone('UTC', {column}), '%Y-%m-%dT%H:%M:%SZ')"
+
+
+def _proposal(event_type: str, at: str, payload: str, key: str, state_hash: str = "null") -> str:
+    """One candidate event of a row, as a struct; ``key`` is what makes its id unique for the entity."""
+    return (
+        f"{{'event_type': {event_type}, 'occurred_at': {at}, 'payload': {payload}, "
+        f"'id_key': {key}, 'state_hash': {state_hash}}}"
+    )
+
+
+def candidates_sql(source: str, present: set[str], source_file: str) -> str:
+    """One streaming SELECT from ``source`` (text columns named as in the header, plus ``_line``).
+
+    It yields every candidate event of every readable row, and one row with ``problem`` and a redacted
+    ``raw`` for every row that cannot be read. Nothing in it blocks (no sort, no join, no window), so
+    DuckDB runs it in parallel in fixed memory.
+    """
     selected = ",\n".join(
         f"nullif(trim(\"{zh}\"), '') as {en}" if zh in present else f"null::varchar as {en}"
         for zh, en in HEADERS.items()
     )
-    con.execute(f"create or replace temp view {view}_orders as select _line, {selected} from {view}")
     ts_columns = [*LIFECYCLE, "updated_at"]
     parsed = ", ".join(f"local_ts({c}) as {c}_utc" for c in ts_columns)
+    iso = ", ".join(f"{_iso_utc(f'{c}_utc')} as {c}_iso" for c in LIFECYCLE)
     bad_ts = " ".join(
-        f"when {c} is not null and local_ts({c}) is null then 'unreadable timestamp in {c}: ' || {c}"
+        f"when {c} is not null and {c}_utc is null then 'unreadable timestamp in {c}: ' || {c}"
         for c in ts_columns
     )
-    con.execute(
-        f"""
-        create or replace temp table {view}_checked as
-        select *, {parsed},
-            case when order_id is null then 'missing 工单编号 (order id)'
-                 when received_at is null then 'missing 来电时间 (received time)'
-                 {bad_ts}
-                 when reopen_count is not null and try_cast(reopen_count as integer) is null
-                      then 'unreadable 重办次数: ' || reopen_count
-            end as problem
-        from {view}_orders
-        """
-    )
     file_literal = source_file.replace("'", "''")
-    con.execute(
-        f"""insert into quarantine
-            select '{file_literal}', _line, problem,
-                   redact_phones(concat_ws(' | ', order_id, received_at, title, description))
-            from {view}_checked where problem is not null"""
-    )
     state_fields = ", ".join(f"'{c}', {c}" for c in TEXT_STATE)
-    ts_fields = ", ".join(f"'{c}', strftime({c}_utc, '%Y-%m-%dT%H:%M:%SZ')" for c in LIFECYCLE)
-    con.execute(
-        f"""
-        create or replace temp table {view}_state as
-        select _line, '{SOURCE_SYSTEM}:' || order_id as entity_id, updated_at_utc, received_at_utc,
-               coalesce(try_cast(reopen_count as integer), 0) as reopen_count,
-               {", ".join(f"{c}_utc" for c in LIFECYCLE)}, resolution, satisfaction, handling_unit,
-               json_object(
-                   'order_id', order_id, {state_fields}, {ts_fields},
-                   'reopen_count', coalesce(try_cast(reopen_count as integer), 0),
-                   'title', redact_text(title, caller_name),
-                   'description', redact_text(description, caller_name),
-                   'address', redact_phones(address),
-                   'caller_key', phone_hash(caller_phone),
-                   'caller_name_key', pii_hash(caller_name)
-               ) as state
-        from {view}_checked where problem is null
-        """
+    ts_fields = ", ".join(f"'{c}', {c}_iso" for c in LIFECYCLE)
+    payloads = {"case.received": "state", **LIFECYCLE_PAYLOAD}
+    lifecycle = ", ".join(
+        _proposal(f"'{event_type}'", f"{c}_utc", payloads.get(event_type, "'{}'::json"), f"{c}_iso")
+        for c, event_type in LIFECYCLE.items()
     )
-    parts = []
-    for column, event_type in LIFECYCLE.items():
-        payload = {
-            "case.received": "state",
-            "case.dispatched": "json_object('handling_unit', handling_unit)",
-            "case.resolved": "json_object('resolution', resolution)",
-            "case.rated": "json_object('satisfaction', satisfaction)",
-        }.get(event_type, "json_object()")
-        parts.append(
-            f"""select {event_id_sql(f"'{SOURCE_SYSTEM}'", "entity_id", f"'{event_type}'", f"{column}_utc")},
-                       '{STREAM}', '{event_type}', entity_id, {column}_utc,
-                       '{SOURCE_SYSTEM}', {payload}, null, '{file_literal}', _line
-                from {view}_state where {column}_utc is not null"""
-        )
+    snapshot_at = "coalesce(updated_at_utc, received_at_utc)"
     # A reopening is identified by how many reopenings the order has had, not by when it was exported.
-    parts.append(
-        f"""select {event_id_sql(f"'{SOURCE_SYSTEM}'", "entity_id", "'case.reopened'", "n")},
-                   '{STREAM}', 'case.reopened', entity_id,
-                   coalesce(updated_at_utc, received_at_utc), '{SOURCE_SYSTEM}',
-                   json_object('reopen_count', n), null, '{file_literal}', _line
-            from (select *, unnest(range(1, reopen_count + 1)) as n
-                  from {view}_state where reopen_count > 0)"""
+    reopened = _proposal("'case.reopened'", snapshot_at, "json_object('reopen_count', n)", "n::varchar")
+    snapshot = _proposal(
+        "'case.updated'",
+        snapshot_at,
+        "state",
+        f"{_iso_utc(snapshot_at)} || chr(31) || state_hash",
+        "state_hash",
     )
-    snapshot_hash = "left(sha256(state::varchar), 32)"
-    snapshot_id = event_id_sql(
-        f"'{SOURCE_SYSTEM}'", "entity_id", "'case.updated'", "updated_at_utc", snapshot_hash
+    nothing = _proposal("null::varchar", "null::timestamptz", "null::json", "null::varchar", "null::varchar")
+    return f"""
+        with orders as (
+            select _line, {selected} from {source}
+        ),
+        parsed as (
+            select *, {parsed}, try_cast(reopen_count as integer) as reopen_n from orders
+        ),
+        checked as (
+            select *, {iso},
+                case when order_id is null then 'missing 工单编号 (order id)'
+                     when received_at is null then 'missing 来电时间 (received time)'
+                     {bad_ts}
+                     when reopen_count is not null and reopen_n is null
+                          then 'unreadable 重办次数: ' || reopen_count
+                     when reopen_n not between 0 and {MAX_REOPENINGS}
+                          then 'implausible 重办次数: ' || reopen_count
+                end as problem
+            from parsed
+        ),
+        shaped as (
+            select *, '{SOURCE_SYSTEM}:' || order_id as entity_id,
+                json_object(
+                    'order_id', order_id, {state_fields}, {ts_fields},
+                    'reopen_count', coalesce(reopen_n, 0),
+                    'title', redact_text(title, caller_name),
+                    'description', redact_text(description, caller_name),
+                    'address', redact_phones(address),
+                    'caller_key', phone_hash(caller_phone),
+                    'caller_name_key', pii_hash(caller_name)
+                ) as state
+            from checked
+        ),
+        hashed as (
+            select *, md5(state::varchar) as state_hash from shaped
+        ),
+        proposed as (
+            select _line, problem, entity_id,
+                unnest([{nothing}, {lifecycle}]
+                    || list_transform(range(1, if(problem is null, reopen_n, 0) + 1), lambda n: {reopened})
+                    || [{snapshot}]) as e,
+                case when problem is not null then
+                    redact_phones(concat_ws(' | ', order_id, received_at, title, description)) end as raw
+            from hashed
+        )
+        select
+            case when problem is null
+                 then {event_id_sql(f"'{SOURCE_SYSTEM}'", "entity_id", "e.event_type", "e.id_key")} end
+                as event_id,
+            case when problem is null then '{STREAM}' end as stream,
+            e.event_type, entity_id, e.occurred_at,
+            case when problem is null then '{SOURCE_SYSTEM}' end as source_system,
+            e.payload, e.state_hash, '{file_literal}' as source_file, _line as source_line, problem, raw
+        from proposed
+        -- a readable row keeps its events that happened; a problem row keeps only the empty first one
+        where if(problem is null, e.occurred_at is not null, e.event_type is null)
+    """
+
+
+def stream_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, view: str, out: Path, workdir: Path
+) -> tuple[int, str | None]:
+    """Translate a 12345 CSV export into candidate rows in the Parquet file ``out``, in one pass.
+
+    Returns the rows read and the line-correction table of :func:`reading.finish_stream_csv` (None when
+    every record was well-formed); malformed records are already in ``quarantine``.
+    """
+    source = reading.stream_csv_relation(con, path, view, workdir)
+    present = set(columns_of(con, source))
+    con.execute(
+        f"copy ({candidates_sql(source, present, str(path))}) to '{reading.sql_path(out)}' "
+        "(format parquet, compression snappy)"
     )
-    parts.append(
-        f"""select {snapshot_id},
-                   '{STREAM}', 'case.updated', entity_id, coalesce(updated_at_utc, received_at_utc),
-                   '{SOURCE_SYSTEM}', state, {snapshot_hash}, '{file_literal}', _line
-            from {view}_state"""
+    line_fix = reading.finish_stream_csv(con, path, view)
+    # Every good record yields at least one row (its snapshot, or its problem), numbered from 2 on.
+    last = con.sql(f"select max(source_line) from read_parquet('{reading.sql_path(out)}')").fetchall()[0][0]
+    return (last - 1 if last else 0), line_fix
+
+
+def load(con: duckdb.DuckDBPyConnection, view: str, source_file: str) -> int:
+    """Turn the rows of ``view`` (a registered workbook or CSV) into candidate events and quarantine rows."""
+    present = set(columns_of(con, view))
+    con.execute(
+        f"create or replace temp table {view}_candidates as {candidates_sql(view, present, source_file)}"
     )
-    con.execute("insert into candidate_events " + "\nunion all\n".join(parts))
-    return con.sql(f"select count(*) from {view}_orders").fetchall()[0][0]
+    con.execute(
+        f"""insert into quarantine select source_file, source_line, problem, raw
+            from {view}_candidates where problem is not null"""
+    )
+    con.execute(
+        f"""insert into candidate_events
+            select * exclude (problem, raw) from {view}_candidates where problem is null"""
+    )
+    return con.sql(f"select count(*) from {view}").fetchall()[0][0]
