@@ -1,0 +1,53 @@
+"""The generator's grid-jsonl and volunteer landing files through their adapters, checked against truth.json.
+
+The generator plants malformed records and writes each one's file and line into ``truth.json``; the
+adapters must quarantine exactly those and turn every other record into its events.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+
+from ingestion.ingest import IngestRequest, ingest
+from ingestion.log import EventLog
+
+
+def _truth(landing: Path) -> dict:
+    return json.loads((landing / "truth.json").read_text(encoding="utf-8"))
+
+
+def _planted(truth: dict, stream: str) -> set[tuple[str, int]]:
+    return {(Path(m["file"]).name, m["line"]) for m in truth["malformed"] if m["stream"] == stream}
+
+
+def _quarantined(settings, batch_id: str) -> set[tuple[str, int]]:
+    rows = duckdb.sql(EventLog(settings.log_dir).quarantine_sql()).filter(f"batch_id = '{batch_id}'")
+    return {(Path(f).name, line) for f, line in rows.select("source_file, source_line").fetchall()}
+
+
+def _entities(settings, event_type: str) -> int:
+    events = duckdb.sql(EventLog(settings.log_dir).events_sql()).filter(f"event_type = '{event_type}'")
+    return events.select("entity_id").distinct().count("*").fetchall()[0][0]
+
+
+def test_generated_grid_submissions_match_the_truth(settings, tiny_landing):
+    truth = _truth(tiny_landing)
+    files = sorted((tiny_landing / "grid").glob("*/*.jsonl"))
+    assert files
+    result = ingest(IngestRequest(paths=files), settings)  # detected as grid-jsonl
+    assert _quarantined(settings, result.batch_id) == _planted(truth, "grid")
+    assert _entities(settings, "grid.submitted") == truth["counts"]["grid_submissions"]
+    assert result.streams == {"grid": result.appended}
+
+
+def test_generated_volunteer_sessions_match_the_truth(settings, tiny_landing):
+    truth = _truth(tiny_landing)
+    files = sorted((tiny_landing / "volunteer").glob("*/*.*"))
+    assert {f.suffix for f in files} == {".csv", ".xlsx"}
+    result = ingest(IngestRequest(paths=files), settings)  # detected from the Chinese headers
+    assert _quarantined(settings, result.batch_id) == _planted(truth, "volunteer")
+    assert _entities(settings, "volunteer.checked_in") == truth["counts"]["volunteer_sessions"]
+    assert result.streams == {"volunteer": result.appended}
