@@ -50,9 +50,12 @@ def prepare_batch_frames(
                 stream,
                 list_contains({new}, batch_id) as is_new,
                 (occurred_at at time zone '{timezone}')::date as local_day,
-                nullif(trim(coalesce(json_extract_string(payload, '$.category_path'),
-                                     json_extract_string(payload, '$.activity'))), '') is null
-                    as lacks_category,
+                -- a grid worker's visit or service has no category to lack; issues and disputes do
+                case when event_type != 'grid.submitted'
+                       or json_extract_string(payload, '$.kind') in ('issue', 'dispute')
+                     then nullif(trim(coalesce(json_extract_string(payload, '$.category_path'),
+                                               json_extract_string(payload, '$.activity'))), '') is null
+                end as lacks_category,
                 nullif(trim(coalesce(json_extract_string(payload, '$.community'),
                                      json_extract_string(payload, '$.grid_code'))), '') is null
                     as lacks_place

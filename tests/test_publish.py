@@ -1,0 +1,127 @@
+"""Write-audit-publish through `gridline`: a bad batch is stopped, readers never see a half build."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ingestion.sources.reading import detect_encoding
+from tests.conftest import REPO, gridline_cli
+
+# A reader as an analyst would be one: open the published marts read-only, query, close, again.
+READER = """
+import sys, time
+from pathlib import Path
+from gridline.config import Settings
+from gridline.publish import read_only_connection
+
+settings, stop = Settings(home=Path(sys.argv[1])), Path(sys.argv[2])
+while not stop.exists():
+    try:
+        con = read_only_connection(settings)
+        cases = con.sql("select count(*) from marts.cases").fetchall()[0][0]
+        marts = con.sql(
+            "select count(*) from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+        con.close()
+        print("ok", cases, marts[0][0], flush=True)
+    except Exception as exc:
+        print("error", type(exc).__name__, str(exc).splitlines()[0], flush=True)
+    time.sleep(0.02)
+"""
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _cases(home: Path) -> int:
+    return int(gridline_cli("sql", "select count(*) as n from marts.cases", env_home=home).stdout.split()[1])
+
+
+def _broken_copy(source: Path, target: Path) -> None:
+    """The export as a broken night would deliver it: most orders without category and place."""
+    encoding = detect_encoding(source)
+    with open(source, encoding="utf-8-sig" if encoding == "utf-8" else encoding) as f:
+        rows = list(csv.DictReader(f))
+    for i, row in enumerate(rows):
+        if i % 5:
+            for column in ("诉求分类", "区县", "街道", "社区", "网格"):
+                row[column] = ""
+    with open(target, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_bad_batch_stopped_readers_undisturbed_retraction_recovers(tmp_path, tiny_landing):
+    home = tmp_path / "home"
+    folders = sorted(p for p in (tiny_landing / "hotline").iterdir() if p.is_dir())
+    history = [str(f) for d in folders[:-1] for f in sorted(d.glob("*.csv"))]
+    tonight = sorted(folders[-1].glob("*.csv"))[-1]
+
+    # 1. the history publishes
+    gridline_cli("ingest", *history, env_home=home)
+    gridline_cli("run", env_home=home)
+    published = home / "warehouse" / "published.duckdb"
+    before, old_cases = _sha(published), _cases(home)
+
+    # 2. a bad night: the audit stops it, the published marts stay byte-identical and queryable
+    _broken_copy(tonight, tmp_path / "12345_broken.csv")
+    gridline_cli("ingest", str(tmp_path / "12345_broken.csv"), env_home=home)
+    failed = gridline_cli("run", env_home=home, check=False)
+    assert failed.returncode == 1
+    error = failed.stderr.strip().splitlines()[-1]
+    assert error.startswith("gridline: error: audit of new batches failed, nothing published")
+    assert "batch_arrivals" in error and "lacks_category" in error
+    page = Path(error.rsplit("— see ", 1)[1])
+    assert page.suffix == ".html" and page.exists() and "batch_arrivals" in str(page)
+    assert _sha(published) == before and _cases(home) == old_cases
+    bad_batch = next(
+        line.split("\t")[0]
+        for line in gridline_cli("batches", "list", env_home=home).stdout.splitlines()
+        if line.split("\t")[3] == "flagged"
+    )
+
+    # 3. the next good delivery publishes (the flagged batch held back) while a reader queries in a loop
+    gridline_cli("ingest", str(tonight), env_home=home)
+    stop = tmp_path / "stop-reader"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(home), str(stop)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    try:
+        good = gridline_cli("run", env_home=home)
+    finally:
+        stop.touch()
+        out, err = reader.communicate(timeout=60)
+    assert f"held back (flagged by the audit, see `gridline batches list`): {bad_batch}" in good.stderr
+    new_cases = _cases(home)
+    assert new_cases > old_cases
+    seen = [line.split() for line in out.splitlines()]
+    assert not err.strip() and seen and all(s[0] == "ok" for s in seen), (out[-2000:], err[-2000:])
+    marts = int(seen[-1][2])
+    assert {(int(s[1]), int(s[2])) for s in seen} <= {(old_cases, marts), (new_cases, marts)}
+    assert int(seen[0][1]) == old_cases and int(seen[-1][1]) == new_cases and len(seen) > 20
+
+    # 4. the operator retracts the bad batch; the next run rebuilds without it and publishes
+    gridline_cli("batches", "retract", bad_batch, "--reason", "categories and places blanked", env_home=home)
+    after = gridline_cli("run", env_home=home)
+    assert "held back" not in after.stderr and "published" in after.stderr
+    assert _cases(home) == new_cases
+    reports = sorted((home / "runs").glob("*.json"))
+    last = json.loads(reports[-1].read_text())
+    assert last["outcome"] == "published" and last["full_refresh"] and last["held_batches"] == []
+    statuses = [
+        line.split("\t")[3] for line in gridline_cli("batches", "list", env_home=home).stdout.splitlines()
+    ]
+    assert statuses[1:] == ["passed", "retracted", "system", "passed", "system"]
