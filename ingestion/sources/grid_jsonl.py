@@ -71,49 +71,47 @@ def register_lines(con: duckdb.DuckDBPyConnection, path: Path, view: str, workdi
 
 def load(con: duckdb.DuckDBPyConnection, view: str, source_file: str) -> int:
     """Turn the lines of ``view`` (see :func:`register_lines`) into candidate events and quarantine rows."""
-    extracted = ", ".join(f"nullif(trim(doc->>'{key}'), '') as {key}" for key in TEXT_KEYS)
+    paths = ", ".join(f"'$.{key}'" for key in TEXT_KEYS)
+    extracted = ", ".join(f"nullif(trim(vals[{i}]), '') as {key}" for i, key in enumerate(TEXT_KEYS, start=1))
     kinds = ", ".join(f"'{k}'" for k in KINDS)
     statuses = ", ".join(f"'{s}'" for s in STATUSES)
-    con.execute(
-        f"""
-        create or replace temp table {view}_parsed as
-        with typed as (
-            select _line, line, json_valid(line) as valid,
-                   case when json_valid(line) then json_type(line::json) end as doc_type
-            from {view}
-        ),
-        docs as (
-            select _line, line, valid, doc_type, case when doc_type = 'OBJECT' then line::json end as doc
-            from typed
-        )
-        select _line, line, {extracted},
-            case when not valid then 'invalid JSON'
-                 when doc_type <> 'OBJECT' then 'not a JSON object (' || lower(doc_type) || ')'
-            end as shape_problem
-        from docs
-        """
-    )
+    # Each line is parsed once (one list of every field), in a materialised step: referring to a JSON
+    # expression field by field would have DuckDB parse the line again for each field.
     con.execute(
         f"""
         create or replace temp table {view}_checked as
-        select *, try_cast(submitted_at as timestamptz) as submitted_at_utc,
-            coalesce(shape_problem,
-                case when submission_id is null then 'missing submission_id'
-                     when submitted_at is null then 'missing submitted_at'
-                     when try_cast(submitted_at as timestamptz) is null
-                          then 'unreadable submitted_at: ' || submitted_at
-                     when kind is null or kind not in ({kinds})
-                          then 'unknown kind: ' || coalesce(kind, '(none)')
-                     when status is not null and status not in ({statuses}) then 'unknown status: ' || status
-                end) as problem
-        from {view}_parsed
+        with typed as materialized (
+            select _line, line, case when json_valid(line) then json_type(line) else 'INVALID' end as doc_type
+            from {view}
+        ),
+        docs as materialized (
+            select _line, line, doc_type,
+                   case when doc_type = 'OBJECT' then json_extract_string(line, [{paths}]) end as vals
+            from typed
+        ),
+        fields as (
+            select _line, line, doc_type, {extracted} from docs
+        )
+        select * exclude (line, doc_type), try_cast(submitted_at as timestamptz) as submitted_at_utc,
+            case when doc_type = 'INVALID' then 'invalid JSON'
+                 when doc_type <> 'OBJECT' then 'not a JSON object (' || lower(doc_type) || ')'
+                 when submission_id is null then 'missing submission_id'
+                 when submitted_at is null then 'missing submitted_at'
+                 when try_cast(submitted_at as timestamptz) is null
+                      then 'unreadable submitted_at: ' || submitted_at
+                 when kind is null or kind not in ({kinds})
+                      then 'unknown kind: ' || coalesce(kind, '(none)')
+                 when status is not null and status not in ({statuses}) then 'unknown status: ' || status
+            end as problem,
+            -- the line itself is kept only where it is needed: for the quarantine record
+            case when problem is not null then redact_phones(left(line, 2000)) end as raw
+        from fields
         """
     )
     file_literal = source_file.replace("'", "''")
     con.execute(
         f"""insert into quarantine
-            select '{file_literal}', _line, problem, redact_phones(left(line, 2000))
-            from {view}_checked where problem is not null"""
+            select '{file_literal}', _line, problem, raw from {view}_checked where problem is not null"""
     )
     payload = """json_object(
         'submission_id', submission_id, 'worker_key', pii_hash(worker_id), 'grid_code', grid_code,
@@ -131,4 +129,4 @@ def load(con: duckdb.DuckDBPyConnection, view: str, source_file: str) -> int:
                    null, '{file_literal}', _line
             from {view}_checked where problem is null"""
     )
-    return con.sql(f"select count(*) from {view}_parsed").fetchall()[0][0]
+    return con.sql(f"select count(*) from {view}_checked").fetchall()[0][0]
