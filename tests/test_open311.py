@@ -39,6 +39,7 @@ class Open311Server:
             requests, key=lambda r: (_instant(r["updated_datetime"]), r["service_request_id"])
         )
         self.failures: dict[int, int] = {}
+        self.failure_status = 503
         self.log: list[tuple[int, int]] = []  # (page, HTTP status) of every request served
         server = self
 
@@ -48,8 +49,8 @@ class Open311Server:
                 page, size = int(query.get("page", 1)), int(query.get("page_size", 50))
                 if server.failures.get(page, 0) > 0:
                     server.failures[page] -= 1
-                    server.log.append((page, 503))
-                    self.send_response(503)
+                    server.log.append((page, server.failure_status))
+                    self.send_response(server.failure_status)
                     self.end_headers()
                     return
                 after, before = _instant(query["updated_after"]), _instant(query["updated_before"])
@@ -155,6 +156,14 @@ def test_a_broken_pull_resumes_at_the_first_missing_page(settings, chicago_reque
         clean_home_events = _count(_events(settings))
     assert result.rows_read == 50 and clean_home_events == result.appended
     assert _count(_events(settings), "event_type = 'case.received'") == 50
+
+
+def test_a_client_error_is_not_retried_and_says_so_in_one_line(settings, chicago_requests):
+    with Open311Server(chicago_requests) as server:
+        server.failures, server.failure_status = {1: 1}, 400
+        with pytest.raises(GridlineError, match=r"HTTP 400 for page 1$"):
+            pull(settings, server.url, "chicago311", *WINDOW, options=FAST)
+    assert server.log == [(1, 400)]
 
 
 def test_the_next_pull_starts_where_the_last_ended(settings, chicago_requests):
