@@ -1,60 +1,55 @@
-"""The synthetic city's place hierarchy: district → street → community → grid.
+"""The synthetic city's places: district → street → community → grid, with the streets and compounds in them.
 
-The city is fixed (its own seed), so the reference data in ``dbt_project/seeds/areas.csv`` matches every
-generated dataset; a run's ``--seed`` varies only the records.
+云州市 is a fictional city of about 1.5 M people. Each district's population is split into streets
+(街道; 镇 in the county), communities (社区; 村 in the county) and grids of a few hundred households, in the
+proportions real cities report: an urban community of about 8,000 people holds a dozen grids, a village
+of 1,500 people one or two. The city is fixed by its own seed, so ``dbt_project/seeds/areas.csv`` (written
+by :func:`write_areas_seed`) matches every generated dataset; a run's ``--seed`` varies only the records.
+
+Besides the hierarchy each grid gets the things residents name in their appeals: residential compounds
+(小区), the roads of its community, its street's river, a school, shops and firms. Names are unique across
+the city so that a name in a description points at one place.
 """
 
 from __future__ import annotations
 
+import csv
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 CITY_SEED = 20250701
-DISTRICTS = ["江岸区", "江汉区", "硚口区", "汉阳区", "武昌区", "青山区", "洪山区", "东湖新区"]
-_STREET_ROOTS = [
-    "民主",
-    "花桥",
-    "水塔",
-    "唐家",
-    "前进",
-    "四新",
-    "永丰",
-    "首义",
-    "紫阳",
-    "白沙",
-    "和平",
-    "红卫",
-    "珞南",
-    "关山",
-    "卓刀",
-    "梨园",
-    "中南",
-    "南湖",
-    "徐东",
-    "积玉",
+CITY = "云州市"
+CITY_CODE = "3390"
+# Centre of the synthetic city; grids are laid out on a lattice around it for lat/lon.
+CENTRE_LAT, CENTRE_LON = 30.5928, 114.3055
+
+# (name, population, rural): rural districts are counties of towns (镇) and villages (村).
+DISTRICTS = [
+    ("云中区", 320_000, False),
+    ("江北区", 280_000, False),
+    ("江南区", 260_000, False),
+    ("湖滨区", 210_000, False),
+    ("高新区", 170_000, False),
+    ("经开区", 120_000, False),
+    ("青山县", 140_000, True),
 ]
-_COMMUNITY_ROOTS = [
-    "幸福",
-    "康宁",
-    "翠微",
-    "锦绣",
-    "阳光",
-    "桃源",
-    "丹桂",
-    "枫林",
-    "荷塘",
-    "云景",
-    "新村",
-    "北苑",
-    "南苑",
-    "东苑",
-    "西苑",
-    "望江",
-    "星河",
-    "金桥",
-    "玉兰",
-    "长青",
-]
+PEOPLE_PER_STREET = {False: 36_000, True: 17_000}
+PEOPLE_PER_COMMUNITY = {False: 8_000, True: 1_500}
+PEOPLE_PER_GRID = {False: 680, True: 800}
+
+_ROOTS = str.split(
+    "和平 友谊 长青 丹桂 枫林 翠微 锦绣 阳光 桃源 玉兰 星河 金桥 望江 荷塘 云景 紫阳 白沙 明珠 春华 秋实 "
+    "松鹤 竹园 梅岭 兰亭 清溪 碧水 青石 东风 红旗 前进 胜利 新华 复兴 振兴 滨江 临湖 湖光 山水 龙泉 凤凰 "
+    "麒麟 福寿 安康 永安 长乐 太平 平安 兴隆 富民 幸福 花园 柳岸 杏林 桂苑 梧桐 银杏 樱花 海棠 芙蓉 牡丹 "
+    "南湖 北湖 东湖 西岭 中山 解放 建设 人民 光明 朝阳 旭日 晨光 曙光 星光 月湖 天河 银河 金沙 宝山 黄鹤"
+)
+_COMPOUND_SUFFIXES = ["小区", "花园", "苑", "家园", "公寓", "雅居", "新村", "华庭"]
+_ROAD_SUFFIXES = ["路", "街", "大道", "巷"]
+_RIVER_SUFFIXES = ["河", "港", "渠"]
+_FIRM_KINDS = ["建筑工程有限公司", "物流有限公司", "餐饮管理有限公司", "商贸有限公司", "科技有限公司"]
+_GROUPS = "一二三四五六七八九十" * 4
+_SHOP_KINDS = ["超市", "便利店", "健身房", "美容店", "母婴店", "家电城"]
 
 
 @dataclass(frozen=True)
@@ -66,28 +61,128 @@ class Grid:
     community_code: str
     community: str
     grid_code: str
+    rural: bool = False
+    compounds: tuple[str, ...] = ()
+    roads: tuple[str, ...] = ()
+    river: str = ""
+    main_road: str = ""
+    school: str = ""
+    shop: str = ""
+    firm: str = ""
+    lat: float = 0.0
+    lon: float = 0.0
+    households: int = 0
 
 
-def build_city(
-    streets_per_district: int = 6, communities_per_street: int = 5, grids_per_community: int = 4
-) -> list[Grid]:
+@dataclass
+class City:
+    grids: list[Grid]
+    by_code: dict[str, Grid] = field(default_factory=dict)
+    communities: dict[str, list[Grid]] = field(default_factory=dict)
+    streets: dict[str, list[Grid]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for grid in self.grids:
+            self.by_code[grid.grid_code] = grid
+            self.communities.setdefault(grid.community_code, []).append(grid)
+            self.streets.setdefault(grid.street_code, []).append(grid)
+
+
+class _Names:
+    """Unique two-root names: each call gives a name not handed out before for that suffix family."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.used: set[str] = set()
+
+    def take(self, suffixes: list[str], roots: int = 2) -> str:
+        while True:
+            stem = "".join(self.rng.sample(_ROOTS, roots))
+            name = stem + self.rng.choice(suffixes)
+            if name not in self.used:
+                self.used.add(name)
+                return name
+
+
+def _split(rng: random.Random, total: int, per: int) -> list[int]:
+    """Split ``total`` people into parts of about ``per`` people each (±30%)."""
+    parts = []
+    left = total
+    while left > per * 1.3:
+        part = int(per * rng.uniform(0.7, 1.3))
+        parts.append(part)
+        left -= part
+    parts.append(left)
+    return parts
+
+
+def build_city() -> City:
+    """The fixed synthetic city (about 2,200 grids)."""
     rng = random.Random(CITY_SEED)
-    grids = []
-    for d, district in enumerate(DISTRICTS, start=1):
-        street_names = rng.sample(_STREET_ROOTS, streets_per_district)
-        for s, street_root in enumerate(street_names, start=1):
-            community_names = rng.sample(_COMMUNITY_ROOTS, communities_per_street)
-            for c, community_root in enumerate(community_names, start=1):
-                for g in range(1, grids_per_community + 1):
+    names = _Names(rng)
+    grids: list[Grid] = []
+    for d, (district, population, rural) in enumerate(DISTRICTS, start=1):
+        district_code = f"{CITY_CODE}{d:02d}"
+        for s, street_people in enumerate(_split(rng, population, PEOPLE_PER_STREET[rural]), start=1):
+            street_code = f"{district_code}{s:03d}"
+            street = names.take(["镇"] if rural else ["街道"], roots=1 if rng.random() < 0.5 else 2)
+            main_road = names.take(["大道"])
+            river = names.take(_RIVER_SUFFIXES, roots=1)
+            people = _split(rng, street_people, PEOPLE_PER_COMMUNITY[rural])
+            for c, community_people in enumerate(people, start=1):
+                community_code = f"{street_code}{c:03d}"
+                community = names.take(["村"] if rural else ["社区"], roots=1 if rng.random() < 0.3 else 2)
+                roads = (main_road, *(names.take(_ROAD_SUFFIXES) for _ in range(rng.randint(1, 3))))
+                school = names.take(["小学", "中学", "幼儿园"])
+                for g, grid_people in enumerate(_split(rng, community_people, PEOPLE_PER_GRID[rural]), 1):
+                    if rural:  # a village grid is one or two of its numbered groups (村民小组)
+                        compounds = tuple(f"{community[:-1]}{_GROUPS[2 * g - 2 + k]}组" for k in range(2))
+                    else:
+                        compounds = tuple(names.take(_COMPOUND_SUFFIXES) for _ in range(rng.randint(1, 2)))
+                    index = len(grids)
                     grids.append(
                         Grid(
-                            district_code=f"D{d:02d}",
+                            district_code=district_code,
                             district=district,
-                            street_code=f"D{d:02d}S{s:02d}",
-                            street=f"{street_root}街道",
-                            community_code=f"D{d:02d}S{s:02d}C{c:02d}",
-                            community=f"{community_root}社区",
-                            grid_code=f"D{d:02d}S{s:02d}C{c:02d}G{g:02d}",
+                            street_code=street_code,
+                            street=street,
+                            community_code=community_code,
+                            community=community,
+                            grid_code=f"{community_code}{g:03d}",
+                            rural=rural,
+                            compounds=compounds,
+                            roads=tuple(rng.sample(roads, min(2, len(roads)))),
+                            river=river,
+                            main_road=main_road,
+                            school=school,
+                            shop=names.take(_SHOP_KINDS),
+                            firm=names.take(_FIRM_KINDS),
+                            lat=round(CENTRE_LAT + ((index // 48) - 23) * 0.004 + rng.uniform(0, 0.003), 6),
+                            lon=round(CENTRE_LON + ((index % 48) - 24) * 0.005 + rng.uniform(0, 0.004), 6),
+                            households=max(60, int(grid_people / 2.6)),
                         )
                     )
-    return grids
+    return City(grids)
+
+
+AREA_COLUMNS = [
+    "grid_code",
+    "community_code",
+    "community",
+    "street_code",
+    "street",
+    "district_code",
+    "district",
+]
+
+
+def area_rows(city: City) -> list[list[str]]:
+    return [[getattr(g, column) for column in AREA_COLUMNS] for g in city.grids]
+
+
+def write_areas_seed(path: Path) -> None:
+    """Write the dbt seed of the place hierarchy for this city."""
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(AREA_COLUMNS)
+        writer.writerows(area_rows(build_city()))

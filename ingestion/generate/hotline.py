@@ -1,4 +1,11 @@
-"""Synthetic 12345 work orders: background appeals plus planted classes of recurring problems."""
+"""Synthetic 12345 work orders: each order's whole life, and its rows in the platform's snapshot exports.
+
+An order is created with every change it will go through (:class:`Order` ``changes``): received,
+dispatched within minutes, signed for, the resident contacted (by the grid worker within 30 minutes when
+the grid handles it), sometimes escalated (吹哨), resolved within or beyond its time limit, rated, and, when
+the resident is unhappy, reopened (重办) and resolved again, then closed. An export renders an order as it
+stood at the export's cutoff (:func:`render`), so an order re-appears in every export after it changed.
+"""
 
 from __future__ import annotations
 
@@ -38,147 +45,202 @@ HEADER = [
     "重办次数",
     "更新时间",
 ]
-CHANNELS = ["电话"] * 6 + ["微信", "APP", "网站", "码上反映", "码上反映"]
-APPEAL_TYPES = ["投诉"] * 4 + ["求助"] * 3 + ["咨询", "建议", "举报"]
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英"
-OPENERS = ["市民来电反映：", "居民反映", "来电人称，", "市民通过码上反映称", "群众反映：", ""]
-CLOSERS = ["，希望尽快处理。", "，请相关部门核实解决。", "，已多次反映未果。", "，影响居民生活。", "。"]
-BUILDINGS = ["{n}栋", "{n}号楼", "{n}单元", "北门", "南门", "小区广场", "地下车库", "东侧路口"]
+TIMESTAMP_COLUMNS = (
+    "来电时间",
+    "派单时间",
+    "签收时间",
+    "首次联系时间",
+    "吹哨时间",
+    "办结时间",
+    "回访时间",
+    "更新时间",
+)
+LIFECYCLE_COLUMNS = TIMESTAMP_COLUMNS[:-1]
+CHANNELS = ["电话"] * 12 + ["微信"] * 3 + ["APP"] * 2 + ["网站", "码上反映", "码上反映", "码上反映"]
+APPEAL_TYPES = ["投诉"] * 8 + ["求助"] * 5 + ["咨询"] * 3 + ["建议", "举报", "表扬"]
+# Working days to resolve, by appeal type (咨询 is answered within a day).
+TIME_LIMIT_DAYS = {"咨询": 1, "求助": 5, "投诉": 7, "建议": 7, "举报": 7, "表扬": 3}
+DEPARTMENTS = {
+    "01.01": "区住建局",
+    "01.02": "区城管局",
+    "01.03": "区城管执法局",
+    "01.04": "区水务和供电供气单位",
+    "02": "区生态环境分局",
+    "03": "区交通运输局",
+    "04": "区教育局",
+    "05": "区人社局",
+    "06": "区市场监管局",
+    "07": "区卫健委",
+    "08": "区司法局",
+}
+RESOLUTIONS = [
+    "已派人现场处理完毕",
+    "经核实已整改到位",
+    "已协调相关单位解决",
+    "已向来电人解释说明",
+    "已纳入计划，近期实施",
+    "已联系物业落实整改",
+]
 FMT_DASH = "%Y-%m-%d %H:%M:%S"
 
 
-@dataclass
-class Category:
-    code: str
-    path: str
-    level3: str
-    aliases: list[str]
+def fmt_slash(ts: datetime) -> str:
+    """The other timestamp style of field exports: ``YYYY/M/D H:MM``."""
+    return f"{ts.year}/{ts.month}/{ts.day} {ts.hour}:{ts.minute:02d}"
 
 
-@dataclass
-class PlantedClass:
-    class_id: str
-    category: Category
-    area_level: str
-    area_code: str
-    grids: list[Grid]
-    spot: str
-    quarters: list[str]
-    case_ids: dict[str, list[str]] = field(default_factory=dict)
+@dataclass(slots=True)
+class Order:
+    """One work order: what never changes (``fixed``) and its changes over time, in order."""
+
+    order_id: str
+    received: datetime
+    fixed: dict[str, str]
+    changes: list[tuple[datetime, dict[str, object]]] = field(default_factory=list)
+    exported: int = 0  # lifecycle facts already shown by an export (for the event estimate)
+
+    def state_at(self, cutoff: datetime) -> dict[str, object] | None:
+        """The order's export row as of ``cutoff`` (timestamps as datetimes), or None before it exists."""
+        if self.received > cutoff:
+            return None
+        state: dict[str, object] = {**self.fixed, "来电时间": self.received, "更新时间": self.received}
+        for when, delta in self.changes:
+            if when > cutoff:
+                break
+            state.update(delta)
+            state["更新时间"] = when
+        return state
 
 
-def load_categories(path: Path) -> list[Category]:
-    with open(path, encoding="utf-8") as handle:
-        return [
-            Category(
-                code=row["category_code"],
-                path=f"{row['level1']}/{row['level2']}/{row['level3']}",
-                level3=row["level3"],
-                aliases=[a for a in (row.get("aliases") or "").split("|") if a],
+def _minutes(rng: random.Random, median: float, spread: float = 0.8) -> timedelta:
+    return timedelta(minutes=max(1, int(rng.lognormvariate(0, spread) * median)))
+
+
+def _off_midnight(ts: datetime) -> datetime:
+    """Nudge an instant off 00:00: an XLSX date cell at midnight reads back as a bare date."""
+    return ts + timedelta(minutes=1) if ts.hour == 0 and ts.minute == 0 else ts
+
+
+def lifecycle(
+    rng: random.Random, received: datetime, unit: str, department: str, appeal_type: str, grid_first: bool
+) -> list[tuple[datetime, dict[str, object]]]:
+    """Every change of an order after it is received, with realistic delays and SLA breaches."""
+    changes = _lifecycle(rng, received, unit, department, appeal_type, grid_first)
+    return [
+        (
+            _off_midnight(when),
+            {k: _off_midnight(v) if isinstance(v, datetime) else v for k, v in delta.items()},
+        )
+        for when, delta in changes
+    ]
+
+
+def _lifecycle(
+    rng: random.Random, received: datetime, unit: str, department: str, appeal_type: str, grid_first: bool
+) -> list[tuple[datetime, dict[str, object]]]:
+    changes: list[tuple[datetime, dict[str, object]]] = []
+    # Dispatch: most within half an hour, a tail past the two-hour limit.
+    t = received + (_minutes(rng, 20) if rng.random() > 0.06 else timedelta(minutes=rng.randint(121, 600)))
+    changes.append((t, {"派单时间": t, "承办单位": unit, "工单状态": "已派单"}))
+    if grid_first:
+        # The grid worker signs for it and must phone the resident within 30 minutes of dispatch.
+        t = t + timedelta(minutes=rng.randint(1, 8))
+        changes.append((t, {"签收时间": t, "工单状态": "已签收"}))
+        contact = changes[0][0] + (
+            timedelta(minutes=rng.randint(9, 29))
+            if rng.random() < 0.82
+            else timedelta(minutes=rng.randint(31, 300))
+        )
+        t = max(t + timedelta(minutes=1), contact)
+    else:
+        t = t + (_minutes(rng, 40) if rng.random() > 0.08 else timedelta(minutes=rng.randint(121, 1440)))
+        changes.append((t, {"签收时间": t, "工单状态": "已签收"}))
+        t = t + (_minutes(rng, 180) if rng.random() > 0.1 else timedelta(hours=rng.randint(25, 96)))
+    changes.append((t, {"首次联系时间": t, "工单状态": "办理中"}))
+    if rng.random() < 0.03:
+        # 吹哨: the street calls the departments in; they join the handling units.
+        w = t + timedelta(hours=rng.randint(2, 72))
+        changes.append((w, {"吹哨时间": w, "承办单位": f"{unit}、{department}"}))
+        t = w
+    if rng.random() < 0.03:
+        return changes  # still open when the data ends: a backlog order
+    limit = TIME_LIMIT_DAYS[appeal_type]
+    reopen_count = 0
+    while True:
+        days = rng.uniform(0.1, limit) if rng.random() > 0.1 else rng.uniform(limit, limit * 3)
+        t = t + timedelta(minutes=int(days * 1440))
+        changes.append(
+            (
+                t,
+                {
+                    "办结时间": t,
+                    "办理结果": rng.choice(RESOLUTIONS),
+                    "工单状态": "已办结",
+                    "满意度": "未评价",
+                },
             )
-            for row in csv.DictReader(handle)
+        )
+        if rng.random() < 0.12:
+            return changes  # never rated: the resident could not be reached
+        t = t + timedelta(minutes=rng.randint(60, 4320))
+        satisfaction = rng.choices(["满意", "基本满意", "不满意"], [72, 18, 10 if reopen_count == 0 else 5])[
+            0
         ]
+        changes.append((t, {"回访时间": t, "满意度": satisfaction, "工单状态": "已回访"}))
+        if satisfaction == "不满意" and reopen_count < 2 and rng.random() < 0.6:
+            reopen_count += 1
+            t = t + timedelta(minutes=rng.randint(60, 2880))
+            changes.append((t, {"工单状态": "重办", "重办次数": reopen_count}))
+            continue
+        t = t + timedelta(days=rng.randint(1, 5))
+        changes.append((t, {"工单状态": "已关闭"}))
+        return changes
 
 
-def phone(rng: random.Random) -> str:
-    return f"1{rng.choice('3578')}{rng.randrange(10**9):09d}"
+def department_for(category_code: str) -> str:
+    return DEPARTMENTS.get(category_code[:5]) or DEPARTMENTS.get(category_code[:2], "区政府办")
 
 
-def person(rng: random.Random) -> str:
-    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+def handling_unit(rng: random.Random, grid: Grid, category_code: str, grid_first: bool) -> str:
+    if grid_first:
+        return f"{grid.community}居委会"
+    return rng.choice([f"{grid.street}办事处", f"{grid.street}办事处", department_for(category_code)])
 
 
-def describe(rng: random.Random, category: Category, place: str) -> str:
-    words = [category.level3, *category.aliases]
-    verb = rng.choice(["存在", "出现", "一直", "又有", ""])
-    return f"{rng.choice(OPENERS)}{place}{verb}{rng.choice(words)}问题{rng.choice(CLOSERS)}"
+# Calls by hour of day: a morning peak, an afternoon peak, few at night.
+_HOUR_WEIGHTS = [1, 0.5, 0.3, 0.3, 0.3, 0.5, 1.5, 4, 8, 10, 10, 9, 6, 7, 9, 9, 8, 7, 6, 6, 5, 4, 3, 2]
+_HOURS = list(range(24))
 
 
-def quarter_of(ts: datetime) -> str:
-    return f"{ts.year}Q{(ts.month - 1) // 3 + 1}"
-
-
-def quarter_start(quarter: str) -> datetime:
-    year, q = int(quarter[:4]), int(quarter[-1])
-    return datetime(year, 3 * (q - 1) + 1, 1)
-
-
-def _lifecycle(rng: random.Random, received: datetime, now: datetime) -> dict[str, datetime | None]:
-    """Timestamps of one order's life, cut off at ``now`` (the export time)."""
-    steps: dict[str, datetime | None] = {}
-    t = received + timedelta(minutes=rng.randint(3, 90))
-    steps["派单时间"] = t
-    t += timedelta(minutes=rng.randint(5, 240))
-    steps["签收时间"] = t
-    t += timedelta(minutes=rng.randint(5, 600))
-    steps["首次联系时间"] = t
-    steps["吹哨时间"] = t + timedelta(hours=rng.randint(1, 48)) if rng.random() < 0.05 else None
-    t += timedelta(hours=rng.randint(2, 24 * 7))
-    steps["办结时间"] = t if rng.random() < 0.92 else None
-    steps["回访时间"] = t + timedelta(hours=rng.randint(1, 72)) if steps["办结时间"] else None
-    return {k: (v if v is not None and v <= now else None) for k, v in steps.items()}
-
-
-def _status(steps: dict[str, datetime | None], reopened: int) -> str:
-    if steps["回访时间"]:
-        return "已回访"
-    if steps["办结时间"]:
-        return "已办结"
-    if reopened:
-        return "重办"
-    if steps["首次联系时间"]:
-        return "办理中"
-    if steps["签收时间"]:
-        return "已签收"
-    return "已派单" if steps["派单时间"] else "待派单"
-
-
-def order_row(
-    rng: random.Random,
-    order_id: str,
-    received: datetime,
-    grid: Grid,
-    category: Category,
-    text: str,
-    now: datetime,
-) -> dict[str, str]:
-    steps = _lifecycle(rng, received, now)
-    reopened = 1 if steps["回访时间"] and rng.random() < 0.06 else 0
-    satisfaction = rng.choices(["满意", "基本满意", "不满意"], [70, 20, 10])[0] if steps["回访时间"] else ""
-    caller_phone, caller = phone(rng), person(rng)
-    if rng.random() < 0.1:  # residents often leave a number in the text itself
-        text = f"{text}联系电话{phone(rng)}。"
-    updated = max(v for v in [received, *steps.values()] if v is not None)
-    row = {
-        "工单编号": order_id,
-        "来电时间": received.strftime(FMT_DASH),
-        "来电号码": caller_phone,
-        "来电人": caller,
-        "诉求渠道": rng.choice(CHANNELS),
-        "诉求类型": rng.choice(APPEAL_TYPES),
-        "诉求分类": category.path,
-        "诉求标题": f"{grid.community}{category.level3}",
-        "诉求内容": text,
-        "事发地址": f"{grid.district}{grid.street}{grid.community}",
-        "区县": grid.district,
-        "街道": grid.street,
-        "社区": grid.community,
-        "网格": grid.grid_code if rng.random() > 0.05 else "",
-        "承办单位": f"{grid.street}办事处",
-        "工单状态": _status(steps, reopened),
-        "办理结果": "已处理完毕" if steps["办结时间"] else "",
-        "满意度": satisfaction if satisfaction else ("未评价" if steps["办结时间"] else ""),
-        "重办次数": str(reopened),
-        "更新时间": updated.strftime(FMT_DASH),
-    }
-    for key, value in steps.items():
-        row[key] = value.strftime(FMT_DASH) if value else ""
-    return row
+def call_time(rng: random.Random, day: datetime) -> datetime:
+    """A call's time on ``day`` (local), at whole minutes as the platform records them."""
+    hour = rng.choices(_HOURS, _HOUR_WEIGHTS)[0]
+    return _off_midnight(day.replace(hour=hour, minute=rng.randrange(60), second=0, microsecond=0))
 
 
 def write_orders(path: Path, rows: list[dict[str, str]], encoding: str = "utf-8") -> None:
+    """A 12345 CSV export of ``rows`` (text cells keyed by HEADER) in ``encoding``."""
     with open(path, "w", encoding=encoding, newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=HEADER)
         writer.writeheader()
         writer.writerows(rows)
+
+
+def _missing_id(rng: random.Random, row: dict[str, object]) -> dict[str, object]:
+    return {**row, "工单编号": ""}
+
+
+def _bad_received(rng: random.Random, row: dict[str, object]) -> dict[str, object]:
+    return {**row, "来电时间": rng.choice(["昨天下午", "2025-13-45 10:00:00", "#VALUE!", "45123.5"])}
+
+
+def _bad_reopen_count(rng: random.Random, row: dict[str, object]) -> dict[str, object]:
+    return {**row, "重办次数": rng.choice(["一次", "1次", "N/A"])}
+
+
+# How a row gets broken on its way out of the platform, by the reason a reader should give.
+BREAKERS = {
+    "missing 工单编号": _missing_id,
+    "unreadable 来电时间": _bad_received,
+    "unreadable 重办次数": _bad_reopen_count,
+}

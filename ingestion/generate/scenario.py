@@ -1,139 +1,510 @@
-"""``gridline generate``: landing files for a synthetic city, with the planted ground truth beside them."""
+"""``gridline generate``: a year (or two quarters) of the synthetic city's records, day by day.
+
+The city lives through its days in order. Each day residents call 12345, grid workers do their rounds and
+report-in members serve; each order's future is decided when it is received and it waits in the buckets
+of the exports that will show it. At the end of each export period (a day, or a month at scale ``tiny`` so
+the demo has few Airflow runs) the period's files are written and forgotten, so memory holds only the
+orders still in flight, never the year. Landing layout: ``OUT/<stream>/<YYYY-MM-DD>/<file>`` for the export
+day, and ``OUT/truth.json`` with the planted classes, the malformed records and the counts.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import random
+from bisect import bisect
+from collections import defaultdict, deque
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from itertools import accumulate
 from pathlib import Path
 
 from gridline.errors import GridlineError
-from ingestion.generate import hotline
-from ingestion.generate.city import build_city
-
-SEEDS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
+from ingestion.generate import files, hotline, planted, vocab
+from ingestion.generate import grid as grid_app
+from ingestion.generate import volunteer as volunteer_app
+from ingestion.generate.city import City, Grid, build_city
 
 
 @dataclass(frozen=True)
 class Scale:
     quarters: tuple[str, ...]
-    background_per_quarter: int
-    planted_classes: int
+    orders_per_day: float
+    grid_per_day: float
+    sessions_per_day: float
+    classes: int
+    cadence: str  # daily | monthly: how often each stream's export lands
 
 
+_YEAR = ("2025Q1", "2025Q2", "2025Q3", "2025Q4")
 SCALES = {
-    "tiny": Scale(("2025Q3", "2025Q4"), 300, 8),
-    "small": Scale(("2025Q1", "2025Q2", "2025Q3", "2025Q4"), 2500, 30),
+    "tiny": Scale(("2025Q3", "2025Q4"), 6.5, 16, 3, 10, "monthly"),
+    "small": Scale(_YEAR, 45, 120, 12, 40, "daily"),
+    "city": Scale(_YEAR, 1150, 2900, 77, 150, "daily"),
+    "megacity": Scale(_YEAR, 12500, 32000, 800, 600, "daily"),
+}
+# Rates of field noise.
+LATE_RATE = 0.03  # an order's change, or a submission, lands one export later
+RESEND_RATE = 0.03  # a file delivered again the next export day
+HOTLINE_MALFORMED = 0.002
+GRID_MALFORMED = 0.001
+GRID_DUPLICATE = 0.01  # the app uploads a submission twice
+VOLUNTEER_MALFORMED = 0.005
+SLASH_STYLE = 0.2  # CSV files with YYYY/M/D H:MM timestamps
+TYPED_VARIANT = 0.04  # operator-typed place names that differ from the reference
+GRID_FIRST = 0.5  # orders about places that the grid handles first
+SEASON = {
+    1: 0.9,
+    2: 0.8,
+    3: 0.95,
+    4: 1.0,
+    5: 1.0,
+    6: 1.05,
+    7: 1.15,
+    8: 1.15,
+    9: 1.0,
+    10: 0.95,
+    11: 0.95,
+    12: 0.9,
 }
 
 
-def _plant(rng: random.Random, scale: Scale, grids, categories) -> list[hotline.PlantedClass]:
-    communities: dict[str, list] = {}
-    for grid in grids:
-        communities.setdefault(grid.community_code, []).append(grid)
-    classes = []
-    used: set[tuple[str, str]] = set()
-    while len(classes) < scale.planted_classes:
-        category = rng.choice(categories)
-        if rng.random() < 0.3:
-            community = rng.choice(list(communities))
-            members = rng.sample(communities[community], rng.randint(2, len(communities[community])))
-            level, code = "community", community
+def _daily_count(rng: random.Random, rate: float, day: date) -> int:
+    mean = rate * SEASON[day.month] * (0.8 if day.weekday() >= 5 else 1.05)
+    return max(0, round(rng.gauss(mean, math.sqrt(mean))))
+
+
+def _typed(rng: random.Random, name: str) -> str:
+    """A place name as an operator might type it."""
+    if rng.random() >= TYPED_VARIANT:
+        return name
+    if name.endswith("社区"):
+        return rng.choice([name[:-2], name + "居委会"])
+    if name.endswith("街道"):
+        return rng.choice([name[:-1], name + "办事处"])
+    return name[:-1] if len(name) > 2 else name
+
+
+def _periods(scale: Scale) -> list[tuple[date, date]]:
+    start = planted.quarter_bounds(scale.quarters[0])[0].date()
+    end = planted.quarter_bounds(scale.quarters[-1])[1].date()
+    periods = []
+    day = start
+    while day < end:
+        if scale.cadence == "daily":
+            last = day
         else:
-            members = [rng.choice(grids)]
-            level, code = "grid", members[0].grid_code
-        if (category.code, code[:9]) in used:
-            continue
-        used.add((category.code, code[:9]))
-        first = rng.randrange(len(scale.quarters))
-        span = rng.choice([1, 1, 2, 3])
-        spot = rng.choice(hotline.BUILDINGS).format(n=rng.randint(1, 30))
-        classes.append(
-            hotline.PlantedClass(
-                class_id=f"K{len(classes) + 1:03d}",
-                category=category,
-                area_level=level,
-                area_code=code,
-                grids=members,
-                spot=f"{members[0].community}{spot}",
-                quarters=list(scale.quarters[first : first + span]),
-            )
+            last = (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        periods.append((day, last))
+        day = last + timedelta(days=1)
+    return periods
+
+
+class Landing:
+    """The landing folder: writes each stream's files and keeps the truth about what went into them."""
+
+    def __init__(self, out: Path, rng: random.Random) -> None:
+        self.out = out
+        self.rng = rng
+        self.formats = {"hotline": files.FormatChooser(rng), "volunteer": files.FormatChooser(rng)}
+        self.malformed: list[dict] = []
+        self.files = 0
+        self.bytes = 0
+        self.last_file: dict[str, Path] = {}
+        self.tables: dict[str, int] = defaultdict(int)
+
+    def folder(self, stream: str, day: date) -> Path:
+        return self.out / stream / day.isoformat()
+
+    def _note(self, stream: str, path: Path, marks: list[tuple[int, str]]) -> None:
+        self.files += 1
+        self.bytes += path.stat().st_size
+        rel = str(path.relative_to(self.out))
+        self.malformed += [{"stream": stream, "file": rel, "line": n, "reason": r} for n, r in marks]
+
+    def table(
+        self,
+        stream: str,
+        day: date,
+        name: str,
+        header: list[str],
+        rows: list[dict],
+        breakers: dict,
+        rate: float,
+    ) -> Path:
+        fmt = self.formats[stream].next()
+        self.tables[stream] += 1
+        # Some exports write YYYY/M/D H:MM; the fifth and sixth files of a stream do, so every run has one.
+        slash = self.rng.random() < SLASH_STYLE or self.tables[stream] in (5, 6)
+        style = "slash" if fmt != "xlsx" and slash else "dash"
+        count = int(len(rows) * rate + self.rng.random())
+        records, marks = files.corrupt(self.rng, rows, count, breakers, header, truncate=fmt != "xlsx")
+        path = files.write_table(self.folder(stream, day) / name, header, records, fmt, style)
+        self._note(stream, path, marks)
+        return path
+
+    def lines(
+        self, stream: str, day: date, name: str, lines: list[str], marks: list[tuple[int, str]]
+    ) -> Path:
+        folder = self.folder(stream, day)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        with open(path, "w", encoding="utf-8", newline="\n") as handle:
+            handle.writelines(line + "\n" for line in lines)
+        self._note(stream, path, marks)
+        return path
+
+    def resend(self, stream: str, path: Path, day: date) -> None:
+        """Deliver ``path`` again into ``day``'s folder; its malformed records come again too."""
+        rel = str(path.relative_to(self.out))
+        marks = [(m["line"], m["reason"]) for m in self.malformed if m["file"] == rel]
+        copy = files.resend(path, self.folder(stream, day))
+        self._note(stream, copy, marks)
+
+
+class Generator:
+    """One run: the city, the scale, the random stream, and the state carried from day to day."""
+
+    def __init__(self, out: Path, scale: Scale, seed: int) -> None:
+        self.scale = scale
+        self.rng = random.Random(seed)
+        self.city: City = build_city()
+        self.cum = list(accumulate(g.households for g in self.city.grids))
+        self.categories = list(vocab.CATEGORIES)
+        self.cat_cum = list(accumulate(c.weight for c in self.categories))
+        self.classes, appearances = planted.plan(
+            self.rng, self.city, list(scale.quarters), scale.classes, [g.households for g in self.city.grids]
         )
-    return classes
+        self.appearances = deque(appearances)
+        self.reserved = {c.problem.key for c in self.classes} | {a.problem.key for a in appearances}
+        self.used: set[tuple[str, str]] = set()
+        self.quarter = ""
+        self.landing = Landing(out, self.rng)
+        self.units = volunteer_app.build_units(self.rng, self.city)
+        self.unit_cum = list(accumulate(len(u.members) for u in self.units))
+        self.periods = _periods(scale)
+        self.period_of = {}
+        for index, (first, last) in enumerate(self.periods):
+            for n in range((last - first).days + 1):
+                self.period_of[first + timedelta(days=n)] = index
+        self.order_buckets: dict[int, dict[str, hotline.Order]] = defaultdict(dict)
+        self.recent_buckets: deque[dict[str, hotline.Order]] = deque(
+            maxlen=7 if scale.cadence == "daily" else 3
+        )
+        self.pending_grid: dict[date, list[grid_app.Submission]] = defaultdict(list)
+        self.grid_buckets: dict[int, list[grid_app.Submission]] = defaultdict(list)
+        self.session_buffer: list[dict] = []
+        self.recent_orders: dict[str, deque[str]] = defaultdict(lambda: deque(maxlen=8))
+        self.counts = defaultdict(int)
+
+    # --- drawing -------------------------------------------------------------------------------------
+
+    def _grid(self) -> Grid:
+        return self.city.grids[bisect(self.cum, self.rng.random() * self.cum[-1])]
+
+    def _category(self) -> vocab.Category:
+        return self.categories[bisect(self.cat_cum, self.rng.random() * self.cat_cum[-1])]
+
+    def _background_problem(self, grid: Grid) -> tuple[vocab.Category, vocab.Problem]:
+        """A problem nobody else raises this quarter, so background appeals never form a class."""
+        for _ in range(8):
+            category = self._category()
+            place, obj = vocab.draw_object(self.rng, category, grid)
+            problem = vocab.Problem(category, place, obj, self.rng.randrange(len(category.problems)))
+            if not category.placed:
+                return category, problem  # a personal matter: never a class of problem
+            if problem.key not in self.used and problem.key not in self.reserved:
+                self.used.add(problem.key)
+                return category, problem
+            grid = self._grid()
+        return category, problem
+
+    def _spot(self, grid: Grid, problem: vocab.Problem) -> str:
+        """Where an order says it happened: a compound, a road, or the caller's home for personal matters."""
+        if problem.place:
+            return problem.place
+        return problem.obj if problem.category.placed else self.rng.choice(grid.compounds)
+
+    # --- hotline -------------------------------------------------------------------------------------
+
+    def _order(
+        self,
+        order_id: str,
+        at: datetime,
+        grid: Grid,
+        category: vocab.Category,
+        problem: vocab.Problem,
+        noisy: bool,
+    ) -> hotline.Order:
+        rng = self.rng
+        caller, number = vocab.person(rng), vocab.phone(rng)
+        text = vocab.resident_text(rng, problem)
+        if rng.random() < 0.1:
+            note = vocab.contact_note(
+                rng, caller if rng.random() < 0.7 else vocab.person(rng), vocab.phone(rng)
+            )
+            text = note + text if note.endswith("，") else text + note
+        path = category.path
+        if noisy and rng.random() < 0.05:
+            path = "" if rng.random() < 0.4 else path.rsplit("/", 1)[0]
+        appeal_type = rng.choice(hotline.APPEAL_TYPES[:-1] if category.placed else hotline.APPEAL_TYPES)
+        fixed = {
+            "工单编号": order_id,
+            "来电号码": number,
+            "来电人": caller,
+            "诉求渠道": rng.choice(hotline.CHANNELS),
+            "诉求类型": appeal_type,
+            "诉求分类": path,
+            "诉求标题": vocab.resident_title(rng, problem),
+            "诉求内容": text,
+            "事发地址": f"{grid.district}{grid.street}{grid.community}{self._spot(grid, problem)}",
+            "区县": _typed(rng, grid.district),
+            "街道": _typed(rng, grid.street),
+            "社区": _typed(rng, grid.community),
+            "网格": "" if noisy and rng.random() < 0.05 else grid.grid_code,
+            "工单状态": "待派单",
+            "重办次数": 0,
+        }
+        grid_first = category.placed and rng.random() < GRID_FIRST
+        unit = hotline.handling_unit(rng, grid, category.code, grid_first)
+        order = hotline.Order(order_id, at, fixed)
+        order.changes = hotline.lifecycle(
+            rng, at, unit, hotline.department_for(category.code), appeal_type, grid_first
+        )
+        if grid_first:
+            contact = next(when for when, delta in order.changes if "首次联系时间" in delta)
+            self.pending_grid[contact.date()].append(
+                grid_app.handling(rng, contact, grid, order_id, category.path)
+            )
+        self._schedule(order)
+        self.recent_orders[grid.community_code].append(order_id)
+        return order
+
+    def _schedule(self, order: hotline.Order) -> None:
+        """Put the order in the bucket of every export that will show a change of it."""
+        last = len(self.periods) - 1
+        periods = {self.period_of[order.received.date()]}
+        for when, _ in order.changes:
+            index = self.period_of.get(when.date())
+            if index is None:
+                break  # beyond the data's end
+            periods.add(index)
+        for index in periods:
+            if index < last and self.rng.random() < LATE_RATE:
+                index += 1  # the change reaches the platform's export a period late
+            self.order_buckets[index][order.order_id] = order
+
+    def hotline_day(self, day: datetime) -> None:
+        rng = self.rng
+        todo: list[tuple[datetime, Grid, vocab.Category, vocab.Problem, planted.Appearance | None]] = []
+        for _ in range(_daily_count(rng, self.scale.orders_per_day, day.date())):
+            grid = self._grid()
+            category, problem = self._background_problem(grid)
+            todo.append((hotline.call_time(rng, day), grid, category, problem, None))
+        while self.appearances and self.appearances[0].at.date() == day.date():
+            a = self.appearances.popleft()
+            if a.stream == "hotline":
+                todo.append((a.at, a.grid, a.category, a.problem, a))
+            else:
+                self._planted_grid.append(a)
+        todo.sort(key=lambda item: item[0])
+        for seq, (at, grid, category, problem, appearance) in enumerate(todo, start=1):
+            order_id = f"HX{at:%y%m%d}{seq:05d}"
+            self._order(order_id, at, grid, category, problem, noisy=appearance is None)
+            if appearance is not None:
+                planted.record_member(appearance, f"12345:{order_id}")
+        self.counts["orders"] += len(todo)
+
+    def export_hotline(self, index: int) -> None:
+        first, last = self.periods[index]
+        cutoff = datetime.combine(last, datetime.max.time())
+        bucket = self.order_buckets.pop(index, {})
+        self.recent_buckets.append(bucket)
+        rows = []
+        for key in sorted(bucket):
+            order = bucket[key]
+            state = order.state_at(cutoff)
+            if state is None:
+                continue
+            rows.append(state)
+            # What the adapter will make of the row: the lifecycle facts it has not seen, and a snapshot.
+            facts = sum(1 for c in hotline.LIFECYCLE_COLUMNS if state.get(c)) + int(state["重办次数"])
+            self.counts["events_estimate"] += max(0, facts - order.exported) + 1
+            order.exported = max(order.exported, facts)
+        landing = self.landing
+        stamp = last.strftime("%Y%m%d")
+        path = landing.table(
+            "hotline",
+            last,
+            f"12345_export_{stamp}",
+            hotline.HEADER,
+            rows,
+            hotline.BREAKERS,
+            HOTLINE_MALFORMED,
+        )
+        previous = landing.last_file.get("hotline")
+        if previous and (index == 1 or self.rng.random() < RESEND_RATE):
+            landing.resend("hotline", previous, last)
+        landing.last_file["hotline"] = path
+        overlap_due = last.weekday() == 6 if self.scale.cadence == "daily" else last.month % 3 == 0
+        if overlap_due and len(self.recent_buckets) > 1:
+            # A wider export over the last periods: every order in it is already in a daily file.
+            union = {k: o for b in self.recent_buckets for k, o in b.items()}
+            wide = [s for k in sorted(union) if (s := union[k].state_at(cutoff)) is not None]
+            since = self.periods[max(0, index - len(self.recent_buckets) + 1)][0].strftime("%Y%m%d")
+            landing.table(
+                "hotline",
+                last,
+                f"12345_export_{since}-{stamp}",
+                hotline.HEADER,
+                wide,
+                hotline.BREAKERS,
+                HOTLINE_MALFORMED,
+            )
+
+    # --- grid ----------------------------------------------------------------------------------------
+
+    def grid_day(self, day: datetime) -> None:
+        rng = self.rng
+        todo = self.pending_grid.pop(day.date(), [])
+        for _ in range(_daily_count(rng, self.scale.grid_per_day, day.date())):
+            grid = self._grid()
+            kind = rng.choice(grid_app.KINDS)
+            if kind == "issue":
+                category, problem = self._background_problem(grid)
+                if not category.placed:
+                    kind = "visit"
+                else:
+                    todo.append(grid_app.issue(rng, grid_app.round_time(rng, day), grid, problem))
+                    continue
+            todo.append(grid_app.routine(rng, day, grid, kind))
+        for a in self._planted_grid:
+            submission = grid_app.issue(rng, a.at, a.grid, a.problem)
+            submission.extra["appearance"] = a
+            todo.append(submission)
+        self._planted_grid = []
+        todo.sort(key=lambda s: (s.submitted_at, s.grid.grid_code, s.kind))
+        index = self.period_of[day.date()]
+        for seq, submission in enumerate(todo, start=1):
+            submission.submission_id = f"S{day:%y%m%d}{seq:06d}"
+            if "appearance" in submission.extra:
+                planted.record_member(submission.extra.pop("appearance"), f"grid:{submission.submission_id}")
+            if submission.kind == "issue" and submission.status == "reported" and submission.related is None:
+                later = grid_app.follow_up(rng, submission)
+                self.pending_grid[later.submitted_at.date()].append(later)
+            late = index < len(self.periods) - 1 and rng.random() < LATE_RATE
+            self.grid_buckets[index + 1 if late else index].append(submission)
+        self.counts["grid_submissions"] += len(todo)
+
+    def export_grid(self, index: int) -> None:
+        rng = self.rng
+        last = self.periods[index][1]
+        lines, marks = [], []
+        for submission in self.grid_buckets.pop(index, []):
+            lines.append(grid_app.jsonl_line(submission))
+            if rng.random() < GRID_DUPLICATE:
+                lines.append(lines[-1])  # uploaded twice
+            if rng.random() < GRID_MALFORMED:
+                broken, reason = grid_app.malformed_line(rng, submission)
+                lines.append(broken)
+                marks.append((len(lines), reason))
+        self.counts["events_estimate"] += len(lines) - len(marks)
+        self.landing.lines("grid", last, f"grid_submissions_{last:%Y%m%d}.jsonl", lines, marks)
+
+    # --- volunteer -----------------------------------------------------------------------------------
+
+    def volunteer_day(self, day: datetime) -> None:
+        rng = self.rng
+        sessions = []
+        for _ in range(_daily_count(rng, self.scale.sessions_per_day, day.date())):
+            unit = self.units[bisect(self.unit_cum, rng.random() * self.unit_cum[-1])]
+            recent = self.recent_orders.get(unit.community.community_code)
+            order_id = rng.choice(recent) if recent and rng.random() < 0.05 else None
+            sessions.append(volunteer_app.session(rng, day, unit, order_id))
+        sessions.sort(key=lambda s: (s["签到时间"], s["党员编号"]))
+        for seq, session in enumerate(sessions, start=1):
+            session["记录编号"] = f"V{day:%y%m%d}{seq:04d}"
+        self.session_buffer += sessions
+        self.counts["volunteer_sessions"] += len(sessions)
+        self.counts["events_estimate"] += sum(2 if s["签退时间"] else 1 for s in sessions)
+
+    def export_volunteer(self, index: int) -> None:
+        last = self.periods[index][1]
+        self.landing.table(
+            "volunteer",
+            last,
+            f"volunteer_sessions_{last:%Y%m%d}",
+            volunteer_app.HEADER,
+            self.session_buffer,
+            volunteer_app.BREAKERS,
+            VOLUNTEER_MALFORMED,
+        )
+        self.session_buffer = []
+
+    # --- the run -------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self._planted_grid: list[planted.Appearance] = []
+        first, last = self.periods[0][0], self.periods[-1][1]
+        day = first
+        while day <= last:
+            moment = datetime.combine(day, datetime.min.time())
+            quarter = planted.quarter_of(moment)
+            if quarter != self.quarter:
+                self.quarter, self.used = quarter, set()
+            self.hotline_day(moment)
+            self.grid_day(moment)
+            self.volunteer_day(moment)
+            index = self.period_of[day]
+            if day == self.periods[index][1]:
+                self.export_hotline(index)
+                self.export_grid(index)
+                self.export_volunteer(index)
+            day += timedelta(days=1)
 
 
 def generate(out: Path, scale_name: str = "tiny", seed: int = 1) -> dict:
+    """Write the landing files and ``truth.json`` for ``scale_name`` into ``out``; returns a summary."""
     if scale_name not in SCALES:
         raise GridlineError(f"unknown scale {scale_name!r}; known: {', '.join(SCALES)}")
-    scale = SCALES[scale_name]
-    rng = random.Random(seed)
-    grids = build_city()
-    categories = hotline.load_categories(SEEDS_DIR / "categories.csv")
-    common = categories[: len(categories)]
-    classes = _plant(rng, scale, grids, categories)
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        for stream in ("hotline", "grid", "volunteer"):
+            if (out / stream).exists():
+                raise GridlineError(f"{out} already holds landing files; generate into an empty folder")
     out.mkdir(parents=True, exist_ok=True)
-
-    orders: list[tuple[datetime, dict]] = []
-    sequence = 0
-    end = hotline.quarter_start(scale.quarters[-1]) + timedelta(days=92)
-    end = end.replace(day=1)
-
-    def next_id(ts: datetime) -> str:
-        nonlocal sequence
-        sequence += 1
-        return f"HX{ts:%y}{seq_width(sequence)}"
-
-    def seq_width(n: int) -> str:
-        return f"{n:08d}"
-
-    for quarter in scale.quarters:
-        start = hotline.quarter_start(quarter)
-        days = (hotline.quarter_start(quarter).replace(month=start.month) + timedelta(days=91) - start).days
-        for _ in range(scale.background_per_quarter):
-            received = start + timedelta(seconds=rng.randrange(days * 86400))
-            grid, category = rng.choice(grids), rng.choice(common)
-            order_id = next_id(received)
-            text = hotline.describe(rng, category, grid.community)
-            orders.append((received, hotline.order_row(rng, order_id, received, grid, category, text, end)))
-        for planted in classes:
-            if quarter not in planted.quarters:
-                continue
-            for _ in range(rng.randint(4, 9)):
-                received = start + timedelta(seconds=rng.randrange(days * 86400))
-                grid = rng.choice(planted.grids)
-                order_id = next_id(received)
-                text = hotline.describe(rng, planted.category, planted.spot)
-                orders.append(
-                    (received, hotline.order_row(rng, order_id, received, grid, planted.category, text, end))
-                )
-                planted.case_ids.setdefault(quarter, []).append(f"12345:{order_id}")
-
-    orders.sort(key=lambda pair: pair[0])
-    files = []
-    for quarter in scale.quarters:
-        rows = [row for received, row in orders if hotline.quarter_of(received) == quarter]
-        export_day = (hotline.quarter_start(quarter) + timedelta(days=92)).replace(day=1) - timedelta(days=1)
-        folder = out / "hotline" / export_day.strftime("%Y-%m-%d")
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"12345_export_{quarter}.csv"
-        hotline.write_orders(path, rows)
-        files.append(str(path.relative_to(out)))
+    scale = SCALES[scale_name]
+    generator = Generator(out, scale, seed)
+    generator.run()
+    counts = generator.counts
     truth = {
         "scale": scale_name,
         "seed": seed,
         "quarters": list(scale.quarters),
-        "classes": [
-            {
-                "class_id": c.class_id,
-                "category_code": c.category.code,
-                "area_level": c.area_level,
-                "area_code": c.area_code,
-                "quarters": c.quarters,
-                "case_ids": c.case_ids,
-            }
-            for c in classes
-        ],
+        "city": {
+            "grids": len(generator.city.grids),
+            "communities": len(generator.city.communities),
+            "streets": len(generator.city.streets),
+        },
+        "counts": {
+            "hotline_orders": counts["orders"],
+            "grid_submissions": counts["grid_submissions"],
+            "volunteer_sessions": counts["volunteer_sessions"],
+            "malformed": len(generator.landing.malformed),
+        },
+        "classes": [c.truth() for c in generator.classes],
+        "malformed": generator.landing.malformed,
     }
-    (out / "truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=2))
-    return {"files": files, "orders": len(orders), "classes": len(classes)}
+    (out / "truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8")
+    return {
+        "scale": scale_name,
+        "seed": seed,
+        "orders": counts["orders"],
+        "grid_submissions": counts["grid_submissions"],
+        "volunteer_sessions": counts["volunteer_sessions"],
+        "events_estimate": counts["events_estimate"],
+        "classes": len(generator.classes),
+        "files": generator.landing.files,
+        "bytes": generator.landing.bytes,
+    }

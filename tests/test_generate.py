@@ -1,0 +1,297 @@
+"""`gridline generate`: the synthetic city, its landing files in every format, and the planted truth.
+
+Most tests read the session's tiny landing (seed 11) the way a person checking the generator would: parse
+every file, then hold the truth against what the files say.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import re
+from collections import defaultdict
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from python_calamine import CalamineWorkbook
+
+from gridline.errors import GridlineError
+from ingestion.generate import city, hotline, vocab
+from ingestion.generate import volunteer as volunteer_app
+from ingestion.generate.scenario import generate
+from ingestion.ingest import IngestRequest, ingest
+from ingestion.log import EventLog
+from ingestion.sources.reading import detect_encoding
+from tests.conftest import REPO, gridline_cli
+
+SEEDS = REPO / "dbt_project" / "seeds"
+LADDER = {"待派单", "已派单", "已签收", "办理中", "已办结", "已回访", "已关闭", "重办"}
+
+
+def _table(path: Path) -> list[dict]:
+    """Rows of a CSV (any of the field encodings) or XLSX export, as the file says them."""
+    if path.suffix == ".xlsx":
+        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+        return [dict(zip(rows[0], row, strict=False)) for row in rows[1:]]
+    encoding = detect_encoding(path)
+    with open(path, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _when(value) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M"):
+        try:
+            return datetime.strptime(value, fmt)
+        except ValueError:
+            pass
+    return None
+
+
+def _files(landing: Path, stream: str) -> list[Path]:
+    return sorted(p for p in (landing / stream).glob("*/*") if p.is_file())
+
+
+def _truth(landing: Path) -> dict:
+    return json.loads((landing / "truth.json").read_text(encoding="utf-8"))
+
+
+def _malformed(truth: dict, stream: str) -> set[tuple[str, int]]:
+    return {(m["file"], m["line"]) for m in truth["malformed"] if m["stream"] == stream}
+
+
+@pytest.fixture(scope="module")
+def orders(tiny_landing) -> dict[str, list[dict]]:
+    """Every readable row of every 12345 export, by order id, in export order."""
+    found: dict[str, list[dict]] = defaultdict(list)
+    bad = _malformed(_truth(tiny_landing), "hotline")
+    for path in _files(tiny_landing, "hotline"):
+        rel = str(path.relative_to(tiny_landing))
+        for line, row in enumerate(_table(path), start=2):
+            if (rel, line) not in bad:
+                found[row["工单编号"]].append({**row, "_file": rel})
+    return found
+
+
+@pytest.fixture(scope="module")
+def submissions(tiny_landing) -> dict[str, dict]:
+    bad = _malformed(_truth(tiny_landing), "grid")
+    found = {}
+    for path in _files(tiny_landing, "grid"):
+        rel = str(path.relative_to(tiny_landing))
+        for line, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if (rel, line) not in bad:
+                record = json.loads(text)
+                found[record["submission_id"]] = record
+    return found
+
+
+def test_the_area_seed_is_the_generators_city():
+    with open(SEEDS / "areas.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    town = city.build_city()
+    assert rows[0] == city.AREA_COLUMNS
+    assert rows[1:] == city.area_rows(town)
+    # A city of about 1.5 M people: grids of a few hundred households, dozens of streets.
+    assert 1800 <= len(town.grids) <= 2600 and 150 <= len(town.communities) <= 400 and len(town.streets) >= 30
+    assert all(60 <= g.households <= 600 for g in town.grids)
+
+
+def test_the_taxonomy_is_the_category_seed():
+    with open(SEEDS / "categories.csv", encoding="utf-8", newline="") as handle:
+        seed = {
+            r["category_code"]: f"{r['level1']}/{r['level2']}/{r['level3']}" for r in csv.DictReader(handle)
+        }
+    assert {c.code: c.path for c in vocab.CATEGORIES}.items() <= seed.items()
+    for a, b in vocab.NEIGHBOURS:
+        assert a in seed and b in seed
+
+
+def test_the_same_seed_gives_the_same_bytes(tmp_path):
+    first, second, other = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    generate(first, "tiny", 3)
+    generate(second, "tiny", 3)
+    generate(other, "tiny", 4)
+    names = sorted(str(p.relative_to(first)) for p in first.rglob("*") if p.is_file())
+    assert names == sorted(str(p.relative_to(second)) for p in second.rglob("*") if p.is_file())
+    assert all((first / n).read_bytes() == (second / n).read_bytes() for n in names)
+    assert (first / "truth.json").read_bytes() != (other / "truth.json").read_bytes()
+
+
+def test_landing_layout_formats_and_encodings(tiny_landing):
+    for stream in ("hotline", "grid", "volunteer"):
+        days = sorted(p.name for p in (tiny_landing / stream).iterdir())
+        assert 4 <= len(days) <= 8  # tiny exports monthly: the demo runs a handful of Airflow ingests
+        assert all(datetime.strptime(d, "%Y-%m-%d") for d in days)
+    hotline_files = _files(tiny_landing, "hotline")
+    kinds = set()
+    for path in hotline_files:
+        if path.suffix == ".xlsx":
+            kinds.add("xlsx")
+        else:
+            bom = path.read_bytes().startswith(b"\xef\xbb\xbf")
+            kinds.add("utf-8-sig" if bom else detect_encoding(path))
+            assert _table(path)[0].keys() >= set(hotline.HEADER)
+    assert kinds == {"utf-8", "utf-8-sig", "gb18030", "xlsx"}
+    styles = {"slash" if "/" in str(r["来电时间"]) else "dash" for p in hotline_files for r in _table(p)[:3]}
+    assert styles == {"slash", "dash"}
+    for path in _files(tiny_landing, "volunteer"):
+        assert list(_table(path)[0]) == volunteer_app.HEADER
+
+
+def test_orders_reappear_as_they_progress_and_files_are_resent(tiny_landing, orders):
+    progressed = [rows for rows in orders.values() if len({r["工单状态"] for r in rows}) >= 2]
+    assert len(progressed) > 100
+    contents = defaultdict(list)
+    for path in _files(tiny_landing, "hotline"):
+        contents[path.read_bytes()].append(path)
+    resent = [paths for paths in contents.values() if len(paths) > 1]
+    assert resent and all(len({p.parent for p in paths}) == 2 for paths in resent)
+    overlapping = [p for p in _files(tiny_landing, "hotline") if "-" in p.stem.split("_")[-1]]
+    assert overlapping  # a wider export repeating orders already in the monthly files
+    single = {
+        r["工单编号"] for p in _files(tiny_landing, "hotline") if p not in overlapping for r in _table(p)
+    }
+    assert {r["工单编号"] for r in _table(overlapping[0]) if r["工单编号"]} <= single
+
+
+def test_order_lifecycles_are_ordered_and_realistic(orders):
+    final = {order_id: rows[-1] for order_id, rows in orders.items()}
+    columns = ["来电时间", "派单时间", "签收时间", "首次联系时间", "办结时间"]
+    dispatch_minutes = []
+    for row in final.values():
+        assert row["工单状态"] in LADDER
+        times = [_when(row[c]) for c in columns]
+        filled = [t for t in times if t is not None]
+        assert filled == sorted(filled) and times[0] is not None
+        if times[1]:
+            dispatch_minutes.append((times[1] - times[0]).total_seconds() / 60)
+        if row["工单状态"] == "已回访":
+            assert _when(row["回访时间"]) and row["满意度"] in ("满意", "基本满意", "不满意")
+    statuses = {row["工单状态"] for row in final.values()}
+    assert {"已关闭", "已回访"} <= statuses
+    assert any(int(r["重办次数"]) > 0 for r in final.values())  # 重办
+    assert any(_when(r["吹哨时间"]) for r in final.values())  # 吹哨
+    late_dispatch = sum(m > 120 for m in dispatch_minutes) / len(dispatch_minutes)
+    assert 0.01 < late_dispatch < 0.2  # SLA breaches happen, as a minority
+    in_text = sum(1 for r in final.values() if re.search(r"1[3-9]\d{9}", r["诉求内容"]))
+    assert in_text > len(final) * 0.05  # residents leave phone numbers in the description
+
+
+def test_grid_first_handlers_contact_within_thirty_minutes_mostly(orders, submissions):
+    handled = [s for s in submissions.values() if s["order_id"]]
+    assert len(handled) > 100
+    gaps = []
+    for s in handled:
+        row = orders[s["order_id"]][-1]
+        dispatched = _when(row["派单时间"])
+        contacted = datetime.fromisoformat(s["submitted_at"]).replace(tzinfo=None)
+        assert s["grid_code"] == row["网格"] or row["网格"] == ""
+        gaps.append((contacted - dispatched) / timedelta(minutes=1))
+    within = sum(0 < g <= 30 for g in gaps) / len(gaps)
+    assert 0.6 < within < 0.97 and all(g > 0 for g in gaps)
+    kinds = {s["kind"] for s in submissions.values()}
+    assert kinds == {"visit", "info", "service", "issue", "dispute"}
+    follow_ups = [s for s in submissions.values() if s["related_submission_id"]]
+    assert follow_ups and all(s["related_submission_id"] in submissions for s in follow_ups)
+
+
+def test_every_truth_case_is_in_the_landing_files(tiny_landing, orders, submissions):
+    truth = _truth(tiny_landing)
+    assert len(truth["classes"]) >= 8
+    levels, streams, decoys, cross = set(), set(), 0, 0
+    for planted in truth["classes"]:
+        levels.add(planted["area_level"])
+        category = vocab.BY_CODE[planted["category_code"]]
+        allowed = {category.path} | {vocab.BY_CODE[c].path for c in planted["also_filed_under"]}
+        for quarter, ids in planted["case_ids"].items():
+            assert quarter in planted["quarters"] and len(ids) >= 4
+            for case_id in ids:
+                namespace, own_id = case_id.split(":", 1)
+                streams.add(namespace)
+                if namespace == "12345":
+                    row = orders[own_id][0]
+                    path, text, grid, received = (
+                        row["诉求分类"],
+                        row["诉求内容"],
+                        row["网格"],
+                        row["来电时间"],
+                    )
+                else:
+                    record = submissions[own_id]
+                    assert record["kind"] == "issue"
+                    path, text, grid, received = (
+                        record["category_path"],
+                        record["description"],
+                        record["grid_code"],
+                        record["submitted_at"][:19].replace("T", " "),
+                    )
+                cross += path != category.path
+                assert path in allowed and planted["object"] in text and planted["place"] in text
+                assert grid in planted["grid_codes"]
+                when = _when(received)
+                assert f"{when.year}Q{(when.month - 1) // 3 + 1}" == quarter
+        for ids in planted["decoy_case_ids"].values():
+            for case_id in ids:
+                row = orders[case_id.split(":", 1)[1]][0]
+                decoys += 1
+                assert row["网格"] in planted["grid_codes"] and row["诉求分类"] == category.path
+                text = row["诉求内容"]
+                assert not (planted["object"] in text and planted["place"] in text)
+    assert levels >= {"grid", "community"} and streams == {"12345", "grid"} and decoys > 0
+
+
+def test_paraphrases_differ_but_name_the_same_object(tiny_landing, orders):
+    planted = max(_truth(tiny_landing)["classes"], key=lambda c: sum(map(len, c["case_ids"].values())))
+    texts = [
+        orders[i.split(":", 1)[1]][0]["诉求内容"]
+        for ids in planted["case_ids"].values()
+        for i in ids
+        if i[:5] == "12345"
+    ]
+    assert len(set(texts)) == len(texts) >= 4
+
+
+def test_hotline_quarantine_is_exactly_the_planted_malformed_rows(settings, tiny_landing):
+    truth = _truth(tiny_landing)
+    expected = _malformed(truth, "hotline")
+    assert {m["reason"] for m in truth["malformed"] if m["stream"] == "hotline"} >= {"missing 工单编号"}
+    result = ingest(IngestRequest(paths=_files(tiny_landing, "hotline")), settings)
+    assert result.quarantined == len(expected) > 0
+    quarantine = duckdb.sql(EventLog(settings.log_dir).quarantine_sql()).select("source_file, source_line")
+    found = {(str(Path(f).relative_to(tiny_landing)), line) for f, line in quarantine.fetchall()}
+    assert found == expected
+    events = EventLog(settings.log_dir).events_sql()
+    entities = duckdb.sql(f"select count(distinct entity_id) from ({events})").fetchall()[0][0]
+    assert entities == truth["counts"]["hotline_orders"]
+
+
+@pytest.mark.parametrize("stream", ["grid", "volunteer"])
+def test_grid_and_volunteer_files_ingest_with_their_planted_quarantine(settings, tiny_landing, stream):
+    module = {"grid": "ingestion.sources.grid_jsonl", "volunteer": "ingestion.sources.volunteer"}[stream]
+    if importlib.util.find_spec(module) is None:
+        pytest.skip(f"{module} is not written yet")
+    truth = _truth(tiny_landing)
+    result = ingest(IngestRequest(paths=_files(tiny_landing, stream)), settings)
+    assert result.appended > 0
+    assert result.quarantined == len(_malformed(truth, stream))
+
+
+def test_generate_refuses_unknown_scales_and_used_folders(tmp_path, tiny_landing):
+    with pytest.raises(GridlineError, match="unknown scale"):
+        generate(tmp_path / "x", "village", 1)
+    with pytest.raises(GridlineError, match="already holds landing files"):
+        generate(tiny_landing, "tiny", 1)
+
+
+def test_the_command_prints_a_summary(tmp_path):
+    proc = gridline_cli(
+        "generate", "--out", str(tmp_path / "out"), "--scale", "tiny", "--seed", "5", env_home=tmp_path
+    )
+    assert "hotline orders" in proc.stderr + proc.stdout and (tmp_path / "out" / "truth.json").exists()
