@@ -49,8 +49,10 @@ def generate(
 
     summary = generate_city(out, scale, seed)
     console.print(
-        f"generated {summary['orders']:,} hotline orders with {summary['classes']} planted classes "
-        f"in {out} ({', '.join(summary['files'])}; truth in truth.json)"
+        f"generated {summary['orders']:,} hotline orders, {summary['grid_submissions']:,} grid submissions "
+        f"and {summary['volunteer_sessions']:,} volunteer sessions (~{summary['events_estimate']:,} events), "
+        f"{summary['classes']} planted classes: {summary['files']:,} files, {summary['bytes'] / 1e6:,.1f} MB "
+        f"in {out} (truth in truth.json)"
     )
 
 
