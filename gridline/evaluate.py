@@ -73,7 +73,9 @@ def load_truth(path: Path) -> list[tuple[str, str | None, str]]:
 
 def score(con: duckdb.DuckDBPyConnection, truth: list[tuple[str, str | None, str]]) -> Score:
     """Pairwise precision, recall and F1 of ``marts.problem_class_ticket_cases`` against ``truth``."""
-    con.execute("create or replace temp table truth_rows (class_id varchar, quarter varchar, case_id varchar)")
+    con.execute(
+        "create or replace temp table truth_rows (class_id varchar, quarter varchar, case_id varchar)"
+    )
     if truth:
         con.executemany("insert into truth_rows values (?, ?, ?)", truth)
     con.execute(
@@ -113,5 +115,9 @@ def evaluate(settings: Settings, truth_path: Path, database: Path | None = None)
     con = read_only_connection(settings, database)
     try:
         return score(con, truth)
+    except duckdb.CatalogException as exc:
+        raise GridlineError(
+            f"the warehouse has no tickets to score ({exc.args[0].splitlines()[0]})"
+        ) from None
     finally:
         con.close()

@@ -58,6 +58,9 @@ final as (
         channel,
         description,
         comparable_text,
+        -- the building numbers and gates the text names: two appeals naming different ones are about
+        -- different things, however alike the rest of their words
+        {{ address_tokens('comparable_text') }} as address_tokens,
 
         -- how it was handled
         is_duplicate,

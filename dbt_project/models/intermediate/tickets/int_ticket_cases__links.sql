@@ -76,8 +76,16 @@ judged as (
             case
                 when left_case.community_code <> right_case.community_code
                 then {{ var('ticket_similarity_other_community') }} else 0
+            end,
+            -- one names a building or gate, the other does not: maybe the same spot, maybe not
+            case
+                when ({{ list_is_empty('left_case.address_tokens') }}) <> ({{ list_is_empty('right_case.address_tokens') }})
+                then {{ var('ticket_similarity_one_sided_address') }} else 0
             end
-        ) as bar
+        ) as bar,
+        {{ lists_overlap('left_case.address_tokens', 'right_case.address_tokens') }}
+            or {{ list_is_empty('left_case.address_tokens') }}
+            or {{ list_is_empty('right_case.address_tokens') }} as addresses_agree
     from similarities
     inner join cases as left_case on similarities.case_id = left_case.case_id
     inner join cases as right_case on similarities.linked_case_id = right_case.case_id
@@ -88,7 +96,7 @@ final as (
 
     select case_id, linked_case_id, similarity
     from judged
-    where similarity >= bar
+    where similarity >= bar and addresses_agree
 
 )
 

@@ -55,6 +55,9 @@ weighted as (
     inner join document_counts
         on term_counts.quarter = document_counts.quarter and term_counts.bigram = document_counts.bigram
     inner join quarter_sizes on term_counts.quarter = quarter_sizes.quarter
+    -- bigrams in more than `ticket_stopword_max_df` of the quarter's descriptions are stock phrases
+    -- ("意见很大", "反映过"): they say nothing about which problem a case is
+    where document_counts.document_count <= greatest(3, {{ var('ticket_stopword_max_df') }} * quarter_sizes.case_total)
 
 ),
 

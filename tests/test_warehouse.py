@@ -1,0 +1,116 @@
+"""The dbt warehouse on generated data: incremental folds equal a full refresh, tickets find the planted
+classes, and the text signal is what finds them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from gridline.evaluate import evaluate
+from gridline.warehouse import run_dbt
+from ingestion.ingest import IngestRequest, ingest
+from tests.conftest import gridline_cli
+
+# Build the models only: the tests of the models run in `gridline run` (tests/test_run.py).
+MODELS_ONLY = ["build", "--exclude-resource-type", "test", "unit_test"]
+
+
+def _landing_files(landing: Path, up_to: str | None = None, after: str | None = None) -> list[Path]:
+    """Landing files whose delivery day (the folder name) is in the range."""
+    files = []
+    for path in sorted(landing.glob("*/*/*")):
+        day = path.parent.name
+        if (up_to is None or day <= up_to) and (after is None or day > after):
+            files.append(path)
+    return files
+
+
+def _tables(database: Path) -> dict[str, list[str]]:
+    """Each built table's columns, as expressions to compare: floating sums are compared to 9 places, the
+    order in which a parallel aggregate adds them up being free."""
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        rows = con.sql(
+            """select table_schema || '.' || table_name,
+                      list(case when data_type = 'DOUBLE' then 'round("' || column_name || '", 9)'
+                                else '"' || column_name || '"' end order by ordinal_position)
+               from information_schema.columns
+               where table_schema in ('intermediate', 'marts') group by 1"""
+        ).fetchall()
+        return dict(rows)
+    finally:
+        con.close()
+
+
+def _differences(left: Path, right: Path, table: str, columns: list[str]) -> int:
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{left}' as l (read_only)")
+        con.execute(f"attach '{right}' as r (read_only)")
+        cols = ", ".join(columns)
+        return con.sql(
+            f"""select count(*) from (
+                  (select {cols} from l.{table} except all select {cols} from r.{table})
+                  union all
+                  (select {cols} from r.{table} except all select {cols} from l.{table}))"""
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def test_incremental_run_equals_full_refresh_with_late_events(settings, tiny_landing, tmp_path):
+    first = _landing_files(tiny_landing, up_to="2025-09-30")
+    later = _landing_files(tiny_landing, after="2025-09-30")
+    assert first and later
+    ingest(IngestRequest(paths=first), settings)
+    incremental = tmp_path / "incremental.duckdb"
+    assert run_dbt(settings, incremental, MODELS_ONLY).returncode == 0
+
+    # the later deliveries carry late events: changes to cases the first build already folded
+    ingest(IngestRequest(paths=later), settings)
+    log = duckdb.connect()
+    events = f"read_parquet('{settings.log_dir}/batches/*/events.parquet')"
+    late = log.sql(
+        f"""select count(distinct entity_id) from {events}
+            where batch_id = (select max(batch_id) from {events})
+              and entity_id in (select entity_id from {events}
+                                where batch_id <> (select max(batch_id) from {events}))"""
+    ).fetchall()[0][0]
+    log.close()
+    assert late > 0
+
+    step = run_dbt(settings, incremental, MODELS_ONLY)
+    assert step.returncode == 0, step.output[-2000:]
+    # it really was an incremental run: the folds replaced only the entities that had new events
+    run_sql = settings.home / "dbt" / "target" / "run" / "gridline" / "models" / "intermediate"
+    assert "delete from" in (run_sql / "cases" / "int_cases__folded.sql").read_text()
+    full = tmp_path / "full.duckdb"
+    assert run_dbt(settings, full, MODELS_ONLY).returncode == 0
+
+    tables = _tables(full)
+    assert "intermediate.int_cases__folded" in tables and "marts.problem_class_tickets" in tables
+    assert _tables(incremental) == tables
+    for table, columns in tables.items():
+        assert _differences(incremental, full, table, columns) == 0, table
+
+    # the tickets find the planted classes, through the command a user runs
+    score = evaluate(settings, tiny_landing / "truth.json", incremental)
+    assert score.f1 >= 0.9, score
+    printed = gridline_cli(
+        "evaluate",
+        "--truth",
+        str(tiny_landing / "truth.json"),
+        "--database",
+        str(incremental),
+        env_home=settings.home,
+    ).stdout
+    assert printed.startswith("precision ") and " F1 " in printed
+
+    # without the text signal, decoys in the same grid and category join the classes
+    text_off = run_dbt(
+        settings, full, ["run", "--select", "int_ticket_cases__text_vectors+"], {"ticket_text_signal": False}
+    )
+    assert text_off.returncode == 0, text_off.output[-2000:]
+    without = evaluate(settings, tiny_landing / "truth.json", full)
+    assert without.precision < score.precision
