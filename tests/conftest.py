@@ -37,6 +37,10 @@ os.environ.pop("GRIDLINE_LANDING", None)
 
 TEST_KEY = "test-key-not-a-secret"
 
+# The PostgreSQL-backed Airflow deployment (session fixture ``airflow_stack``), shared by the tests
+# that need a running scheduler.
+pytest_plugins = ["tests.airflow_stack"]
+
 
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
