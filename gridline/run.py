@@ -11,7 +11,8 @@ Write-audit-publish, in this order:
    starts as a copy of the published warehouse so incremental models only add what is new
    (``--full-refresh`` starts from an empty file, as does a run after a retraction or acceptance).
 3. **Audit the marts** in the candidate with the marts suites.
-4. **Publish**: dbt docs are generated, then the sealed candidate is renamed over
+4. **Publish**: dbt docs are regenerated if the dbt project changed since they were last made (they
+   describe models, not data), then the sealed candidate is renamed over
    ``warehouse/published.duckdb`` in one atomic step.
 
 Every run writes a report to ``$GRIDLINE_HOME/runs/<run_id>.json``. Runs are serialised by a lock.
@@ -20,6 +21,7 @@ Every run writes a report to ``$GRIDLINE_HOME/runs/<run_id>.json``. Runs are ser
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -35,7 +37,7 @@ from expectations.runner import AuditResult, Checkpoint, run_suites
 from gridline import batches, publish
 from gridline.config import Settings
 from gridline.errors import GridlineError
-from gridline.warehouse import run_dbt
+from gridline.warehouse import DBT_PROJECT_DIR, run_dbt
 from ingestion.log import EventLog
 
 
@@ -218,13 +220,7 @@ def build_audit_publish(
             raise _fail(settings, report, "audit of the marts", audit)
 
         with _timed(report, "dbt docs", progress):
-            docs = run_dbt(settings, candidate, ["docs", "generate", "--static", "--no-compile"])
-        if docs.returncode == 0:
-            settings.docs_dir.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(
-                settings.home / "dbt" / "target" / "static_index.html", settings.docs_dir / "dbt.html"
-            )
-            report.dbt_docs = str(settings.docs_dir / "dbt.html")
+            report.dbt_docs = _dbt_docs(settings, candidate)
 
         with _timed(report, "publish", progress):
             report.counts = _mart_counts(candidate)
@@ -236,6 +232,33 @@ def build_audit_publish(
         report.published = str(settings.published_db)
         _write_report(settings, report)
         return report
+
+
+def _project_fingerprint() -> str:
+    """A digest of the dbt project's files: the docs describe the models, so they change only with it."""
+    digest = hashlib.sha256()
+    sources = [DBT_PROJECT_DIR / "dbt_project.yml"]
+    for folder in ("models", "seeds", "macros", "tests", "snapshots"):
+        sources += sorted(p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file())
+    for path in sources:
+        if path.exists():
+            digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _dbt_docs(settings: Settings, candidate: Path) -> str | None:
+    """Regenerate the static dbt docs when the project changed since they were last generated."""
+    page, stamp = settings.docs_dir / "dbt.html", settings.docs_dir / "dbt.fingerprint"
+    fingerprint = _project_fingerprint()
+    if page.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+        return str(page)
+    docs = run_dbt(settings, candidate, ["docs", "generate", "--static", "--no-compile"])
+    if docs.returncode != 0:
+        return str(page) if page.exists() else None
+    settings.docs_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(settings.home / "dbt" / "target" / "static_index.html", page)
+    stamp.write_text(fingerprint)
+    return str(page)
 
 
 def _retracted(settings: Settings) -> set[str]:
