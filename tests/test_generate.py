@@ -283,11 +283,19 @@ def test_grid_and_volunteer_files_ingest_with_their_planted_quarantine(settings,
     assert result.quarantined == len(_malformed(truth, stream))
 
 
-def test_generate_refuses_unknown_scales_and_used_folders(tmp_path, tiny_landing):
+def test_generate_replaces_its_own_output_but_not_other_landing_files(tmp_path):
     with pytest.raises(GridlineError, match="unknown scale"):
         generate(tmp_path / "x", "village", 1)
-    with pytest.raises(GridlineError, match="already holds landing files"):
-        generate(tiny_landing, "tiny", 1)
+    out = tmp_path / "landing"
+    generate(out, "tiny", 1)
+    stale = out / "hotline" / "2030-01-01" / "stale.csv"
+    stale.parent.mkdir()
+    stale.write_text("x")
+    generate(out, "tiny", 2)  # the demo regenerates into the same folder
+    assert not stale.exists() and json.loads((out / "truth.json").read_text())["seed"] == 2
+    (out / "truth.json").unlink()
+    with pytest.raises(GridlineError, match="not written by gridline generate"):
+        generate(out, "tiny", 3)
 
 
 def test_the_command_prints_a_summary(tmp_path):

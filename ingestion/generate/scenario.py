@@ -10,9 +10,11 @@ day, and ``OUT/truth.json`` with the planted classes, the malformed records and 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import random
+import shutil
 from bisect import bisect
 from collections import defaultdict, deque
 from dataclasses import dataclass
@@ -84,6 +86,12 @@ def _typed(rng: random.Random, name: str) -> str:
     if name.endswith("街道"):
         return rng.choice([name[:-1], name + "办事处"])
     return name[:-1] if len(name) > 2 else name
+
+
+def _key_id(problem: vocab.Problem) -> int:
+    """A problem's key as a 64-bit digest: a quarter of a megacity holds millions of them."""
+    text = "\x1f".join(problem.key).encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
 
 
 def _periods(scale: Scale) -> list[tuple[date, date]]:
@@ -177,8 +185,8 @@ class Generator:
             self.rng, self.city, list(scale.quarters), scale.classes, [g.households for g in self.city.grids]
         )
         self.appearances = deque(appearances)
-        self.reserved = {c.problem.key for c in self.classes} | {a.problem.key for a in appearances}
-        self.used: set[tuple[str, str]] = set()
+        self.reserved = {_key_id(c.problem) for c in self.classes} | {_key_id(a.problem) for a in appearances}
+        self.used: set[int] = set()
         self.quarter = ""
         self.landing = Landing(out, self.rng)
         self.units = volunteer_app.build_units(self.rng, self.city)
@@ -214,8 +222,9 @@ class Generator:
             problem = vocab.Problem(category, place, obj, self.rng.randrange(len(category.problems)))
             if not category.placed:
                 return category, problem  # a personal matter: never a class of problem
-            if problem.key not in self.used and problem.key not in self.reserved:
-                self.used.add(problem.key)
+            key = _key_id(problem)
+            if key not in self.used and key not in self.reserved:
+                self.used.add(key)
                 return category, problem
             grid = self._grid()
         return category, problem
@@ -469,10 +478,12 @@ def generate(out: Path, scale_name: str = "tiny", seed: int = 1) -> dict:
     if scale_name not in SCALES:
         raise GridlineError(f"unknown scale {scale_name!r}; known: {', '.join(SCALES)}")
     out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        for stream in ("hotline", "grid", "volunteer"):
-            if (out / stream).exists():
-                raise GridlineError(f"{out} already holds landing files; generate into an empty folder")
+    streams = [out / s for s in ("hotline", "grid", "volunteer") if (out / s).exists()]
+    if streams and not (out / "truth.json").exists():
+        raise GridlineError(f"{out} already holds landing files not written by gridline generate")
+    # An earlier run's output is replaced whole, so files of a longer run never mix with this one's.
+    for folder in streams:
+        shutil.rmtree(folder)
     out.mkdir(parents=True, exist_ok=True)
     scale = SCALES[scale_name]
     generator = Generator(out, scale, seed)
