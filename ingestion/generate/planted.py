@@ -88,16 +88,19 @@ def plan(
     placed = [c for c in vocab.CATEGORIES if c.placed]
     wide = [c for c in placed if any("{road}" in t or "{river}" in t for t in c.objects)]
     neighbours = dict(vocab.NEIGHBOURS) | {b: a for a, b in vocab.NEIGHBOURS}
+    crossable = [c for c in placed if c.code in neighbours]
     communities = [grids for grids in city.communities.values() if len(grids) >= 2]
     streets = [grids for grids in city.streets.values() if len({g.community_code for g in grids}) >= 2]
     classes: list[PlantedClass] = []
     appearances: list[Appearance] = []
     taken: set[tuple[str, str]] = set()
     while len(classes) < count:
-        roll = rng.random()
+        # The first three classes cover every kind (community, cross-category grid, street), so even a tiny
+        # run has each; the rest are drawn: two thirds grid, a quarter community, the rest street.
+        roll = [0.7, 0.0, 0.95][len(classes)] if len(classes) < 3 else rng.random()
         if roll < 0.65:
             grid = rng.choices(city.grids, weights)[0]
-            category = rng.choice(placed)
+            category = rng.choice(crossable if len(classes) == 1 else placed)
             place, obj = vocab.draw_object(rng, category, grid)
             level, code, grids = "grid", grid.grid_code, [grid]
         elif roll < 0.9:
@@ -117,7 +120,7 @@ def plan(
             continue  # one class per category and area keeps the truth unambiguous
         taken.add(problem.key)
         taken.add((category.code, code))
-        also = neighbours.get(category.code) if rng.random() < 0.2 else None
+        also = neighbours.get(category.code) if rng.random() < 0.2 or len(classes) == 1 else None
         planted = PlantedClass(
             f"K{len(classes) + 1:04d}", problem, level, code, grids, _active_quarters(rng, quarters), also
         )
@@ -131,7 +134,7 @@ def plan(
             for n in range(hotline_members):
                 at = hotline.call_time(rng, start + timedelta(days=rng.randrange(days)))
                 filed = category
-                if also and n >= 3 and rng.random() < 0.5:
+                if also and (n == 3 or (n > 3 and rng.random() < 0.5)):
                     filed = vocab.BY_CODE[also]
                 appearances.append(Appearance(at, planted, "hotline", rng.choice(grids), filed, problem))
             for _ in range(rng.randint(1, 3) if mixed else 0):
