@@ -28,6 +28,7 @@ help:
 	@echo "make demo   - install, generate a small city, run the Airflow DAGs, print the top tickets"
 	@echo "make test   - install and run the test suite"
 	@echo "make lint   - ruff"
+	@echo "make bench-ingest - ingest throughput of the 12345 format (a few minutes)"
 
 $(UV):
 	$(PYTHON_BIN) -m pip install --quiet --user uv
@@ -75,6 +76,10 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Ingest throughput of the 12345 CSV format at 0.5 M and 1.2 M orders, against a plain DuckDB COPY.
+bench-ingest: install
+	$(BIN)/python scripts/bench_ingest.py
 
 clean:
 	rm -rf $(GRIDLINE_HOME) dbt_project/target dbt_project/logs

@@ -122,11 +122,26 @@ def run(
         bool,
         typer.Option("--full-refresh", help="Rebuild every model from the whole log, not incrementally."),
     ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Replay: build the marts from the events recorded up to this ISO 8601 time into "
+            "$GRIDLINE_HOME/replays/, leaving the published marts alone.",
+        ),
+    ] = None,
 ) -> None:
     """Audit new batches, build, audit and publish the marts from the event log."""
     from gridline.run import build_audit_publish
 
     settings = load_settings()
+    if as_of is not None:
+        from gridline.replay import replay
+
+        replayed = replay(settings, as_of)
+        counts = ", ".join(f"{name} {n:,}" for name, n in replayed.counts.items())
+        console.print(f"replayed as of {replayed.as_of} into {replayed.database}: {counts}")
+        return
     report = build_audit_publish(
         settings, progress=lambda step: console.print(f"  {step}"), full_refresh=full_refresh
     )

@@ -1,20 +1,26 @@
 """Where gridline keeps its state and how it finds its secrets.
 
-Everything lives under ``$GRIDLINE_HOME`` (default ``./var``). The pseudonymisation key comes from the
-environment (``GRIDLINE_PII_KEY``) or from a key file that ``gridline init`` creates under the home with
-owner-only permissions; it is never read from the repository.
+Everything lives under ``$GRIDLINE_HOME`` (default ``./var``). The pseudonymisation key comes, in this
+order, from the environment (``GRIDLINE_PII_KEY``), from the Airflow Variable ``GRIDLINE_PII_KEY`` in a
+deployment (see :func:`airflow_pii_key`), or from a key file that ``gridline init --local-key`` creates
+under the home with owner-only permissions; it is never read from the repository.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from gridline.errors import GridlineError
 
 KEY_FILE_NAME = "pii.key"
+PII_KEY_ENV = "GRIDLINE_PII_KEY"
+# The Airflow Variable holding the key. Airflow also serves Variables from ``AIRFLOW_VAR_<NAME>``
+# environment variables and from a configured secrets backend (Vault, AWS/GCP secret managers).
+PII_KEY_VARIABLE = "GRIDLINE_PII_KEY"
 LOCAL_TIMEZONE = "Asia/Shanghai"
 
 
@@ -53,15 +59,39 @@ class Settings:
 
     def pii_key(self) -> bytes:
         """The keyed-hash secret; ingestion refuses to run without one."""
-        from_env = os.environ.get("GRIDLINE_PII_KEY", "").strip()
+        from_env = os.environ.get(PII_KEY_ENV, "").strip()
         if from_env:
             return from_env.encode()
+        from_airflow = airflow_pii_key()
+        if from_airflow:
+            return from_airflow.encode()
         if self.key_file.exists():
             return self.key_file.read_text().strip().encode()
         raise GridlineError(
             "no pseudonymisation key: set GRIDLINE_PII_KEY (or run `gridline init --local-key` "
             "to create one under $GRIDLINE_HOME for a local trial)"
         )
+
+
+def airflow_pii_key() -> str | None:
+    """The key as an Airflow deployment provides it, or None outside Airflow or when it is not set.
+
+    First ``AIRFLOW_VAR_GRIDLINE_PII_KEY`` (how Airflow passes a Variable through the environment,
+    e.g. from a Kubernetes secret), then, inside a running task, ``Variable.get`` (which also asks the
+    configured secrets backend) when the Airflow task SDK is already loaded, as it is in a task.
+    """
+    from_env = os.environ.get(f"AIRFLOW_VAR_{PII_KEY_VARIABLE}", "").strip()
+    if from_env:
+        return from_env
+    if "airflow.sdk" not in sys.modules:
+        return None  # not inside Airflow: importing it only to ask would cost seconds
+    try:
+        from airflow.sdk import Variable
+
+        value = Variable.get(PII_KEY_VARIABLE, default=None)
+    except Exception:  # no Airflow here, or not inside a task: the Variable cannot be asked for
+        return None
+    return value.strip() if value and value.strip() else None
 
 
 def load_settings() -> Settings:

@@ -114,8 +114,9 @@ def finish_stream_csv(con: duckdb.DuckDBPyConnection, path: Path, view: str) -> 
     """After a scan of ``view``: quarantine its malformed records, and return a line-correction table.
 
     The table (``good_before``, ``shift``) says: a good record whose provisional line minus one exceeds
-    ``good_before`` lies ``shift`` lines further down (as an ASOF join finds it). None when no record was
-    malformed, which is the common case and needs no correction.
+    ``good_before`` lies ``shift`` lines further down, for the largest such ``good_before`` (an ASOF
+    join finds it; adjacent malformed records share one ``good_before``, hence the max). None when no
+    record was malformed, which is the common case and needs no correction.
     """
     try:
         rejected = con.sql(f"select count(distinct line) from {view}_rejects").fetchall()[0][0]
@@ -131,9 +132,11 @@ def finish_stream_csv(con: duckdb.DuckDBPyConnection, path: Path, view: str) -> 
     )
     con.execute(
         f"""create or replace temp table {view}_line_fix as
-            select line - row_number() over (order by line) - 1 as good_before,
-                   row_number() over (order by line) as shift
-            from (select distinct line from {view}_rejects)"""
+            select good_before, max(shift) as shift from (
+                select line - row_number() over (order by line) - 1 as good_before,
+                       row_number() over (order by line) as shift
+                from (select distinct line from {view}_rejects)
+            ) group by good_before"""
     )
     return f"{view}_line_fix"
 
