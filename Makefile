@@ -22,7 +22,7 @@ export PATH := $(BIN):$(PATH)
 
 DEMO_DATA := $(GRIDLINE_LANDING)
 
-.PHONY: help install airflow-init demo test lint bench-ingest clean
+.PHONY: help install airflow-init browser-deps demo test lint bench-ingest clean
 
 help:
 	@echo "make demo   - install, generate a small city, run the Airflow DAGs, print the top tickets"
@@ -70,7 +70,19 @@ demo: install airflow-init
 	@echo "data docs:       $(GRIDLINE_HOME)/gx/gx/uncommitted/data_docs/local_site/index.html"
 	@echo "airflow logs:    $(GRIDLINE_HOME)/airflow-*.log"
 
-test: install
+# The report's browser test needs Debian chromium and a CJK font: installed once, only when missing.
+browser-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	dpkg -s fonts-noto-cjk > /dev/null 2>&1 || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ]; then \
+		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		echo "installing$$missing (apt)"; \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+test: install browser-deps
 	$(BIN)/pytest -q
 
 lint: install

@@ -221,6 +221,20 @@ def evaluate(
         print(line)
 
 
+@app.command()
+def report(
+    quarter: Annotated[str, typer.Option(help="The review quarter, e.g. 2025Q3.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the HTML file (default $GRIDLINE_HOME/reports).")
+    ] = None,
+) -> None:
+    """Write the quarterly review for coordination staff: one HTML file that opens offline."""
+    from gridline.report import build_report
+
+    path = build_report(load_settings(), quarter, out)
+    console.print(f"quarterly review {quarter.upper()}: {path}")
+
+
 def main() -> None:
     try:
         app()
