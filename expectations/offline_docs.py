@@ -30,6 +30,7 @@ ASSETS = {"gridline-docs.css": "styles", "gridline-docs.js": "scripts"}
 _REMOTE_LINK = re.compile(r"<link\b[^>]*\bhref=[\"']https?://[^>]*>\s*", re.IGNORECASE)
 _REMOTE_SCRIPT = re.compile(r"<script\b[^>]*\bsrc=[\"']https?://[^>]*>\s*</script>\s*", re.IGNORECASE)
 _REMOTE_ATTR = re.compile(r"\b(href|src|action)=([\"'])https?://[^\"']*\2", re.IGNORECASE)
+_REMOTE_LOGO = re.compile(r"src=([\"'])https?://[^\"']*logo[^\"']*\1", re.IGNORECASE)
 _REMOTE_CSS_URL = re.compile(r"url\(\s*[\"']?https?://[^)]*\)", re.IGNORECASE)
 _TABLE_INIT = re.compile(
     r"<script>\s*\$\('#(?P<id>[\w-]+)'\)\.bootstrapTable\(\s*Object\.assign\(\s*\{\s*"
@@ -77,6 +78,7 @@ def offline_page(page: str, site_prefix: str) -> str:
     page = _render_tables(page)
     page = _REMOTE_LINK.sub("", page)
     page = _REMOTE_SCRIPT.sub("", page)
+    page = _REMOTE_LOGO.sub(f'src="{site_prefix}static/images/logo-long.png"', page)  # GX ships this one
     page = _REMOTE_ATTR.sub(lambda m: f'{m.group(1)}="#"', page)
     page = _REMOTE_CSS_URL.sub("none", page)
     local = (

@@ -126,7 +126,9 @@ def test_data_docs_work_offline(built_home):
     raw = (
         '<html><head><link rel="stylesheet" href="https://maxcdn.bootstrapcdn.com/b.css"/>'
         '<script src="https://code.jquery.com/jquery.js"></script>'
-        "<style>.x { background: url('https://cdn.example/logo.png') }</style></head><body></body></html>"
+        "<style>.x { background: url('https://cdn.example/logo.png') }</style></head>"
+        '<body><img src="https://great-expectations-web-assets.s3.amazonaws.com/logo-long.png?d=1"/></body></html>'
     )
     rewritten = offline_page(raw, "../")
     assert "http" not in rewritten and 'href="../static/styles/gridline-docs.css"' in rewritten
+    assert 'src="../static/images/logo-long.png"' in rewritten  # the logo GX ships, instead of its CDN copy
