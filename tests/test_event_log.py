@@ -245,22 +245,34 @@ def test_two_processes_ingesting_at_once_do_not_corrupt_each_other(tmp_path):
 # -- privacy and quarantine ---------------------------------------------------------------------------
 
 
+def _decoded_parquet_text(path: Path) -> bytes:
+    """Every value of a Parquet file as text: compressed pages would hide a leak from a byte search."""
+    rows = duckdb.sql(f"select * from read_parquet('{path}')").fetchall()
+    return repr(rows).encode()
+
+
 def test_no_phone_number_from_the_input_is_written_anywhere(settings, tmp_path):
     rows = [_order(i) for i in range(30)]
     rows[3] = _order(3, description="电话 138 0013 8000，或+86-139-1234-5678，座机010-62345678")
-    rows[4] = _order(4, received_at="不详", description="来电13612345678称")  # quarantined
+    # Quarantined, with the caller's name and a phone in its text.
+    rows[4] = _order(4, received_at="不详", caller_name="欧阳娜娜", description="欧阳娜娜来电13612345678称")
     path = _write(tmp_path / "phones.csv", rows)
     with open(path, "a", encoding="utf-8") as handle:
         handle.write("HX_BROKEN,2025-07-01 08:00:00,13698765432,来电号码13698765432\n")  # malformed
     result = ingest(IngestRequest(paths=[path]), settings)
     assert result.quarantined == 2
     text = path.read_text(encoding="utf-8")
-    phones = set(re.findall(r"1[3-9]\d{9}", text)) | {"13800138000", "13912345678", "62345678"}
-    phones |= {"138 0013 8000", "139-1234-5678", "010-62345678"}
-    assert len(phones) > 60
+    secrets = set(re.findall(r"1[3-9]\d{9}", text)) | {"13800138000", "13912345678", "62345678"}
+    secrets |= {"138 0013 8000", "139-1234-5678", "010-62345678", "欧阳娜娜"}
+    assert len(secrets) > 60
     written = [p for p in settings.home.rglob("*") if p.is_file()]
     assert any(p.name == "quarantine.parquet" for p in written)
-    leaked = {phone for p in written for phone in phones if phone.encode() in p.read_bytes()}
+    contents = {p: p.read_bytes() for p in written}
+    contents |= {
+        p.with_suffix(".decoded"): _decoded_parquet_text(p) for p in written if p.suffix == ".parquet"
+    }
+    assert any(b"HX2500000004" in blob for blob in contents.values())  # the search does see the values
+    leaked = {(p.name, s) for p, blob in contents.items() for s in secrets if s.encode() in blob}
     assert leaked == set()
 
 

@@ -189,7 +189,8 @@ def candidates_sql(source: str, present: set[str], source_file: str) -> str:
                     || list_transform(range(1, if(problem is null, reopen_n, 0) + 1), lambda n: {reopened})
                     || [{snapshot}]) as e,
                 case when problem is not null then
-                    redact_phones(concat_ws(' | ', order_id, received_at, title, description)) end as raw
+                    redact_text(concat_ws(' | ', order_id, received_at, title, description), caller_name)
+                end as raw
             from hashed
         )
         select
