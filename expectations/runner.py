@@ -117,6 +117,7 @@ class Checkpoint:
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         self.datasource = self.context.data_sources.add_or_update_pandas(DATASOURCE)
         self._identifiers: list = []
+        self._suites: dict[str, object] = {}
         self._pages: list[tuple[SuiteOutcome, object]] = []
 
     def _validation_definition(self, spec: dict):
@@ -165,13 +166,15 @@ class Checkpoint:
             ExpectationSuiteIdentifier(spec["name"]), run_id, f"{DATASOURCE}-{spec['name']}"
         )
         self._identifiers.append(identifier)
+        if spec["name"] not in self._suites:  # the suite's own page, which the validation page links to
+            self._suites[spec["name"]] = ExpectationSuiteIdentifier(spec["name"])
         self._pages.append((outcome, identifier))
         return outcome
 
     def finish(self) -> Path | None:
         """Render this session's validation pages and the index, styled to work without a network."""
         if self._identifiers:
-            self.context.build_data_docs(resource_identifiers=self._identifiers)
+            self.context.build_data_docs(resource_identifiers=[*self._identifiers, *self._suites.values()])
         sites = self.context.get_docs_sites_urls()
         if not sites or not sites[0].get("site_url"):
             return None
