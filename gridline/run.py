@@ -139,7 +139,7 @@ def _audit_new_batches(
     checkpoint: Callable[[], Checkpoint],
     progress: Callable[[str], None],
 ) -> None:
-    """Validate the batches the ledger does not know; flag and stop at the first sign of a bad one."""
+    """Validate the batches the ledger does not know; if any fails, flag the failed ones and stop."""
     new = batches.unaudited_batches(settings)
     if not new:
         return
