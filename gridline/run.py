@@ -196,6 +196,8 @@ def build_audit_publish(
         _audit_new_batches(settings, report, checkpoint, progress)
         report.held_batches = sorted(batches.excluded_batches(settings) - _retracted(settings))
 
+        # counted before the build: a decision recorded mid-run then forces the next run to rebuild
+        decisions = batches.decision_count(settings)
         report.full_refresh = _needs_full_refresh(settings, full_refresh)
         candidate = publish.prepare_candidate(settings, from_published=not report.full_refresh)
         with _timed(report, "dbt build", progress):
@@ -226,7 +228,7 @@ def build_audit_publish(
             report.counts = _mart_counts(candidate)
             publish.publish(candidate, settings.published_db)
             _published_state_path(settings).write_text(
-                json.dumps({"run_id": report.run_id, "decisions": batches.decision_count(settings)})
+                json.dumps({"run_id": report.run_id, "decisions": decisions})
             )
         report.outcome = "published"
         report.published = str(settings.published_db)
