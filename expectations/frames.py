@@ -65,11 +65,18 @@ def prepare_batch_frames(
               and occurred_at >= {window_start}
               and not list_contains({out}, batch_id)
         ),
-        per_batch as (
-            select batch_id, stream, count(*) as arrivals,
-                   min(local_day) as first_day, max(local_day) as last_day,
-                   avg(lacks_category::int) as category_share, avg(lacks_place::int) as place_share
+        spans as (
+            -- the batch's days start at the 5th percentile of its arrival days: a few late arrivals
+            -- from weeks ago must not stretch the span and dilute the daily rate
+            select batch_id, stream, quantile_disc(local_day, 0.05) as first_day, max(local_day) as last_day
             from arrivals where is_new group by batch_id, stream
+        ),
+        per_batch as (
+            select s.batch_id, s.stream, s.first_day, s.last_day, count(*) as arrivals,
+                   count(*) filter (where a.local_day >= s.first_day) as arrivals_in_span,
+                   avg(a.lacks_category::int) as category_share, avg(a.lacks_place::int) as place_share
+            from spans s join arrivals a on a.is_new and a.batch_id = s.batch_id and a.stream = s.stream
+            group by s.batch_id, s.stream, s.first_day, s.last_day
         ),
         baseline as (
             select p.batch_id, p.stream, count(*) as baseline_arrivals,
@@ -85,7 +92,7 @@ def prepare_batch_frames(
         measured as (
             select
                 p.batch_id, p.stream, p.arrivals, p.first_day, p.last_day,
-                p.arrivals / (p.last_day - p.first_day + 1) as arrivals_per_day,
+                p.arrivals_in_span / (p.last_day - p.first_day + 1) as arrivals_per_day,
                 coalesce(b.baseline_arrivals, 0) as baseline_arrivals,
                 b.baseline_arrivals / (p.first_day - b.baseline_first_day) as baseline_per_day,
                 p.category_share, p.place_share, b.baseline_category_share, b.baseline_place_share
