@@ -32,6 +32,11 @@ QUARANTINE_COLUMNS = """
     raw           varchar
 """
 
+# How event files (batches, and the scans' scratch files) are written. Payloads and ids are nearly all
+# distinct, so the writer's attempts at dictionary encoding cost time for nothing (measured: a fifth of
+# the write); zstd at its fastest level compresses the JSON as well as its default level does.
+BATCH_FILE_OPTIONS = "format parquet, compression zstd, compression_level 1, dictionary_size_limit 0"
+
 # The committed event: what `log.events` shows and what dbt reads.
 EVENT_COLUMNS = (
     "event_id, stream, event_type, entity_id, occurred_at, recorded_at, source_system, batch_id, "

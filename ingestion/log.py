@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.events import EVENT_COLUMNS
+from ingestion.events import BATCH_FILE_OPTIONS, EVENT_COLUMNS
 
 EMPTY_EVENTS_SQL = """
     select * from (select
@@ -216,7 +216,7 @@ class EventLog:
                     from batch_candidates
                     anti join (select event_id, _part, source_line from dropped_candidates)
                         using (event_id, _part, source_line)
-                ) to '{events_file}' (format parquet, compression zstd, compression_level 1)
+                ) to '{events_file}' ({BATCH_FILE_OPTIONS})
                 """
             )
             con.execute("reset preserve_insertion_order")

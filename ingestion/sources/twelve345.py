@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.events import event_id_sql
+from ingestion.events import BATCH_FILE_OPTIONS, event_id_sql
 from ingestion.sources import reading
 from ingestion.sources.reading import columns_of
 
@@ -219,7 +219,7 @@ def stream_csv(
     present = set(columns_of(con, source))
     con.execute(
         f"copy ({candidates_sql(source, present, str(path))}) to '{reading.sql_path(out)}' "
-        "(format parquet, compression snappy)"
+        f"({BATCH_FILE_OPTIONS})"
     )
     line_fix = reading.finish_stream_csv(con, path, view)
     # Every good record yields at least one row (its snapshot, or its problem), numbered from 2 on.
