@@ -1,15 +1,15 @@
-{#- The address tokens of a text: building, unit and house numbers and named gates (var
-    `ticket_address_token_pattern`), as a list. -#}
-{% macro address_tokens(text) -%}
-    {{ return(adapter.dispatch('address_tokens', 'gridline')(text)) }}
+{#- The distinct matches of `pattern` in a text, as a list: the spots (building numbers, gates) or the
+    places (compounds, roads) an appeal names. -#}
+{% macro address_tokens(text, pattern) -%}
+    {{ return(adapter.dispatch('address_tokens', 'gridline')(text, pattern)) }}
 {%- endmacro %}
 
-{% macro default__address_tokens(text) -%}
-    regexp_extract_all({{ text }}, '{{ var("ticket_address_token_pattern") }}', 0)
+{% macro default__address_tokens(text, pattern) -%}
+    array_distinct(regexp_extract_all({{ text }}, '{{ pattern }}', 0))
 {%- endmacro %}
 
-{% macro duckdb__address_tokens(text) -%}
-    list_distinct(regexp_extract_all({{ text }}, '{{ var("ticket_address_token_pattern") }}'))
+{% macro duckdb__address_tokens(text, pattern) -%}
+    list_distinct(regexp_extract_all({{ text }}, '{{ pattern }}'))
 {%- endmacro %}
 
 {#- True when two lists share an element. -#}

@@ -1,7 +1,8 @@
 {#- The member cases of each class of problem per quarter, with the class's ticket.
 
     A cluster of cases becomes a class when it holds at least `ticket_min_cases` cases, a case closed as
-    a duplicate not counting again. Its place is the smallest area that holds it whole: its grid when all
+    a duplicate not counting again, and (with the text signal) at least `ticket_min_named_share` of them
+    name a spot or a place. Its place is the smallest area that holds it whole: its grid when all
     members with a known grid share one, otherwise its community, otherwise its street (members whose
     grid is unknown are held by their community). Its category is the one most of its members were filed
     under. The ticket id is a digest of place level, place and category, so the same class recurring in a
@@ -39,7 +40,9 @@ cluster_places as (
         min(community_code) as community_code,
         min(street_code) as street_code,
         count(distinct street_code) as street_count,
-        min(received_at) as first_seen_at
+        min(received_at) as first_seen_at,
+        avg(case when {{ list_is_empty('address_tokens') }} and {{ list_is_empty('place_tokens') }}
+            then 0.0 else 1.0 end) as named_share
     from clustered
     group by cluster_id, quarter
 
@@ -82,6 +85,11 @@ classes as (
     -- happening, and this keeps it so
     where cluster_places.counted_cases >= {{ var('ticket_min_cases') }}
         and cluster_places.street_count = 1
+        {% if var('ticket_text_signal') %}
+        -- a class of problem is a problem of a place: most of its appeals name the spot or the place
+        -- (policy questions that name none recur everywhere and are no one place's problem)
+        and cluster_places.named_share >= {{ var('ticket_min_named_share') }}
+        {% endif %}
 
 ),
 

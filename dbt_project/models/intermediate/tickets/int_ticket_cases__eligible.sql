@@ -58,9 +58,10 @@ final as (
         channel,
         description,
         comparable_text,
-        -- the building numbers and gates the text names: two appeals naming different ones are about
-        -- different things, however alike the rest of their words
-        {{ address_tokens('comparable_text') }} as address_tokens,
+        -- the spots (building numbers, gates) and places (compounds, roads) the text names: two appeals
+        -- naming different ones are about different things, however alike the rest of their words
+        {{ address_tokens('comparable_text', var('ticket_spot_token_pattern')) }} as address_tokens,
+        {{ address_tokens('comparable_text', var('ticket_place_token_pattern')) }} as place_tokens,
 
         -- how it was handled
         is_duplicate,

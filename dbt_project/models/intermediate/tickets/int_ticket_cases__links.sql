@@ -83,9 +83,12 @@ judged as (
                 then {{ var('ticket_similarity_one_sided_address') }} else 0
             end
         ) as bar,
-        {{ lists_overlap('left_case.address_tokens', 'right_case.address_tokens') }}
+        ({{ lists_overlap('left_case.address_tokens', 'right_case.address_tokens') }}
             or {{ list_is_empty('left_case.address_tokens') }}
-            or {{ list_is_empty('right_case.address_tokens') }} as addresses_agree
+            or {{ list_is_empty('right_case.address_tokens') }})
+        and ({{ lists_overlap('left_case.place_tokens', 'right_case.place_tokens') }}
+            or {{ list_is_empty('left_case.place_tokens') }}
+            or {{ list_is_empty('right_case.place_tokens') }}) as addresses_agree
     from similarities
     inner join cases as left_case on similarities.case_id = left_case.case_id
     inner join cases as right_case on similarities.linked_case_id = right_case.case_id
