@@ -15,6 +15,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 STATUS_LABELS = {"new": "新发", "persisting": "持续", "escalated": "升级", "abated": "已缓解"}
 STREAM_LABELS = {"hotline": "热线", "grid": "网格"}
+CHANNEL_LABELS = {"grid-app": "网格员 App"}
 
 
 def _percent(value: float | None) -> str:
@@ -33,17 +34,26 @@ def _duration(hours: float | None) -> str:
     return f"{hours:.1f} 小时" if hours < 48 else f"{hours / 24:.1f} 天"
 
 
-def _change(current: float | int | None, previous: float | int | None, rate: bool = False) -> dict | None:
-    """How a figure moved since last quarter, worded for the tile under it."""
+def _change(
+    current: float | int | None, previous: float | int | None, rate: bool = False, better: str | None = "up"
+) -> dict | None:
+    """How a figure moved since last quarter, worded for its tile.
+
+    ``better`` says which way is good news (``up`` for a rate, ``down`` for open tickets, None for plain
+    volumes), so colour means the same thing on every tile.
+    """
     if current is None or previous is None:
         return None
     if rate:
         diff = (current - previous) * 100
-        return {"text": f"{diff:+.1f} 个百分点", "sign": (diff > 0.05) - (diff < -0.05)}
-    if not previous:
+        text, sign = f"{diff:+.1f} 个百分点", (diff > 0.05) - (diff < -0.05)
+    elif previous:
+        diff = (current - previous) / previous * 100
+        text, sign = f"{diff:+.0f}%", (diff > 0.5) - (diff < -0.5)
+    else:
         return None
-    diff = (current - previous) / previous * 100
-    return {"text": f"{diff:+.0f}%", "sign": (diff > 0.5) - (diff < -0.5)}
+    tone = "neutral" if better is None or sign == 0 else ("good" if (sign > 0) == (better == "up") else "bad")
+    return {"text": text, "sign": sign, "tone": tone}
 
 
 def environment() -> Environment:
@@ -59,6 +69,7 @@ def environment() -> Environment:
         change=_change,
         status_label=lambda s: STATUS_LABELS.get(s, s),
         stream_label=lambda s: STREAM_LABELS.get(s, s),
+        channel_label=lambda s: CHANNEL_LABELS.get(s, s),
         trend_bars=charts.trend_bars,
         priority_bar=charts.priority_bar,
         heat_colour=charts.heat_colour,
