@@ -73,9 +73,12 @@ def alert_on_failure(context) -> None:
         },
     }
     log.error("gridline task failed: %s", json.dumps(alert, ensure_ascii=False))
-    settings.home.mkdir(parents=True, exist_ok=True)
-    with open(settings.home / "alerts.jsonl", "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(alert, ensure_ascii=False) + "\n")
+    try:
+        settings.home.mkdir(parents=True, exist_ok=True)
+        with open(settings.home / "alerts.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(alert, ensure_ascii=False) + "\n")
+    except OSError as exc:  # the home itself may be what failed; the task log still has the alert
+        log.error("could not append to %s: %s", settings.home / "alerts.jsonl", exc)
 
 
 def retry_delay() -> timedelta:
