@@ -68,7 +68,17 @@ judged as (
         similarities.linked_case_id,
         similarities.similarity,
         greatest(
-            {{ var('ticket_similarity') }},
+            -- the same category at the same named place (and the same spot, if any is named) needs
+            -- less of the rest of the words to agree: residents describe one problem in many ways
+            case
+                when left_case.category_code = right_case.category_code
+                    and {{ lists_overlap('left_case.place_tokens', 'right_case.place_tokens') }}
+                    and ({{ lists_overlap('left_case.address_tokens', 'right_case.address_tokens') }}
+                        or ({{ list_is_empty('left_case.address_tokens') }}
+                            and {{ list_is_empty('right_case.address_tokens') }}))
+                then {{ var('ticket_similarity_same_place') }}
+                else {{ var('ticket_similarity') }}
+            end,
             case
                 when left_case.category_code <> right_case.category_code
                 then {{ var('ticket_similarity_neighbour_category') }} else 0
