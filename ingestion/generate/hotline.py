@@ -4,7 +4,7 @@ An order is created with every change it will go through (:class:`Order` ``chang
 dispatched within minutes, signed for, the resident contacted (by the grid worker within 30 minutes when
 the grid handles it), sometimes escalated (吹哨), resolved within or beyond its time limit, rated, and, when
 the resident is unhappy, reopened (重办) and resolved again, then closed. An export renders an order as it
-stood at the export's cutoff (:func:`render`), so an order re-appears in every export after it changed.
+stood at the export's cutoff (:meth:`Order.state_at`), so it re-appears in every export after it changed.
 """
 
 from __future__ import annotations
@@ -81,12 +81,6 @@ RESOLUTIONS = [
     "已纳入计划，近期实施",
     "已联系物业落实整改",
 ]
-FMT_DASH = "%Y-%m-%d %H:%M:%S"
-
-
-def fmt_slash(ts: datetime) -> str:
-    """The other timestamp style of field exports: ``YYYY/M/D H:MM``."""
-    return f"{ts.year}/{ts.month}/{ts.day} {ts.hour}:{ts.minute:02d}"
 
 
 @dataclass(slots=True)
