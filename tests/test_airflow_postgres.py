@@ -1,21 +1,148 @@
-"""The production topology, proven natively: PostgreSQL metadata DB, api-server, scheduler, dag-processor.
+"""The production topology: docker-compose.yml checked, and the same services proven natively.
 
-There is no Docker engine here, so the services docker-compose.yml describes run as child processes
-(tests/airflow_stack.py). The nightly ingest DAG is triggered over the REST API, runs on the
-LocalExecutor, and its Asset schedules the transform, which publishes the marts.
+There is no Docker engine here, so the compose file is validated structurally (and with
+`docker compose config` where the plugin exists), and the services it describes run as child
+processes (tests/airflow_stack.py): PostgreSQL metadata DB, api-server, scheduler, dag-processor on the
+LocalExecutor. The nightly ingest DAG is triggered over the REST API, and its Asset schedules the
+transform, which publishes the marts.
 """
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
+
 import duckdb
 import pytest
+import yaml
 
-pytestmark = pytest.mark.slow
+from gridline.orchestration import WRITER_POOL, WRITER_POOL_SLOTS
+from tests.conftest import REPO
 
 INGEST = "gridline_ingest_hotline"
 TRANSFORM = "gridline_transform"
 
+SECRET_NAME = re.compile(r"(PASSWORD|SECRET|_KEY|TOKEN)$", re.IGNORECASE)
+REQUIRED_VAR = re.compile(r"\$\{(\w+):\?[^}]*\}")
+ANY_VAR = re.compile(r"(?<!\$)\$\{(\w+)(?::?[-?][^}]*)?\}")
+LONG_RUNNING = {"airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"}
 
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((REPO / "docker-compose.yml").read_text())
+
+
+def strings(node):
+    """Every string value in a parsed YAML tree, with the key it sits under."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, str):
+                yield str(key), value
+            else:
+                yield from strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from (("", item),) if isinstance(item, str) else strings(item)
+
+
+def test_compose_has_the_production_services_with_health_checks(compose):
+    services = compose["services"]
+    assert {"postgres", "airflow-init"} | LONG_RUNNING <= set(services)
+    for name in LONG_RUNNING | {"postgres", "redis", "airflow-worker"}:
+        check = services[name].get("healthcheck", {})
+        assert check.get("test") and check.get("interval"), f"{name} has no health check"
+    assert services["postgres"]["image"].startswith("postgres:15")
+    for name in LONG_RUNNING:
+        after = services[name]["depends_on"]
+        assert after["postgres"]["condition"] == "service_healthy"
+        assert after["airflow-init"]["condition"] == "service_completed_successfully"
+    # The commands are the components tests/airflow_stack.py starts natively.
+    commands = {services[n]["command"] for n in LONG_RUNNING}
+    assert commands == {"api-server", "scheduler", "dag-processor", "triggerer"}
+
+
+def test_compose_runs_local_executor_by_default_and_celery_as_a_profile(compose):
+    services = compose["services"]
+    env = services["airflow-scheduler"]["environment"]
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "${AIRFLOW_EXECUTOR:-LocalExecutor}"
+    profiled = {name for name, s in services.items() if s.get("profiles")}
+    assert profiled == {"redis", "airflow-worker"}
+    assert all(services[n]["profiles"] == ["celery"] for n in profiled)
+    assert services["airflow-worker"]["command"] == "celery worker"
+    assert services["airflow-worker"]["depends_on"]["redis"]["condition"] == "service_healthy"
+
+
+def test_compose_mounts_dags_dbt_project_and_the_data(compose):
+    volumes = compose["services"]["airflow-scheduler"]["volumes"]
+    # "source:target[:ro]", where the source may itself be "${VAR:-default}"
+    targets = {v.removesuffix(":ro").rsplit(":", 1)[1] for v in volumes}
+    assert {"/opt/gridline/dags", "/opt/gridline/dbt_project", "/var/lib/gridline"} <= targets
+    env = compose["services"]["airflow-scheduler"]["environment"]
+    assert env["GRIDLINE_HOME"] == "/var/lib/gridline"
+    assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/gridline/dags"
+
+
+def test_compose_init_migrates_creates_the_writer_pool_and_the_admin(compose):
+    init = compose["services"]["airflow-init"]
+    script = init["command"][-1]
+    assert "airflow db migrate" in script
+    assert f'airflow pools set {WRITER_POOL} {WRITER_POOL_SLOTS} "' in script
+    assert "AIRFLOW_ADMIN_PASSWORD" in script and init["restart"] == "no"
+
+
+def test_compose_commits_no_secret(compose):
+    for key, value in strings(compose):
+        if SECRET_NAME.search(key):
+            assert REQUIRED_VAR.fullmatch(value), f"{key} must come from .env as ${{VAR:?...}}, not {value!r}"
+        if "://" in value and "@" in value:  # a URL with credentials: the password must be a ${VAR:?}
+            credentials = value.split("://", 1)[1].split("@", 1)[0]
+            assert REQUIRED_VAR.search(credentials), value
+    # Every variable the file uses is documented in .env.example, and no secret there has a value.
+    example = dict(
+        line.split("=", 1) for line in (REPO / ".env.example").read_text().splitlines() if "=" in line[:40]
+    )
+    used = {name for _, value in strings(compose) for name in ANY_VAR.findall(value)}
+    assert used <= set(example), used - set(example)
+    for name, value in example.items():
+        if SECRET_NAME.search(name):
+            assert value == "", f".env.example must not hold a value for {name}"
+
+
+def test_compose_image_is_airflow_3_3_with_the_project_installed_from_the_lock(compose):
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert re.search(r"^ARG AIRFLOW_IMAGE=apache/airflow:3\.3\.\d+", dockerfile, re.MULTILINE)
+    assert "uv export --frozen" in dockerfile
+    assert compose["x-airflow-common"]["build"] == "."
+
+
+def test_docker_compose_config_accepts_the_file(tmp_path):
+    docker = shutil.which("docker")
+    if not docker or subprocess.run([docker, "compose", "version"], capture_output=True).returncode != 0:
+        pytest.skip("the docker compose plugin is not installed here")
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "\n".join(
+            f"{n}=x"
+            for n in (
+                "POSTGRES_PASSWORD",
+                "AIRFLOW_FERNET_KEY",
+                "AIRFLOW_JWT_SECRET",
+                "AIRFLOW_ADMIN_PASSWORD",
+                "GRIDLINE_PII_KEY",
+            )
+        )
+    )
+    args = [docker, "compose", "--env-file", str(env_file), "-f", str(REPO / "docker-compose.yml")]
+    assert subprocess.run([*args, "config", "--quiet"], capture_output=True).returncode == 0
+    missing = subprocess.run(
+        [*args[:2], "-f", str(REPO / "docker-compose.yml"), "config"], capture_output=True
+    )
+    assert missing.returncode != 0  # without the secrets compose refuses to start
+
+
+@pytest.mark.slow
 def test_nightly_dag_triggered_over_rest_reaches_success_on_postgres(airflow_stack):
     stack = airflow_stack
     assert stack.request("GET", "/api/v2/pools/gridline_duckdb_writer")["slots"] == 1
