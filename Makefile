@@ -22,7 +22,7 @@ export PATH := $(BIN):$(PATH)
 
 DEMO_DATA := $(GRIDLINE_LANDING)
 
-.PHONY: help install airflow-init browser-deps demo test lint bench-ingest clean
+.PHONY: help install airflow-init browser-deps system-deps demo test lint bench-ingest clean
 
 help:
 	@echo "make demo   - install, generate a small city, run the Airflow DAGs, print the top tickets"
@@ -82,7 +82,16 @@ browser-deps:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-test: install browser-deps
+# The Airflow production-topology test runs PostgreSQL 15 from Debian: installed once, only when missing.
+system-deps:
+	@if [ ! -x /usr/lib/postgresql/15/bin/postgres ]; then \
+		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		echo "installing postgresql (apt)"; \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends postgresql; \
+	fi
+
+test: install browser-deps system-deps
 	$(BIN)/pytest -q
 
 lint: install
