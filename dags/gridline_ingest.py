@@ -15,6 +15,7 @@ from gridline.orchestration import (
     default_args,
     fail_fast_on_bad_data,
     nightly_timetable,
+    task_settings,
 )
 
 
@@ -35,10 +36,9 @@ def build_ingest_dag(stream: str):
         def ingest_landing_files(data_interval_start=None, data_interval_end=None) -> dict:
             from airflow.sdk.exceptions import AirflowSkipException
 
-            from gridline.config import load_settings
             from gridline.tasks import ingest_interval
 
-            result = ingest_interval(load_settings(), stream, data_interval_start, data_interval_end)
+            result = ingest_interval(task_settings(), stream, data_interval_start, data_interval_end)
             if not result["files"]:
                 raise AirflowSkipException(f"nothing landed for {stream} on {', '.join(result['days'])}")
             return result

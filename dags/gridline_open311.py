@@ -16,6 +16,7 @@ from gridline.orchestration import (
     fail_fast_on_bad_data,
     nightly_timetable,
     open311_config,
+    task_settings,
 )
 
 
@@ -35,14 +36,13 @@ def gridline_pull_open311():
     def pull_open311(data_interval_start=None, data_interval_end=None) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from gridline.config import load_settings
         from gridline.tasks import pull_open311_interval
 
         endpoint, source = open311_config()
         if not endpoint:
             raise AirflowSkipException("no Open311 endpoint configured (Variable gridline_open311_endpoint)")
         return pull_open311_interval(
-            load_settings(), endpoint, source, data_interval_start, data_interval_end
+            task_settings(), endpoint, source, data_interval_start, data_interval_end
         )
 
     pull_open311()

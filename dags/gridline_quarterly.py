@@ -16,6 +16,7 @@ from gridline.orchestration import (
     default_args,
     fail_fast_on_bad_data,
     quarterly_timetable,
+    task_settings,
 )
 
 
@@ -33,10 +34,9 @@ def gridline_quarterly_review():
     @task(pool=WRITER_POOL, outlets=[PUBLISHED_MARTS])
     @fail_fast_on_bad_data
     def publish_and_report(data_interval_start=None, data_interval_end=None) -> dict:
-        from gridline.config import load_settings
         from gridline.tasks import quarterly_review
 
-        return quarterly_review(load_settings(), data_interval_start, data_interval_end)
+        return quarterly_review(task_settings(), data_interval_start, data_interval_end)
 
     publish_and_report()
 

@@ -16,6 +16,7 @@ from gridline.orchestration import (
     WRITER_POOL,
     default_args,
     fail_fast_on_bad_data,
+    task_settings,
 )
 
 
@@ -35,10 +36,9 @@ def gridline_transform():
     def build_audit_publish() -> dict:
         from dataclasses import asdict
 
-        from gridline.config import load_settings
         from gridline.run import build_audit_publish as run
 
-        return asdict(run(load_settings()))
+        return asdict(run(task_settings()))
 
     build_audit_publish()
 
