@@ -292,3 +292,61 @@ def test_report_renders_in_headless_chromium(published, tmp_path):
     blank_shot = tmp_path / "blank.png"
     _chromium(f"--screenshot={blank_shot}", "--window-size=1280,1800", blank.as_uri(), tmp_path=tmp_path)
     assert ink > 0.05 > _png_ink(blank_shot)[2]
+
+
+def test_on_the_spec_minimum_marts_the_loader_computes_what_the_richer_marts_carry(published, tmp_path):
+    """A warehouse with only SPEC 4's columns (no reviewer columns, no service or volunteer marts) still
+    gives the same tickets, and the figures the loader computes itself agree with the richer marts'."""
+    import duckdb
+
+    minimal = tmp_path / "minimal.duckdb"
+    con = duckdb.connect(str(minimal))
+    try:
+        con.execute(f"attach '{published.published_db}' as src (read_only)")
+        con.execute("create schema marts")
+        con.execute("create schema reference")
+        con.execute(
+            "create table marts.cases as select case_id, stream, source_system, received_at, category_code, "
+            "district, street, community, grid_code, status, resolved_at, satisfaction, quarter, "
+            "street_code, community_code, resident_key, reopen_count, escalated_at, first_contact_at, "
+            "channel, appeal_type, title, description from src.marts.cases where not is_duplicate"
+        )
+        con.execute(
+            "create table marts.problem_class_tickets as select ticket_id, quarter, area_level, area_code, "
+            "category_code, case_count, status from src.marts.problem_class_tickets"
+        )
+        con.execute(
+            "create table marts.problem_class_ticket_cases as select ticket_id, quarter, case_id "
+            "from src.marts.problem_class_ticket_cases where not is_duplicate"
+        )
+        con.execute("create table reference.areas as select * from src.reference.areas")
+        con.execute("create table reference.categories as select * from src.reference.categories")
+        con.execute("detach src")
+    finally:
+        con.close()
+
+    quarter = Quarter.parse(_ticket_quarters(published)[-1])
+    rich_con = read_only_connection(published)
+    lean_con = duckdb.connect(str(minimal), read_only=True)
+    lean_con.execute(f"set TimeZone = '{published.timezone}'")  # as read_only_connection does
+    try:
+        rich, lean = load_review(rich_con, quarter), load_review(lean_con, quarter)
+    finally:
+        rich_con.close()
+        lean_con.close()
+    assert not lean.has_capacity and rich.has_capacity
+    assert [t.ticket_id for t in lean.tickets] == [t.ticket_id for t in rich.tickets]
+    assert {t.ticket_id for t in lean.abated} == {t.ticket_id for t in rich.abated}
+    for a, b in zip(lean.tickets, rich.tickets, strict=True):
+        assert a.mart == {} and b.mart
+        for attribute in ("residents", "hotline", "grid", "reopened", "whistled", "first_seen", "last_seen"):
+            assert getattr(a, attribute) == getattr(b, attribute), (a.ticket_id, attribute)
+        assert a.resolution_rate == pytest.approx(b.resolution_rate, abs=0.001)  # the mart rounds
+        assert (a.median_hours is None) == (b.median_hours is None)
+    assert lean.current.cases == rich.current.cases
+    assert lean.current.grid_reports == rich.current.grid_reports
+    html = render(lean, published_at=None, generated_at=datetime(2026, 1, 1))
+    assert {t["data-ticket-id"] for t in _parse(html).tickets} == {
+        t.ticket_id for t in lean.tickets + lean.abated
+    }
+    assert "双报到志愿服务数据尚未发布" in html

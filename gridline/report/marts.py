@@ -541,10 +541,10 @@ def _add_capacity(con: duckdb.DuckDBPyConnection, quarter: str, tickets: list[Ti
                    coalesce(sum(hours), 0), count(*)
             from sessions group by ticket_id
             union all
-            select ticket_id, 'unit', unit_name, null, null, sum(hours), count(*)
+            select ticket_id, 'unit', unit_name, null, null, coalesce(sum(hours), 0), count(*)
             from sessions where unit_name is not null group by all
             union all
-            select ticket_id, 'activity', activity, null, null, sum(hours), count(*)
+            select ticket_id, 'activity', activity, null, null, coalesce(sum(hours), 0), count(*)
             from sessions where activity is not null group by all
             """,
             [quarter, quarter],

@@ -23,8 +23,8 @@ class Part:
 # cases count extra because the resident had to push or was let down.
 PARTS: tuple[Part, ...] = (
     Part("size", "规模", "size", 1, "件诉求 (cases this quarter)"),
-    Part("persistence", "持续", "persistence", 5, "个连续季度 (earlier consecutive quarters as a ticket)"),
-    Part("escalation", "升级", "escalation", 3, "件重办或吹哨 (cases reopened or whistle-blown)"),
+    Part("persistence", "持续", "persistence", 5, "个此前连续季度 (prior quarters in a row)"),
+    Part("escalation", "升级", "escalation", 3, "件重办或吹哨 (reopened or whistle-blown)"),
     Part("dissatisfaction", "不满意", "dissatisfaction", 2, "件不满意 (cases rated 不满意)"),
 )
 

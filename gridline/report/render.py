@@ -16,6 +16,13 @@ TEMPLATES = Path(__file__).parent / "templates"
 STATUS_LABELS = {"new": "新发", "persisting": "持续", "escalated": "升级", "abated": "已缓解"}
 STREAM_LABELS = {"hotline": "热线", "grid": "网格"}
 CHANNEL_LABELS = {"grid-app": "网格员 App"}
+# Grid-app statuses are English codes; staff read the hotline's Chinese status words.
+CASE_STATUS_LABELS = {
+    "reported": "已上报",
+    "in_progress": "处置中",
+    "resolved": "已办结",
+    "escalated": "已上交",
+}
 
 
 def _percent(value: float | None) -> str:
@@ -70,6 +77,7 @@ def environment() -> Environment:
         status_label=lambda s: STATUS_LABELS.get(s, s),
         stream_label=lambda s: STREAM_LABELS.get(s, s),
         channel_label=lambda s: CHANNEL_LABELS.get(s, s),
+        case_status_label=lambda s: CASE_STATUS_LABELS.get(s, s),
         trend_bars=charts.trend_bars,
         priority_bar=charts.priority_bar,
         heat_colour=charts.heat_colour,
