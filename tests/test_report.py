@@ -350,3 +350,15 @@ def test_on_the_spec_minimum_marts_the_loader_computes_what_the_richer_marts_car
         t.ticket_id for t in lean.tickets + lean.abated
     }
     assert "双报到志愿服务数据尚未发布" in html
+
+
+def test_a_quarter_without_tickets_or_history_still_reads_well(published):
+    con = read_only_connection(published)
+    try:
+        review = load_review(con, Quarter.parse(_ticket_quarters(published)[0]))
+    finally:
+        con.close()
+    review.tickets, review.abated, review.by_district, review.previous = [], [], [], None
+    html = render(review, published_at=None, generated_at=datetime(2026, 1, 1))
+    assert "本季度没有形成类事工单" in html and "没有上季度工单在本季度缓解" in html
+    assert _parse(html).tickets == []
