@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -212,7 +213,10 @@ def test_sigkill_mid_batch_then_retry_commits_exactly_once(tmp_path):
     assert log.batch_dirs() == []  # readers see nothing of the half-written batch
     assert any(log.staging_dir.iterdir())  # only debris, which the next writer sweeps
 
+    scratch = list(Path(tempfile.gettempdir()).glob(f"gridline-scratch-{proc.pid}-*"))
+    assert scratch  # the killed process's private scratch folder is left behind ...
     retry = gridline_cli("ingest", str(export), env_home=home)
+    assert not any(folder.exists() for folder in scratch)  # ... until the next ingest sweeps it
     assert not log.staging_dir.exists() or not any(log.staging_dir.iterdir())
     assert len(log.batch_dirs()) == 1
     clean_home = tmp_path / "clean"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import os
+import shutil
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
@@ -61,9 +62,31 @@ def _transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
     return target
 
 
+_SCRATCH_PREFIX = "gridline-scratch-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
 def scratch_dir() -> Path:
-    """A private temporary folder outside $GRIDLINE_HOME: transcoded copies hold clear personal data."""
-    return Path(tempfile.mkdtemp(prefix="gridline-"))
+    """A private temporary folder outside $GRIDLINE_HOME: transcoded copies hold clear personal data.
+
+    Its name carries the owner's process id. A process killed outright cannot clean up after itself,
+    so each new one first removes the folders of owners that are gone.
+    """
+    root = Path(tempfile.gettempdir())
+    for folder in root.glob(f"{_SCRATCH_PREFIX}*-*"):
+        owner = folder.name[len(_SCRATCH_PREFIX) :].split("-", 1)[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-"))
 
 
 def _sql_path(path: Path) -> str:
