@@ -3,9 +3,11 @@
 Batch suites read ``audit_new_events`` (only the Parquet files of the batches being audited) and
 ``audit_batch_metrics`` (one row per new batch and stream: how many new cases, submissions or sessions
 arrived per day, and what share of them lack a category or a place, beside the same figures over the
-trailing 28 days of earlier batches). Marts suites read the candidate's ``marts.*`` and two derived
-relations: ``audit_rates`` (every ``*_rate`` column of every mart, summarised) and
-``audit_conservation`` (case entities in the log against rows of ``marts.cases``, per source system).
+trailing 28 days in batches committed before it, retracted and flagged ones left out).
+
+Marts suites read the candidate's ``marts.*`` and two derived relations: ``audit_rates`` (every
+``*_rate`` column of every mart, summarised) and ``audit_conservation`` (case entities in the log
+against rows of ``marts.cases``, per source system).
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ def prepare_batch_frames(
                    avg(a.lacks_place::int) as baseline_place_share
             from per_batch p
             join arrivals a
-              on a.stream = p.stream and not a.is_new
+              on a.stream = p.stream and a.batch_id < p.batch_id  -- batch ids sort by commit time
              and a.local_day >= p.first_day - {TRAILING_DAYS} and a.local_day < p.first_day
             group by p.batch_id, p.stream
         ),
