@@ -113,6 +113,7 @@ def pull_open311_interval(
     """Pull the Open311 requests updated in [start, end) from ``endpoint_url`` into the event log."""
     from ingestion.sources.open311 import pull
 
-    result = pull(settings, endpoint_url, source_name, start, end)
+    # Open311 requests are residents' service requests: the hotline stream, whose Asset the DAG emits.
+    result = pull(settings, endpoint_url, source_name, start, end, stream="hotline")
     counts = asdict(result) if is_dataclass(result) else dict(result or {})
     return {"endpoint": endpoint_url, "source": source_name, "start": start.isoformat(), **counts}

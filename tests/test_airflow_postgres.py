@@ -166,7 +166,7 @@ def test_nightly_dag_triggered_over_rest_reaches_success_on_postgres(airflow_sta
     )
     result = xcom["value"]
     assert result["days"] == ["2025-09-30"]
-    assert result["appended"] > 500 and result["quarantined"] == 0
+    assert result["appended"] > 100 and result["quarantined"] == 0
 
     # The ingest's Asset event schedules the transform; wait for that asset-triggered run.
     def transformed():
@@ -180,6 +180,6 @@ def test_nightly_dag_triggered_over_rest_reaches_success_on_postgres(airflow_sta
     assert transform["state"] == "success", stack.log_tail("scheduler")
     con = duckdb.connect(str(stack.home / "warehouse" / "published.duckdb"), read_only=True)
     try:
-        assert con.sql("select count(*) from marts.cases").fetchall()[0][0] > 200
+        assert con.sql("select count(*) from marts.cases").fetchall()[0][0] > 50
     finally:
         con.close()

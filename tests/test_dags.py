@@ -12,15 +12,17 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
 
 from gridline.orchestration import WRITER_POOL, alert_on_failure
+from gridline.tasks import ingest_interval
 from tests.airflow_stack import log_event_ids, marts_fingerprint
-from tests.conftest import BIN, REPO, TEST_KEY, gridline_cli
+from tests.conftest import BIN, REAL_DATA, REPO, TEST_KEY
 
 EXPECTED_DAGS = {
     "gridline_ingest_hotline",
@@ -160,7 +162,7 @@ def test_bad_config_fails_at_once_without_retry_and_alerts(airflow_db, tiny_land
     proc = dags_test(INGEST, "2025-03-02T00:00:00+08:00", {**env, "AIRFLOW_VAR_GRIDLINE_PII_KEY": TEST_KEY})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert last_try(INGEST) == ("success", 1, 0)
-    assert len(log_event_ids(home)) > 500
+    assert len(log_event_ids(home)) > 100
 
 
 @pytest.mark.slow
@@ -179,20 +181,28 @@ def test_a_transient_error_is_retried_with_backoff(airflow_db, tiny_landing, tmp
     assert last_try(INGEST) == ("failed", 3, 2)  # the first try and two retries
 
 
+def local_midnight(day: str) -> datetime:
+    return datetime.combine(date.fromisoformat(day), time(), ZoneInfo("Asia/Shanghai"))
+
+
+def night_after(day: str) -> str:
+    """The logical date that makes a manual run cover ``day``: local midnight after it."""
+    return (local_midnight(day) + timedelta(days=1)).isoformat()
+
+
 @pytest.mark.slow
-def test_airflow_runs_ingest_then_transform_and_a_rerun_changes_nothing(airflow_db, tmp_path, tiny_landing):
-    home = tmp_path / "home"
-    env = {
-        **os.environ,
-        "GRIDLINE_HOME": str(home),
-        "GRIDLINE_PII_KEY": TEST_KEY,
-        "GRIDLINE_LANDING": str(tiny_landing),
-    }
+def test_airflow_runs_ingest_then_transform_and_a_rerun_changes_nothing(
+    airflow_db, settings, tiny_landing, monkeypatch
+):
+    monkeypatch.setenv("GRIDLINE_LANDING", str(tiny_landing))
+    home = settings.home
+    env = dict(os.environ)
     days = sorted(p.name for p in (tiny_landing / "hotline").iterdir())
-    for day in days:
-        run_at = (date.fromisoformat(day) + timedelta(days=1)).isoformat() + "T00:00:00+08:00"
-        proc = dags_test(INGEST, run_at, env)
-        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    # The months before the last arrive as one catch-up interval, through the task's own function; the
+    # last night and the publish go through Airflow.
+    ingest_interval(settings, "hotline", local_midnight(days[0]), local_midnight(days[-1]))
+    proc = dags_test(INGEST, night_after(days[-1]), env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     proc = dags_test("gridline_transform", None, env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
@@ -203,26 +213,87 @@ def test_airflow_runs_ingest_then_transform_and_a_rerun_changes_nothing(airflow_
     con.close()
     assert cases > 500 and tickets >= 8 and members >= 4 * 8
 
-    # Re-run the first night and publish again: the log and the marts stay exactly as they were.
+    # Re-run the last night and publish again: the log and the marts stay exactly as they were.
     events, marts = log_event_ids(home), marts_fingerprint(home)
-    run_at = (date.fromisoformat(days[0]) + timedelta(days=1)).isoformat() + "T00:00:00+08:00"
-    assert dags_test(INGEST, run_at, env).returncode == 0
+    assert dags_test(INGEST, night_after(days[-1]), env).returncode == 0
+    assert last_try(INGEST) == ("success", 1, 0)
     assert log_event_ids(home) == events
     assert dags_test("gridline_transform", None, env).returncode == 0
     assert marts_fingerprint(home) == marts
 
 
 @pytest.mark.slow
-def test_quarterly_review_publishes_and_writes_the_closed_quarters_report(airflow_db, tmp_path, tiny_landing):
+def test_quarterly_review_publishes_and_writes_the_closed_quarters_report(
+    airflow_db, settings, tiny_landing, monkeypatch
+):
     pytest.importorskip("gridline.report", reason="the quarterly report module is not installed")
-    home = tmp_path / "home"
-    gridline_cli(
-        "ingest", "--stream", "hotline", *map(str, sorted(tiny_landing.glob("hotline/*/*"))), env_home=home
+    monkeypatch.setenv("GRIDLINE_LANDING", str(tiny_landing))
+    home = settings.home
+    days = sorted(p.name for p in (tiny_landing / "hotline").iterdir())
+    ingest_interval(
+        settings, "hotline", local_midnight(days[0]), local_midnight(days[-1]) + timedelta(days=1)
     )
-    env = {**os.environ, "GRIDLINE_HOME": str(home), "GRIDLINE_PII_KEY": TEST_KEY}
+    env = dict(os.environ)
     # Triggered at the end of 2025Q4 (local midnight of 2026-01-01), it reviews 2025Q4.
     proc = dags_test("gridline_quarterly_review", "2026-01-01T00:00:00+08:00", env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert (home / "warehouse" / "published.duckdb").exists()
     reports = [p for p in home.rglob("*2025Q4*") if p.is_file()]
     assert reports, sorted(str(p.relative_to(home)) for p in home.rglob("*") if p.is_file())[:50]
+
+
+@pytest.fixture
+def open311_server():
+    """A real GeoReport v2 endpoint on 127.0.0.1 serving Chicago's sample; it records each query."""
+    import http.server
+    import threading
+    from urllib.parse import parse_qs, urlparse
+
+    body = (REAL_DATA / "chicago_open311" / "requests.json").read_bytes()
+    queries: list[dict] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
+            queries.append(query)
+            payload = body if query.get("page", "1") == "1" else b"[]"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/open311/v2/requests.json", queries
+    server.shutdown()
+
+
+@pytest.mark.slow
+def test_open311_pull_is_skipped_unconfigured_and_pulls_its_data_interval(airflow_db, home, open311_server):
+    pytest.importorskip("ingestion.sources.open311")
+    endpoint, queries = open311_server
+    env = dict(os.environ)
+    night = "2025-10-01T00:00:00+08:00"  # covers the local day 2025-09-30
+
+    assert dags_test("gridline_pull_open311", night, env).returncode == 0
+    assert last_try("gridline_pull_open311")[0] == "skipped" and queries == []
+
+    # Configured as a deployment would, by Airflow Variables (here from the environment backend).
+    env |= {
+        "AIRFLOW_VAR_GRIDLINE_OPEN311_ENDPOINT": endpoint,
+        "AIRFLOW_VAR_GRIDLINE_OPEN311_SOURCE": "chicago",
+    }
+    proc = dags_test("gridline_pull_open311", night, env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert last_try("gridline_pull_open311") == ("success", 1, 0)
+    # The window asked for is the run's data interval, in UTC.
+    assert (queries[0]["updated_after"], queries[0]["updated_before"]) == (
+        "2025-09-29T16:00:00Z",
+        "2025-09-30T16:00:00Z",
+    )
+    assert len(log_event_ids(home)) >= 50
