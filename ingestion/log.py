@@ -222,6 +222,7 @@ class EventLog:
             con.execute("reset preserve_insertion_order")
         else:
             con.execute(f"copy ({EMPTY_EVENTS_SQL}) to '{events_file}' (format parquet)")
+        self._drop_known_quarantine(con)
         quarantined = con.sql("select count(*) from quarantine").fetchall()[0][0]
         streams = dict(
             con.sql(
@@ -257,6 +258,26 @@ class EventLog:
         os.rename(stage, self.batches_dir / batch_id)  # the commit point
         _fsync_dir(self.batches_dir)
         return result
+
+    def _drop_known_quarantine(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Forget quarantine rows the log already holds (same file, record and reason), so that
+        re-ingesting a file with bad rows adds nothing. A re-sent copy at another path is a new
+        delivery and is quarantined again, as it should be reported again."""
+        con.execute(
+            f"""
+            delete from quarantine where rowid in (
+                select q.rowid from quarantine q
+                join (
+                    with logged as ({self.events_sql()}),
+                    kept as ({self.quarantine_sql()})
+                    select source_file, source_line, reason from kept
+                    where batch_id not in ({excluded_batches_sql("logged")})
+                ) k on q.source_file = k.source_file
+                    and q.source_line is not distinct from k.source_line
+                    and q.reason = k.reason
+            )
+            """
+        )
 
 
 SYSTEM_STREAM = "system"

@@ -149,3 +149,44 @@ def test_unknown_format_is_one_clear_error(settings, tmp_path):
     path.write_text("a,b\n1,2\n")
     with pytest.raises(GridlineError, match="cannot tell its format"):
         ingest(IngestRequest(paths=[path]), settings)
+
+
+def test_reingesting_a_file_with_bad_rows_adds_no_batch(settings, tmp_path, tiny_landing):
+    rows = _rows(_export_files(tiny_landing)[0])[:5]
+    rows[1] = {**rows[1], "工单编号": ""}
+    path = tmp_path / "bad.csv"
+    hotline.write_orders(path, rows)
+    first = ingest(IngestRequest(paths=[path]), settings)
+    second = ingest(IngestRequest(paths=[path]), settings)
+    assert first.quarantined == 1 and first.batch_id is not None
+    assert second.quarantined == 0 and second.appended == 0 and second.batch_id is None
+    assert len(EventLog(settings.log_dir).batch_dirs()) == 1
+
+
+def test_blank_reopen_count_keeps_the_order(settings, tmp_path, tiny_landing):
+    rows = _rows(_export_files(tiny_landing)[0])[:3]
+    rows[0] = {**rows[0], "重办次数": ""}
+    path = tmp_path / "blank.csv"
+    hotline.write_orders(path, rows)
+    result = ingest(IngestRequest(paths=[path]), settings)
+    received = _events(settings).filter("event_type = 'case.received'").count("*").fetchall()[0][0]
+    assert result.quarantined == 0 and received == 3
+
+
+def test_midnight_xlsx_cells_read_as_local_midnight(settings, tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "midnight.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["工单编号", "来电时间", "诉求分类"])
+    sheet.write_string(1, 0, "HX2599000001")
+    sheet.write_datetime(
+        1, 1, __import__("datetime").datetime(2025, 8, 1, 0, 0), book.add_format({"num_format": "yyyy-mm-dd"})
+    )
+    sheet.write_string(1, 2, "城乡建设/市政设施/路灯不亮")
+    book.close()
+    result = ingest(IngestRequest(paths=[path]), settings)
+    assert result.quarantined == 0
+    received = _events(settings).filter("event_type = 'case.received'").select("occurred_at").fetchall()[0][0]
+    assert received.astimezone(ZoneInfo("Asia/Shanghai")).isoformat() == "2025-08-01T00:00:00+08:00"

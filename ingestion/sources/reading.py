@@ -259,7 +259,8 @@ def register_table_file(con: duckdb.DuckDBPyConnection, path: Path, view: str, w
 def install_time_macros(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
     """``local_ts(text)``: a local wall-clock timestamp in any of the field's styles, as UTC.
 
-    Accepts ``YYYY-MM-DD HH:MM:SS`` and ``YYYY/M/D H:MM`` (with or without seconds, either separator);
+    Accepts ``YYYY-MM-DD HH:MM:SS`` and ``YYYY/M/D H:MM`` (with or without seconds, either separator,
+    or a bare date meaning local midnight);
     blank gives null, and so does anything unparseable (callers quarantine those).
     """
     formats = [
@@ -268,6 +269,9 @@ def install_time_macros(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
         "%Y/%m/%d %H:%M:%S",
         "%Y-%m-%d %H:%M",
         "%Y-%m-%dT%H:%M:%S",
+        # A workbook stores a timestamp at exactly midnight as a bare date cell.
+        "%Y-%m-%d",
+        "%Y/%m/%d",
     ]
     attempts = ", ".join(f"'{f}'" for f in formats)
     con.execute(

@@ -186,7 +186,9 @@ def candidates_sql(source: str, present: set[str], source_file: str) -> str:
         proposed as (
             select _line, problem, entity_id,
                 unnest([{nothing}, {lifecycle}]
-                    || list_transform(range(1, if(problem is null, reopen_n, 0) + 1), lambda n: {reopened})
+                    || list_transform(
+                        range(1, if(problem is null, coalesce(reopen_n, 0), 0) + 1), lambda n: {reopened}
+                    )
                     || [{snapshot}]) as e,
                 case when problem is not null then
                     redact_text(concat_ws(' | ', order_id, received_at, title, description), caller_name)
