@@ -17,7 +17,7 @@ import duckdb
 from gridline.config import Settings
 from gridline.errors import GridlineError
 from ingestion import events, privacy
-from ingestion.log import BatchResult, EventLog
+from ingestion.log import ADAPTER_CANDIDATES_SQL, BatchResult, EventLog
 from ingestion.sources import grid_jsonl, open311, reading, twelve345, volunteer
 from ingestion.sources import mapping as mapping_files
 
@@ -70,7 +70,7 @@ def _part_sql(part: StagedPart, number: int, problems: bool) -> str:
 
 def _batch_candidates_sql(parts: list[StagedPart]) -> str:
     """What the log commits: the adapters' ``candidate_events`` plus every streamed part."""
-    selects = [f"select {_CANDIDATE_SELECT}, source_line, 0 as _part from candidate_events"]
+    selects = [f"select {_CANDIDATE_SELECT}, source_line, _part from ({ADAPTER_CANDIDATES_SQL})"]
     selects += [
         f"select {_CANDIDATE_SELECT}, source_line, _part from ({_part_sql(part, n, problems=False)})"
         for n, part in enumerate(parts, start=1)

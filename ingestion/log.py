@@ -41,6 +41,12 @@ EMPTY_EVENTS_SQL = """
 """
 
 
+# Rows the adapters put in ``candidate_events``, each with its own ``_part``: a row's identity in the
+# commit is (event_id, _part, source_line), and two files read in one batch (a re-sent copy, the same
+# file named twice) repeat the same event ids at the same line numbers.
+ADAPTER_CANDIDATES_SQL = "select *, -row_number() over () as _part from candidate_events"
+
+
 @dataclass
 class BatchResult:
     batch_id: str | None
@@ -118,7 +124,7 @@ class EventLog:
         con: duckdb.DuckDBPyConnection,
         manifest: dict,
         rows_read: int,
-        candidates: str = "select *, 0 as _part from candidate_events",
+        candidates: str = ADAPTER_CANDIDATES_SQL,
     ) -> BatchResult:
         """Append the new events among ``candidates`` (and all ``quarantine`` rows) as one batch.
 
@@ -150,7 +156,7 @@ class EventLog:
             create or replace temp table dropped_candidates as
             with keys as (
                 select event_id, entity_id, occurred_at, state_hash, _part, source_line,
-                       (_part::bigint << 40) + source_line as sighting
+                       _part::hugeint * 1099511627776 + source_line as sighting
                 from batch_candidates
             ),
             repeated as (

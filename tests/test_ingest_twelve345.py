@@ -190,3 +190,13 @@ def test_midnight_xlsx_cells_read_as_local_midnight(settings, tmp_path):
     assert result.quarantined == 0
     received = _events(settings).filter("event_type = 'case.received'").select("occurred_at").fetchall()[0][0]
     assert received.astimezone(ZoneInfo("Asia/Shanghai")).isoformat() == "2025-08-01T00:00:00+08:00"
+
+
+def test_two_copies_of_a_file_in_one_batch_commit_each_event_once(settings, tiny_landing):
+    """A re-sent copy landing beside the original (same lines, same facts) must not duplicate ids."""
+    grid_file = sorted((tiny_landing / "grid").glob("*/*.jsonl"))[0]
+    volunteer_file = sorted((tiny_landing / "volunteer").glob("*/*"))[0]
+    result = ingest(IngestRequest(paths=[grid_file, volunteer_file, grid_file, volunteer_file]), settings)
+    events = _events(settings)
+    total, distinct = events.aggregate("count(*), count(distinct event_id)").fetchall()[0]
+    assert result.appended == total == distinct > 0
