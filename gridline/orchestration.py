@@ -40,9 +40,6 @@ QUARTERLY_CRON = "0 0 1 1,4,7,10 *"
 # Open311 pulls are configured by Airflow Variables, falling back to the environment.
 OPEN311_ENDPOINT_VARIABLE = "gridline_open311_endpoint"
 OPEN311_SOURCE_VARIABLE = "gridline_open311_source"
-# The pseudonymisation key may live in Airflow's secrets backend (Vault, a cloud secret manager, or
-# the metadata DB) as this Variable, instead of the workers' environment.
-PII_KEY_VARIABLE = "gridline_pii_key"
 
 log = logging.getLogger("gridline.alerts")
 
@@ -119,16 +116,11 @@ def fail_fast_on_bad_data(function):
 
 
 def task_settings():
-    """gridline settings inside a task: the key from the environment, else from the Airflow Variable."""
+    """gridline settings inside a task. The key is looked up by ``gridline.config``: the environment,
+    then the Airflow Variable ``GRIDLINE_PII_KEY`` (so it can live in a secrets backend), then a key file.
+    """
     from gridline.config import load_settings
 
-    if not os.environ.get("GRIDLINE_PII_KEY", "").strip():
-        from airflow.sdk import Variable
-
-        key = Variable.get(PII_KEY_VARIABLE, default=None)
-        if key:
-            # Only this task's process sees it; it is never written to disk or logged.
-            os.environ["GRIDLINE_PII_KEY"] = key
     return load_settings()
 
 
