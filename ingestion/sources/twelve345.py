@@ -219,11 +219,26 @@ def stream_csv(
     """
     source = reading.stream_csv_relation(con, path, view, workdir)
     present = set(columns_of(con, source))
+    # Numbering the records needs one ordered pass, which DuckDB runs on one thread; so that pass only
+    # copies the text into a scratch Parquet file, and the costly part (hashing, redaction, JSON) then
+    # runs over that file on every core. The scratch file holds clear text and lives in ``workdir``,
+    # outside $GRIDLINE_HOME, removed with it.
+    numbered = workdir / f"{view}.numbered.parquet"
     con.execute(
-        f"copy ({candidates_sql(source, present, str(path))}) to '{reading.sql_path(out)}' "
-        f"({BATCH_FILE_OPTIONS})"
+        f"copy (select * from {source}) to '{reading.sql_path(numbered)}' "
+        "(format parquet, compression zstd, compression_level 1)"
     )
     line_fix = reading.finish_stream_csv(con, path, view)
+    scan = f"read_parquet('{reading.sql_path(numbered)}')"
+    con.execute("set preserve_insertion_order = false")
+    try:
+        con.execute(
+            f"copy ({candidates_sql(scan, present, str(path))}) to '{reading.sql_path(out)}' "
+            f"({BATCH_FILE_OPTIONS})"
+        )
+    finally:
+        con.execute("reset preserve_insertion_order")
+    numbered.unlink()
     # Every good record yields at least one row (its snapshot, or its problem), numbered from 2 on.
     last = con.sql(f"select max(source_line) from read_parquet('{reading.sql_path(out)}')").fetchall()[0][0]
     return (last - 1 if last else 0), line_fix
