@@ -113,12 +113,17 @@ def _published_state_path(settings: Settings) -> Path:
 
 
 def _needs_full_refresh(settings: Settings, requested: bool) -> bool:
-    """Incremental models cannot take events back out: after a retraction or acceptance, rebuild."""
+    """Rebuild from scratch when incremental models cannot be trusted to catch up: after a retraction or
+    acceptance (they cannot take events back out), and when the dbt project changed since the last
+    publication (its incremental models refuse a changed schema)."""
     state_path = _published_state_path(settings)
     if requested or not settings.published_db.exists() or not state_path.exists():
         return True
-    published_decisions = json.loads(state_path.read_text()).get("decisions", 0)
-    return batches.decision_count(settings) != published_decisions
+    published = json.loads(state_path.read_text())
+    return (
+        batches.decision_count(settings) != published.get("decisions", 0)
+        or published.get("project") != _project_fingerprint()
+    )
 
 
 def _fail(settings: Settings, report: RunReport, stage: str, audit: AuditResult) -> AuditFailed:
@@ -228,7 +233,9 @@ def build_audit_publish(
             report.counts = _mart_counts(candidate)
             publish.publish(candidate, settings.published_db)
             _published_state_path(settings).write_text(
-                json.dumps({"run_id": report.run_id, "decisions": decisions})
+                json.dumps(
+                    {"run_id": report.run_id, "decisions": decisions, "project": _project_fingerprint()}
+                )
             )
         report.outcome = "published"
         report.published = str(settings.published_db)

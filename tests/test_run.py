@@ -62,3 +62,17 @@ def test_run_on_an_empty_log_is_a_clear_error(tmp_path):
     proc = gridline_cli("run", env_home=tmp_path / "home", check=False)
     assert proc.returncode == 1
     assert proc.stderr.startswith("gridline: error: the event log") and proc.stderr.count("\n") == 1
+
+
+def test_a_changed_dbt_project_forces_a_full_refresh(settings):
+    """Incremental models refuse a changed schema, so a run after a project change rebuilds."""
+    from gridline import run
+
+    settings.warehouse_dir.mkdir(parents=True)
+    settings.published_db.write_bytes(b"")
+    state = {"run_id": "r1", "decisions": 0, "project": run._project_fingerprint()}
+    run._published_state_path(settings).write_text(json.dumps(state))
+    assert run._needs_full_refresh(settings, requested=False) is False
+    assert run._needs_full_refresh(settings, requested=True) is True
+    run._published_state_path(settings).write_text(json.dumps({**state, "project": "an older project"}))
+    assert run._needs_full_refresh(settings, requested=False) is True
