@@ -51,21 +51,29 @@ demo: install airflow-init
 	@$(BIN)/gridline init --local-key
 	@$(BIN)/gridline generate --out $(DEMO_DATA) --scale tiny --seed 7
 	@# The nightly run at local midnight after day D ingests the landing folder of day D.
-	@for day in $$(ls $(DEMO_DATA)/hotline); do \
-		run_at=$$(date -d "$$day + 1 day" +%F)T00:00:00+08:00; \
-		echo "== airflow dags test gridline_ingest_hotline $$run_at  (landing/hotline/$$day)"; \
-		$(BIN)/airflow dags test gridline_ingest_hotline $$run_at > $(GRIDLINE_HOME)/airflow-ingest-$$day.log 2>&1 \
-			|| { tail -30 $(GRIDLINE_HOME)/airflow-ingest-$$day.log; exit 1; }; \
+	@for stream in hotline grid volunteer; do \
+		for day in $$(ls $(DEMO_DATA)/$$stream); do \
+			run_at=$$(date -d "$$day + 1 day" +%F)T00:00:00+08:00; \
+			log=$(GRIDLINE_HOME)/airflow-ingest-$$stream-$$day.log; \
+			echo "== airflow dags test gridline_ingest_$$stream $$run_at  (landing/$$stream/$$day)"; \
+			$(BIN)/airflow dags test gridline_ingest_$$stream $$run_at > $$log 2>&1 || { tail -30 $$log; exit 1; }; \
+		done; \
 	done
-	@echo "== airflow dags test gridline_transform (dbt build -> Great Expectations -> publish)"
+	@echo "== airflow dags test gridline_transform  (audit batches -> dbt build -> Great Expectations -> publish)"
 	@$(BIN)/airflow dags test gridline_transform > $(GRIDLINE_HOME)/airflow-transform.log 2>&1 \
 		|| { tail -40 $(GRIDLINE_HOME)/airflow-transform.log; exit 1; }
 	@echo "== top class-of-problem tickets (gridline sql)"
 	@$(BIN)/gridline sql "select t.quarter, t.ticket_id, t.status, t.case_count, t.area_level, t.area_code, \
 		c.level3 as category from marts.problem_class_tickets t join reference.categories c using (category_code) \
 		where t.status <> 'abated' order by t.case_count desc, t.quarter limit 10" | column -s, -t
+	@echo "== tickets against the planted truth (gridline evaluate)"
+	@$(BIN)/gridline evaluate --truth $(DEMO_DATA)/truth.json
+	@quarter=$$($(BIN)/gridline sql "select max(quarter) as q from marts.problem_class_tickets" | tail -1); \
+		echo "== quarterly review $$quarter (gridline report)"; \
+		$(BIN)/gridline report --quarter $$quarter
 	@echo
 	@echo "published marts: $(GRIDLINE_HOME)/warehouse/published.duckdb  (gridline sql \"select ...\")"
+	@echo "quarterly report: $(GRIDLINE_HOME)/reports/"
 	@echo "dbt docs:        $(GRIDLINE_HOME)/docs/dbt.html"
 	@echo "data docs:       $(GRIDLINE_HOME)/gx/gx/uncommitted/data_docs/local_site/index.html"
 	@echo "airflow logs:    $(GRIDLINE_HOME)/airflow-*.log"
