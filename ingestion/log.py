@@ -43,8 +43,9 @@ EMPTY_EVENTS_SQL = """
 
 # Rows the adapters put in ``candidate_events``, each with its own ``_part``: a row's identity in the
 # commit is (event_id, _part, source_line), and two files read in one batch (a re-sent copy, the same
-# file named twice) repeat the same event ids at the same line numbers.
-ADAPTER_CANDIDATES_SQL = "select *, -row_number() over () as _part from candidate_events"
+# file named twice) repeat the same event ids at the same line numbers. The parts rise in reading order
+# (the first sighting of a fact is the one kept) and stay below the streamed parts, numbered from 1.
+ADAPTER_CANDIDATES_SQL = "select *, row_number() over () - 1099511627776 as _part from candidate_events"
 
 
 @dataclass
