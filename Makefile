@@ -30,8 +30,10 @@ help:
 	@echo "make lint   - ruff"
 	@echo "make bench-ingest - ingest throughput of the 12345 format (a few minutes)"
 
+# A Debian system Python refuses user installs (PEP 668) unless told that a user-level tool is meant.
 $(UV):
-	$(PYTHON_BIN) -m pip install --quiet --user uv
+	$(PYTHON_BIN) -m pip install --quiet --user uv || \
+		$(PYTHON_BIN) -m pip install --quiet --user --break-system-packages uv
 
 $(BIN)/gridline: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python $(PYTHON_BIN)
