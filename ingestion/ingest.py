@@ -203,5 +203,11 @@ def ingest(request: IngestRequest, settings: Settings) -> BatchResult:
             return log.commit(
                 con, {"kind": "ingest", "inputs": inputs}, rows_read, _batch_candidates_sql(parts)
             )
+    except duckdb.OutOfMemoryException:
+        # Nothing was committed (the batch is atomic); a smaller batch fits under the memory ceiling.
+        raise GridlineError(
+            f"the batch of {len(request.paths)} file(s) did not fit in the ingest's memory ceiling; "
+            "nothing was committed: ingest fewer files at a time (e.g. one landing day per batch)"
+        ) from None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
