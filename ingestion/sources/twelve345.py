@@ -19,6 +19,8 @@ import duckdb
 
 from ingestion.events import BATCH_FILE_OPTIONS, event_id_sql
 from ingestion.sources import reading
+from ingestion.sources.case_events import LIFECYCLE
+from ingestion.sources.case_events import iso_utc as _iso_utc
 from ingestion.sources.reading import columns_of
 
 SOURCE_SYSTEM = "12345"
@@ -55,16 +57,6 @@ HEADERS = {
 REQUIRED_HEADERS = ("工单编号", "来电时间")
 MAX_REOPENINGS = 99  # more is a typing error, not a history: quarantined rather than expanded
 
-# Timestamp column -> the lifecycle event it marks.
-LIFECYCLE = {
-    "received_at": "case.received",
-    "dispatched_at": "case.dispatched",
-    "accepted_at": "case.accepted",
-    "first_contact_at": "case.contacted",
-    "escalated_at": "case.escalated",
-    "resolved_at": "case.resolved",
-    "rated_at": "case.rated",
-}
 # What each lifecycle event carries besides its time (case.received carries the whole state).
 LIFECYCLE_PAYLOAD = {
     "case.dispatched": "json_object('handling_unit', handling_unit)",
@@ -95,12 +87,6 @@ CANDIDATE_ROW = (
 
 def matches(columns: list[str]) -> bool:
     return all(h in columns for h in REQUIRED_HEADERS)
-
-
-def _iso_utc(column: str) -> str:
-    # timezone('UTC', ...) turns the instant into a UTC wall-clock first, so the text does not depend on
-    # the connection's TimeZone setting.
-    return f"strftime(timezone('UTC', {column}), '%Y-%m-%dT%H:%M:%SZ')"
 
 
 def _proposal(event_type: str, at: str, payload: str, key: str, state_hash: str = "null") -> str:
