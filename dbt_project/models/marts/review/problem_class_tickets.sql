@@ -88,7 +88,7 @@ examples as (
     select
         ticket_id,
         quarter,
-        {{ dbt.listagg("description", "' | '", "order by received_at", var('ticket_examples')) }}
+        {{ dbt.listagg("description", "' | '", "order by received_at, case_id", var('ticket_examples')) }}
             as example_descriptions
     from member_cases
     where not is_duplicate and description is not null
@@ -179,7 +179,7 @@ matching_summary as (
         ticket_id,
         quarter,
         count(*) as matching_sessions,
-        {{ dbt.listagg("distinct activity", "', '") }} as matching_activities
+        {{ dbt.listagg("distinct activity", "', '", "order by activity") }} as matching_activities
     from matching_sessions
     group by ticket_id, quarter
 
