@@ -31,12 +31,6 @@ communities as (
 
 ),
 
-place_aliases as (
-
-    select * from {{ ref('int_areas__aliases') }}
-
-),
-
 category_aliases as (
 
     select * from {{ ref('category_aliases') }}
@@ -101,60 +95,9 @@ all_cases as (
 
 ),
 
-typed_keys as (
-
-    select
-        case_id,
-        {{ normalise_place('community_name', 'community') }} as community_key,
-        {{ normalise_place('street_name', 'street') }} as street_key,
-        {{ normalise_place('district_name', 'district') }} as district_key
-    from all_cases
-
-),
-
-typed_names as (
-
-    -- an alias (traditional characters, a typo, the full official name) stands for its reference name
-    select
-        typed_keys.case_id,
-        coalesce(community_alias.name_key, typed_keys.community_key) as community_key,
-        coalesce(street_alias.name_key, typed_keys.street_key) as street_key,
-        coalesce(district_alias.name_key, typed_keys.district_key) as district_key
-    from typed_keys
-    left join place_aliases as community_alias
-        on community_alias.level = 'community' and typed_keys.community_key = community_alias.alias_key
-    left join place_aliases as street_alias
-        on street_alias.level = 'street' and typed_keys.street_key = street_alias.alias_key
-    left join place_aliases as district_alias
-        on district_alias.level = 'district' and typed_keys.district_key = district_alias.alias_key
-
-),
-
-name_candidates as (
-
-    select
-        typed_names.case_id,
-        communities.community_code,
-        case when typed_names.street_key = communities.street_key then 2 else 0 end
-            + case when typed_names.district_key = communities.district_key then 1 else 0 end as agreement,
-        -- a typed street or district that contradicts the candidate rules it out
-        (typed_names.street_key is not null and typed_names.street_key <> communities.street_key)
-            or (typed_names.district_key is not null and typed_names.district_key <> communities.district_key)
-            as contradicts
-    from typed_names
-    inner join communities on typed_names.community_key = communities.community_key
-
-),
-
 best_by_name as (
 
-    select
-        case_id,
-        community_code,
-        count(*) over (partition by case_id, agreement) as tied
-    from name_candidates
-    where not contradicts
-    qualify rank() over (partition by case_id order by agreement desc) = 1
+    {{ community_by_typed_names('all_cases', 'case_id') }}
 
 ),
 
