@@ -21,7 +21,7 @@ TRAILING_DAYS = 28
 MIN_ARRIVALS = 20
 MIN_BASELINE = 50
 
-# The event that brings a new thing into each stream, and where its category and place are.
+# The event that brings a new thing into each stream (a case's category and place are on its snapshot).
 ARRIVAL_EVENTS = ("case.received", "grid.submitted", "volunteer.checked_in")
 
 
@@ -46,7 +46,26 @@ def prepare_batch_frames(
     con.execute(
         f"""
         create or replace temp table audit_batch_metrics as
-        with arrivals as (
+        with logged as (
+            select * from read_parquet('{log.events_glob()}')
+            where stream != '{SYSTEM_STREAM}' and not list_contains({out}, batch_id)
+        ),
+        arrived as (
+            select * from logged where event_type in {ARRIVAL_EVENTS} and occurred_at >= {window_start}
+        ),
+        -- a case's category and place are on its snapshots, not on case.received: its first one says
+        -- what the source knew when the case arrived
+        case_places as (
+            select entity_id, arg_min(
+                {{'category_path': json_extract_string(payload, '$.category_path'),
+                  'community': json_extract_string(payload, '$.community'),
+                  'grid_code': json_extract_string(payload, '$.grid_code')}}, occurred_at) as first_state
+            from logged
+            where event_type = 'case.updated'
+              and entity_id in (select entity_id from arrived where event_type = 'case.received')
+            group by entity_id
+        ),
+        arrivals as (
             select
                 batch_id,
                 stream,
@@ -55,17 +74,15 @@ def prepare_batch_frames(
                 -- a grid worker's visit or service has no category to lack; issues and disputes do
                 case when event_type != 'grid.submitted'
                        or json_extract_string(payload, '$.kind') in ('issue', 'dispute')
-                     then nullif(trim(coalesce(json_extract_string(payload, '$.category_path'),
+                     then nullif(trim(coalesce(first_state.category_path,
+                                               json_extract_string(payload, '$.category_path'),
                                                json_extract_string(payload, '$.activity'))), '') is null
                 end as lacks_category,
-                nullif(trim(coalesce(json_extract_string(payload, '$.community'),
+                nullif(trim(coalesce(first_state.community, first_state.grid_code,
+                                     json_extract_string(payload, '$.community'),
                                      json_extract_string(payload, '$.grid_code'))), '') is null
                     as lacks_place
-            from read_parquet('{log.events_glob()}')
-            where event_type in {ARRIVAL_EVENTS}
-              and stream != '{SYSTEM_STREAM}'
-              and occurred_at >= {window_start}
-              and not list_contains({out}, batch_id)
+            from arrived left join case_places using (entity_id)
         ),
         spans as (
             -- the batch's days start at the 5th percentile of its arrival days: a few late arrivals

@@ -17,7 +17,7 @@ import duckdb
 from gridline.config import Settings
 from gridline.errors import GridlineError
 from ingestion import events, privacy
-from ingestion.log import ADAPTER_CANDIDATES_SQL, BatchResult, EventLog
+from ingestion.log import BatchResult, EventLog, StagedEvents
 from ingestion.sources import grid_jsonl, open311, reading, twelve345, volunteer
 from ingestion.sources import mapping as mapping_files
 
@@ -43,41 +43,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-@dataclass(frozen=True)
-class StagedPart:
-    """Candidate rows of one streamed file, in a scratch Parquet file, with its line correction."""
-
-    path: Path
-    line_fix: str | None
-
-
-_CANDIDATE_SELECT = (
-    "event_id, stream, event_type, entity_id, occurred_at, source_system, payload, state_hash, source_file"
-)
-
-
-def _part_sql(part: StagedPart, number: int, problems: bool) -> str:
-    """The rows of a staged part, good or problem ones, with their true record numbers."""
-    rows = f"read_parquet('{reading.sql_path(part.path)}')"
-    where = "problem is not null" if problems else "problem is null"
-    if part.line_fix is None:
-        return f"select *, {number} as _part from {rows} where {where}"
-    # Good records after a malformed one sit further down than their rank says.
-    return f"""select c.* replace (c.source_line + coalesce(f.shift, 0) as source_line), {number} as _part
-               from (select * from {rows} where {where}) c
-               asof left join {part.line_fix} f on c.source_line - 1 > f.good_before"""
-
-
-def _batch_candidates_sql(parts: list[StagedPart]) -> str:
-    """What the log commits: the adapters' ``candidate_events`` plus every streamed part."""
-    selects = [f"select {_CANDIDATE_SELECT}, source_line, _part from ({ADAPTER_CANDIDATES_SQL})"]
-    selects += [
-        f"select {_CANDIDATE_SELECT}, source_line, _part from ({_part_sql(part, n, problems=False)})"
-        for n, part in enumerate(parts, start=1)
-    ]
-    return "\nunion all\n".join(selects)
-
-
 def _is_twelve345_csv(path: Path, fmt: str | None) -> bool:
     """A CSV file that is (or, undeclared, looks like) a 12345 export: it takes the streaming path."""
     if fmt not in (None, "12345") or path.suffix.lower() not in (".csv", ".txt") or not path.exists():
@@ -94,7 +59,7 @@ def _open_connection(settings: Settings, scratch: Path) -> duckdb.DuckDBPyConnec
     con = duckdb.connect(config={"temp_directory": str(scratch / "spill")})
     # A fixed ceiling: past it the log's set-based steps spill to the scratch folder, so an ingest's
     # memory does not grow with the size of its input (the scan itself streams).
-    con.execute("set memory_limit = '1GB'")
+    con.execute("set memory_limit = '500MB'")
     con.execute(f"set TimeZone = '{settings.timezone}'")
     privacy.install(con, settings.pii_key())
     reading.install_time_macros(con, settings.timezone)
@@ -154,55 +119,48 @@ def ingest(request: IngestRequest, settings: Settings) -> BatchResult:
     scratch = reading.scratch_dir()
     try:
         con = _open_connection(settings, scratch)
-        rows_read = 0
-        inputs = []
-        parts: list[StagedPart] = []
-        # The files' digests (for the manifest) are computed beside the scans: hashlib releases the GIL.
-        hasher = ThreadPoolExecutor(max_workers=1)
-        for number, path in enumerate(request.paths):
-            path = Path(path).resolve()
-            view = f"landing_{number}"
-            if _is_twelve345_csv(path, request.format or ("mapping" if mapping else None)):
-                if request.stream not in (None, twelve345.STREAM):
-                    raise GridlineError(f"{path}: 12345 exports belong to the hotline stream")
-                digest = hasher.submit(_sha256, path)
-                part = StagedPart(scratch / f"{view}.parquet", None)
-                read, line_fix = twelve345.stream_csv(con, path, view, part.path, scratch)
-                rows_read += read
-                parts.append(StagedPart(part.path, line_fix))
-                inputs.append({"path": str(path), "format": "12345", "sha256": digest})
-                continue
-            fmt = request.format or ("mapping" if mapping else _sniff_json_format(path))
-            if fmt in JSON_FORMATS:
-                rows_read += _load_json_file(con, fmt, path, view, request, scratch)
+        # The log is held from the start: a streamed file is written straight into the batch.
+        with log.open_batch() as batch:
+            rows_read = 0
+            inputs = []
+            staged: list[StagedEvents] = []
+            # The files' digests (for the manifest) are computed beside the scans: hashlib releases the GIL.
+            hasher = ThreadPoolExecutor(max_workers=1)
+            for number, path in enumerate(request.paths):
+                path = Path(path).resolve()
+                view = f"landing_{number}"
+                if _is_twelve345_csv(path, request.format or ("mapping" if mapping else None)):
+                    if request.stream not in (None, twelve345.STREAM):
+                        raise GridlineError(f"{path}: 12345 exports belong to the hotline stream")
+                    digest = hasher.submit(_sha256, path)
+                    read, part = twelve345.stream_csv(con, path, view, batch, scratch)
+                    rows_read += read
+                    staged.append(part)
+                    inputs.append({"path": str(path), "format": "12345", "sha256": digest})
+                    continue
+                fmt = request.format or ("mapping" if mapping else _sniff_json_format(path))
+                if fmt in JSON_FORMATS:
+                    rows_read += _load_json_file(con, fmt, path, view, request, scratch)
+                    inputs.append({"path": str(path), "format": fmt, "sha256": _sha256(path)})
+                    continue
+                reading.register_table_file(con, path, view, scratch)
+                fmt = fmt or _detect_format(con, view, path)
+                if fmt == "mapping":
+                    rows_read += mapping_files.load(con, view, str(path), mapping, request.stream)
+                elif fmt == "volunteer":
+                    if request.stream not in (None, volunteer.STREAM):
+                        raise GridlineError(f"{path}: volunteer logs belong to the volunteer stream")
+                    rows_read += volunteer.load(con, view, str(path))
+                elif fmt == "12345":
+                    if request.stream not in (None, twelve345.STREAM):
+                        raise GridlineError(f"{path}: 12345 exports belong to the hotline stream")
+                    rows_read += twelve345.load(con, view, str(path))
                 inputs.append({"path": str(path), "format": fmt, "sha256": _sha256(path)})
-                continue
-            reading.register_table_file(con, path, view, scratch)
-            fmt = fmt or _detect_format(con, view, path)
-            if fmt == "mapping":
-                rows_read += mapping_files.load(con, view, str(path), mapping, request.stream)
-            elif fmt == "volunteer":
-                if request.stream not in (None, volunteer.STREAM):
-                    raise GridlineError(f"{path}: volunteer logs belong to the volunteer stream")
-                rows_read += volunteer.load(con, view, str(path))
-            elif fmt == "12345":
-                if request.stream not in (None, twelve345.STREAM):
-                    raise GridlineError(f"{path}: 12345 exports belong to the hotline stream")
-                rows_read += twelve345.load(con, view, str(path))
-            inputs.append({"path": str(path), "format": fmt, "sha256": _sha256(path)})
-        for n, part in enumerate(parts, start=1):
-            con.execute(
-                f"""insert into quarantine select source_file, source_line, problem, raw
-                    from ({_part_sql(part, n, problems=True)})"""
-            )
-        for item in inputs:
-            if not isinstance(item["sha256"], str):
-                item["sha256"] = item["sha256"].result()
-        hasher.shutdown()
-        with log.writer_lock():
-            return log.commit(
-                con, {"kind": "ingest", "inputs": inputs}, rows_read, _batch_candidates_sql(parts)
-            )
+            for item in inputs:
+                if not isinstance(item["sha256"], str):
+                    item["sha256"] = item["sha256"].result()
+            hasher.shutdown()
+            return log.commit(con, batch, {"kind": "ingest", "inputs": inputs}, rows_read, staged)
     except duckdb.OutOfMemoryException:
         # Nothing was committed (the batch is atomic); a smaller batch fits under the memory ceiling.
         raise GridlineError(

@@ -9,9 +9,12 @@ Layout under ``$GRIDLINE_HOME/log``::
 
 A batch is written whole into ``_staging`` and committed by one atomic directory rename, so a reader
 globbing ``batches/*/events.parquet`` sees all of a batch or none of it, and a process killed mid-batch
-leaves only staging debris that the next writer sweeps away. Writers take an exclusive file lock, so
-concurrent ingests of different streams serialise their commits instead of racing on the dedup check.
-Nothing under ``batches/`` is ever rewritten; a correction or retraction is a new batch.
+leaves only staging debris that the next writer sweeps away. A writer holds an exclusive file lock from
+the moment it opens a batch until it commits, so concurrent ingests of different streams take turns
+instead of racing on the dedup check, and batch ids and ``recorded_at`` rise in commit order. Holding the
+lock from the start is what lets a streaming adapter write its events in their committed form straight
+into the staging folder: when none of them is a duplicate, that file is renamed into place instead of
+copied. Nothing under ``batches/`` is ever rewritten; a correction or retraction is a new batch.
 """
 
 from __future__ import annotations
@@ -46,6 +49,34 @@ EMPTY_EVENTS_SQL = """
 # file named twice) repeat the same event ids at the same line numbers. The parts rise in reading order
 # (the first sighting of a fact is the one kept) and stay below the streamed parts, numbered from 1.
 ADAPTER_CANDIDATES_SQL = "select *, row_number() over () - 1099511627776 as _part from candidate_events"
+
+
+@dataclass(frozen=True)
+class OpenBatch:
+    """A batch being written: its id and ``recorded_at`` are fixed when the writer takes the log."""
+
+    batch_id: str
+    recorded_at: str  # ISO 8601, UTC
+    stage: Path
+
+    def committed_form_sql(self, candidates: str) -> str:
+        """The rows of ``candidates`` (candidate columns and ``source_line``) as the batch file holds them."""
+        return f"""select event_id, stream, event_type, entity_id, occurred_at,
+                          '{self.recorded_at}'::timestamptz as recorded_at, source_system,
+                          '{self.batch_id}' as batch_id, payload, state_hash, source_file, source_line
+                   from ({candidates})"""
+
+
+@dataclass(frozen=True)
+class StagedEvents:
+    """Events an adapter streamed into the batch's staging folder, already in the committed form.
+
+    ``line_fix`` names a table that corrects ``source_line`` after malformed records (see
+    ``reading.finish_stream_csv``); None when every record of the file was well-formed.
+    """
+
+    path: Path
+    line_fix: str | None = None
 
 
 @dataclass
@@ -115,6 +146,19 @@ class EventLog:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    @contextmanager
+    def open_batch(self) -> Iterator[OpenBatch]:
+        """Take the log for one batch; commit it with :meth:`commit` before leaving the block."""
+        with self.writer_lock():
+            now = datetime.now(UTC)
+            batch_id = new_batch_id(now)
+            batch = OpenBatch(batch_id, now.isoformat(), self.staging_dir / batch_id)
+            batch.stage.mkdir(parents=True)
+            try:
+                yield batch
+            finally:
+                shutil.rmtree(batch.stage, ignore_errors=True)  # a committed batch has moved away
+
     def _sweep_staging(self) -> None:
         """Remove what a crashed writer left behind; only ever called under the writer lock."""
         if self.staging_dir.exists():
@@ -123,21 +167,20 @@ class EventLog:
     def commit(
         self,
         con: duckdb.DuckDBPyConnection,
+        batch: OpenBatch,
         manifest: dict,
         rows_read: int,
-        candidates: str = ADAPTER_CANDIDATES_SQL,
+        staged: list[StagedEvents] | tuple[StagedEvents, ...] = (),
     ) -> BatchResult:
-        """Append the new events among ``candidates`` (and all ``quarantine`` rows) as one batch.
+        """Append the new events among the candidates (and all ``quarantine`` rows) as one batch.
 
-        Must be called inside ``writer_lock``. ``candidates`` is a SELECT with the candidate columns plus
-        ``_part`` (the order in which the batch's inputs were read). A candidate is new unless its event
-        id is already in the log or earlier in this batch, and a snapshot event (one with a
-        ``state_hash``) is new only if its state differs from the entity's preceding known state, in
-        ``occurred_at`` order: a late, older snapshot is compared with what preceded it then, not with
+        Must be called inside ``open_batch``. The candidates are the rows adapters put in
+        ``candidate_events`` plus the ``staged`` event files, in that reading order. A candidate is new
+        unless its event id is already in the log or earlier in this batch, and a snapshot event (one
+        with a ``state_hash``) is new only if its state differs from the entity's preceding known state,
+        in ``occurred_at`` order: a late, older snapshot is compared with what preceded it then, not with
         the newest state, and is kept with its own ``occurred_at`` when it differs.
         """
-        now = datetime.now(UTC)
-        batch_id = new_batch_id(now)
         # Events of a retracted or flagged batch do not count as known, so re-ingesting corrected files
         # brings them back instead of skipping them as duplicates.
         con.execute(
@@ -145,90 +188,35 @@ class EventLog:
                 with logged as ({self.events_sql()})
                 select * from logged where batch_id not in ({excluded_batches_sql("logged")})"""
         )
-        con.execute(f"create or replace temp view batch_candidates as {candidates}")
-        stage = self.staging_dir / batch_id
-        stage.mkdir(parents=True)
-        recorded_at = now.isoformat()
-        events_file = stage / "events.parquet"
+        con.execute(f"create or replace temp view batch_candidates as {_candidates_sql(staged)}")
+        events_file = batch.stage / "events.parquet"
         # Which candidates to leave out is decided on narrow columns only (ids, entity, time, state
-        # digest); payloads then stream once from the candidates into the staged file, minus those.
-        con.execute(
-            """
-            create or replace temp table dropped_candidates as
-            with keys as (
-                select event_id, entity_id, occurred_at, state_hash, _part, source_line,
-                       _part::hugeint * 1099511627776 + source_line as sighting
-                from batch_candidates
-            ),
-            repeated as (
-                select event_id, min(sighting) as first_sighting
-                from keys group by event_id having count(*) > 1
-            ),
-            later_sightings as (
-                select k.event_id, k._part, k.source_line
-                from keys k join repeated r using (event_id)
-                where k.sighting <> r.first_sighting
-            ),
-            known as (
-                select k.event_id, k._part, k.source_line
-                from keys k semi join committed_events e using (event_id)
-            ),
-            unseen_snapshots as (
-                select k.* from keys k
-                anti join known using (event_id, _part, source_line)
-                anti join later_sightings using (event_id, _part, source_line)
-                where k.state_hash is not null
-            ),
-            snapshot_history as (
-                select entity_id, occurred_at, state_hash, event_id,
-                       false as is_candidate, null::integer as _part, null::bigint as source_line
-                from committed_events
-                where state_hash is not null
-                  and entity_id in (select entity_id from unseen_snapshots)
-                union all
-                select entity_id, occurred_at, state_hash, event_id, true, _part, source_line
-                from unseen_snapshots
-            ),
-            unchanged_snapshots as (
-                select event_id, _part, source_line from (
-                    select *, lag(state_hash) over (
-                        partition by entity_id order by occurred_at, is_candidate, event_id
-                    ) as previous_state
-                    from snapshot_history
-                ) where is_candidate and state_hash = previous_state
-            )
-            select event_id, _part, source_line, bool_or(is_repeat) as is_repeat
-            from (
-                select *, true as is_repeat from later_sightings
-                union all select *, false from known
-                union all select *, false from unchanged_snapshots
-            )
-            group by all
-            """
-        )
+        # digest); payloads are read at most once more, and only when something is left out.
+        con.execute(f"create or replace temp table dropped_candidates as {_DROPPED_CANDIDATES_SQL}")
         dropped, repeats = con.sql(
             "select count(*), count(*) filter (where is_repeat) from dropped_candidates"
         ).fetchall()[0]
         total = con.sql("select count(*) from batch_candidates").fetchall()[0][0]
+        adapter_rows = con.sql("select count(*) from candidate_events").fetchall()[0][0]
         appended = total - dropped
-        if appended:
+        if appended and not dropped and not adapter_rows and len(staged) == 1 and not staged[0].line_fix:
+            # The one streamed file is the batch, exactly as written: no second pass over the payloads.
+            os.rename(staged[0].path, events_file)
+        elif appended:
             # Row order in a batch file carries no meaning, so DuckDB may write it in parallel.
+            new_events = """
+                select * exclude (_part) from batch_candidates
+                anti join (select event_id, _part, source_line from dropped_candidates)
+                    using (event_id, _part, source_line)"""
             con.execute("set preserve_insertion_order = false")
             con.execute(
-                f"""
-                copy (
-                    select event_id, stream, event_type, entity_id, occurred_at,
-                           '{recorded_at}'::timestamptz as recorded_at, source_system,
-                           '{batch_id}' as batch_id, payload, state_hash, source_file, source_line
-                    from batch_candidates
-                    anti join (select event_id, _part, source_line from dropped_candidates)
-                        using (event_id, _part, source_line)
-                ) to '{events_file}' ({BATCH_FILE_OPTIONS})
-                """
+                f"copy ({batch.committed_form_sql(new_events)}) to '{events_file}' ({BATCH_FILE_OPTIONS})"
             )
             con.execute("reset preserve_insertion_order")
         else:
             con.execute(f"copy ({EMPTY_EVENTS_SQL}) to '{events_file}' (format parquet)")
+        for part in staged:
+            part.path.unlink(missing_ok=True)
         self._drop_known_quarantine(con)
         quarantined = con.sql("select count(*) from quarantine").fetchall()[0][0]
         streams = dict(
@@ -246,8 +234,8 @@ class EventLog:
             streams=streams,
         )
         if appended == 0 and quarantined == 0:
-            shutil.rmtree(stage)
             return result  # nothing new: an empty batch would only add noise to the log
+        stage, batch_id = batch.stage, batch.batch_id
         if quarantined:
             con.execute(
                 f"""copy (select '{batch_id}' as batch_id, * from quarantine
@@ -255,7 +243,7 @@ class EventLog:
                     to '{stage / "quarantine.parquet"}' (format parquet, compression zstd)"""
             )
         result.batch_id = batch_id
-        full_manifest = {"batch_id": batch_id, "recorded_at": recorded_at, **manifest, **asdict(result)}
+        full_manifest = {"batch_id": batch_id, "recorded_at": batch.recorded_at, **manifest, **asdict(result)}
         (stage / "manifest.json").write_text(json.dumps(full_manifest, ensure_ascii=False, indent=2))
         for name in os.listdir(stage):
             with open(stage / name, "rb") as handle:
@@ -285,6 +273,93 @@ class EventLog:
             )
             """
         )
+
+
+_CANDIDATE_COLUMNS = (
+    "event_id, stream, event_type, entity_id, occurred_at, source_system, payload, state_hash, source_file, "
+    "source_line"
+)
+
+
+def _candidates_sql(staged: list[StagedEvents] | tuple[StagedEvents, ...]) -> str:
+    """Every candidate of a batch with its ``_part``: the adapters' rows, then each staged file's."""
+    selects = [f"select {_CANDIDATE_COLUMNS}, _part from ({ADAPTER_CANDIDATES_SQL})"]
+    for number, part in enumerate(staged, start=1):
+        rows = f"select {_CANDIDATE_COLUMNS}, {number} as _part from read_parquet('{part.path}')"
+        selects.append(rows if part.line_fix is None else true_lines_sql(rows, part.line_fix))
+    return "\nunion all\n".join(selects)
+
+
+def true_lines_sql(rows: str, line_fix: str) -> str:
+    """``rows`` with ``source_line`` corrected by a ``reading.finish_stream_csv`` line-fix table: a good
+    record after a malformed one sits further down the file than its rank among good records says."""
+    return f"""select r.* replace (r.source_line + coalesce(f.shift, 0) as source_line)
+               from ({rows}) r
+               asof left join {line_fix} f on r.source_line - 1 > f.good_before"""
+
+
+_DROPPED_CANDIDATES_SQL = """
+    with keys as (
+        select event_id, entity_id, occurred_at, state_hash, _part, source_line,
+               _part::hugeint * 1099511627776 + source_line as sighting
+        from batch_candidates
+    ),
+    -- ids seen more than once in the batch: narrowed on a fixed-size hash first (cheap to group
+    -- millions of), then confirmed on the id itself
+    repeated_hashes as (
+        select hash(event_id) as h from keys group by h having count(*) > 1
+    ),
+    repeated as (
+        select event_id, min(sighting) as first_sighting
+        from keys where hash(event_id) in (select h from repeated_hashes)
+        group by event_id having count(*) > 1
+    ),
+    later_sightings as (
+        select k.event_id, k._part, k.source_line
+        from keys k join repeated r using (event_id)
+        where k.sighting <> r.first_sighting
+    ),
+    known as (
+        select k.event_id, k._part, k.source_line
+        from keys k semi join committed_events e using (event_id)
+    ),
+    unseen_snapshots as (
+        select k.* from keys k
+        anti join known using (event_id, _part, source_line)
+        anti join later_sightings using (event_id, _part, source_line)
+        where k.state_hash is not null
+    ),
+    snapshot_history as (
+        select entity_id, occurred_at, state_hash, event_id,
+               false as is_candidate, null::integer as _part, null::bigint as source_line
+        from committed_events
+        where state_hash is not null
+          and entity_id in (select entity_id from unseen_snapshots)
+        union all
+        select entity_id, occurred_at, state_hash, event_id, true, _part, source_line
+        from unseen_snapshots
+    ),
+    -- only an entity with two or more snapshots can have one equal to its predecessor
+    multiple_snapshots as (
+        select entity_id from snapshot_history group by entity_id having count(*) > 1
+    ),
+    unchanged_snapshots as (
+        select event_id, _part, source_line from (
+            select *, lag(state_hash) over (
+                partition by entity_id order by occurred_at, is_candidate, event_id
+            ) as previous_state
+            from snapshot_history
+            where entity_id in (select entity_id from multiple_snapshots)
+        ) where is_candidate and state_hash = previous_state
+    )
+    select event_id, _part, source_line, bool_or(is_repeat) as is_repeat
+    from (
+        select *, true as is_repeat from later_sightings
+        union all select *, false from known
+        union all select *, false from unchanged_snapshots
+    )
+    group by all
+"""
 
 
 SYSTEM_STREAM = "system"
@@ -333,8 +408,8 @@ def commit_system_events(log: EventLog, events: list[tuple[str, str, dict]]) -> 
                     "payload": json.dumps(payload, ensure_ascii=False),
                 },
             )
-        with log.writer_lock():
-            result = log.commit(con, {"stream": SYSTEM_STREAM, "files": []}, rows_read=len(events))
+        with log.open_batch() as batch:
+            result = log.commit(con, batch, {"stream": SYSTEM_STREAM, "files": []}, rows_read=len(events))
     finally:
         con.close()
     if result.batch_id is None:

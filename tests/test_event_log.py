@@ -167,7 +167,7 @@ def test_late_rows_keep_their_own_time_and_never_pass_for_the_newest_state(setti
     ]
     latest_status = duckdb.sql(
         f"""select payload->>'status' from ({EventLog(settings.log_dir).events_sql()})
-            where event_type in ('case.updated', 'case.received')
+            where event_type = 'case.updated'
             qualify row_number() over (order by occurred_at desc, recorded_at desc) = 1"""
     ).fetchall()[0][0]
     assert latest_status == "已回访"

@@ -42,6 +42,7 @@ def test_baltimore_gives_one_case_per_request_and_internal_ones_on_the_grid_stre
     result = ingest(IngestRequest(paths=[BALTIMORE], mapping="baltimore311"), settings)  # no --stream
     events = _events(settings)
     received = events.filter("event_type = 'case.received'")
+    snapshots = events.filter("event_type = 'case.updated'")  # the state travels on the snapshot
     assert result.rows_read == 10_000 and result.quarantined == 0
     assert received.count("*").fetchall()[0][0] == 10_000
     assert received.select("entity_id").distinct().count("*").fetchall()[0][0] == 10_000
@@ -49,14 +50,12 @@ def test_baltimore_gives_one_case_per_request_and_internal_ones_on_the_grid_stre
     assert per_stream == {"grid": _raw(BALTIMORE, "MethodReceived = 'Internal'"), "hotline": 7_806}
     assert per_stream["grid"] == 2_194
     # Every grid-stream case is exactly an Internal request (channel mapped to 巡查上报).
-    mismatched = (
-        received.filter("(stream = 'grid') <> (payload->>'channel' = '巡查上报')").count("*").fetchall()[0][0]
-    )
-    assert mismatched == 0
+    mismatched = snapshots.filter("(stream = 'grid') <> (payload->>'channel' = '巡查上报')")
+    assert mismatched.count("*").fetchall()[0][0] == 0
     duplicates = events.filter("event_type = 'case.closed_duplicate'").count("*").fetchall()[0][0]
     assert duplicates == _raw(BALTIMORE, "SRStatus like '%(Duplicate)%'") == 217
     # Cells come from coordinates inside the city; the export's (39, -77) placeholder gives none.
-    located = received.filter("payload->>'grid_code' is not null").count("*").fetchall()[0][0]
+    located = snapshots.filter("payload->>'grid_code' is not null").count("*").fetchall()[0][0]
     inside = _raw(
         BALTIMORE,
         "try_cast(Latitude as double) between 39.19 and 39.38"
@@ -64,7 +63,7 @@ def test_baltimore_gives_one_case_per_request_and_internal_ones_on_the_grid_stre
     )
     assert located == inside == 8_369
     sample = json.loads(
-        received.filter("entity_id = 'baltimore311:18-00269879'").select("payload").fetchall()[0][0]
+        snapshots.filter("entity_id = 'baltimore311:18-00269879'").select("payload").fetchall()[0][0]
     )
     assert sample["status"] == "已办结" and sample["status_raw"] == "Closed"
     assert sample["category_path"] == "TRT-Traffic Signal Repairs" and sample["community"] == "Dorchester"
@@ -77,15 +76,16 @@ def test_nyc_requests_become_hotline_cases_with_cells_and_paths(settings):
     result = ingest(IngestRequest(paths=[NYC], format="mapping", mapping="nyc311"), settings)
     events = _events(settings)
     received = events.filter("event_type = 'case.received'")
+    snapshots = events.filter("event_type = 'case.updated'")
     assert result.rows_read == 1_000 and result.quarantined == 0 and set(result.streams) == {"hotline"}
     assert received.count("*").fetchall()[0][0] == 1_000
     assert events.filter("event_type = 'case.resolved'").count("*").fetchall()[0][0] == _raw(
         NYC, "closed_date is not null"
     )
     assert events.filter("event_type = 'case.closed_duplicate'").count("*").fetchall()[0][0] == 1
-    without_cell = received.filter("payload->>'grid_code' is null").count("*").fetchall()[0][0]
+    without_cell = snapshots.filter("payload->>'grid_code' is null").count("*").fetchall()[0][0]
     assert without_cell == _raw(NYC, "latitude is null")
-    state = json.loads(received.filter("entity_id = 'nyc311:61276295'").select("payload").fetchall()[0][0])
+    state = json.loads(snapshots.filter("entity_id = 'nyc311:61276295'").select("payload").fetchall()[0][0])
     assert state["category_path"] == "Street Condition/Pothole" and state["district"] == "MANHATTAN"
     assert state["status"] == "已派单" and state["channel"] == "UNKNOWN"  # unmapped channels pass through
     assert state["received_at"] == "2024-05-27T06:08:51Z" and state["grid_code"].startswith("500m:")

@@ -54,7 +54,8 @@ CASE_ROW_COLUMNS = (
 
 def iso_utc(column: str) -> str:
     """A timestamptz as ISO UTC text that does not depend on the connection's TimeZone (for ids, payloads)."""
-    return f"strftime(timezone('UTC', {column}), '%Y-%m-%dT%H:%M:%SZ')"
+    # epoch_us is the instant itself, so the text needs no time-zone rules (ICU is slow per value).
+    return f"strftime(make_timestamp(epoch_us({column})), '%Y-%m-%dT%H:%M:%SZ')"
 
 
 def state_json_sql() -> str:
@@ -77,8 +78,8 @@ def emit(con: duckdb.DuckDBPyConnection, rows: str, source_system: str, source_f
         f"create or replace temp table {rows}_state as select *, {state_json_sql()} as state from {rows}"
     )
     parts = []
+    # The state travels once, on the case.updated snapshot; lifecycle events carry only what they add.
     payloads = {
-        "case.received": "state",
         "case.dispatched": "json_object('handling_unit', handling_unit)",
         "case.resolved": "json_object('resolution', resolution)",
         "case.rated": "json_object('satisfaction', satisfaction)",

@@ -256,12 +256,33 @@ def register_table_file(con: duckdb.DuckDBPyConnection, path: Path, view: str, w
         raise GridlineError(f"{path}: unsupported file type {path.suffix!r} (expected .csv or .xlsx)")
 
 
+# Zones whose offset from UTC has not changed since this date (all of China since 1991) convert local
+# wall-clock times by plain arithmetic; earlier times, and zones with daylight saving, go through ICU.
+_FIXED_OFFSET_SINCE = datetime(1992, 1, 1)
+_FIXED_OFFSET_UNTIL = datetime(2040, 1, 1)
+
+
+def fixed_utc_offset(timezone: str) -> int | None:
+    """The zone's UTC offset in seconds when it is the same on every day from 1992 to 2040, else None."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(timezone)
+    day, offsets = _FIXED_OFFSET_SINCE, set()
+    while day < _FIXED_OFFSET_UNTIL and len(offsets) < 2:
+        offsets.add(day.replace(tzinfo=zone).utcoffset())
+        day += timedelta(days=15)
+    return int(offsets.pop().total_seconds()) if len(offsets) == 1 else None
+
+
 def install_time_macros(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
     """``local_ts(text)``: a local wall-clock timestamp in any of the field's styles, as UTC.
 
     Accepts ``YYYY-MM-DD HH:MM:SS`` and ``YYYY/M/D H:MM`` (with or without seconds, either separator,
     or a bare date meaning local midnight);
     blank gives null, and so does anything unparseable (callers quarantine those).
+    Also ``local_wall_clock(text)`` (the parsed, zone-less time) and ``wall_clock_to_utc(ts)``, the
+    two halves of ``local_ts``, for scans that parse once and convert separately.
     """
     formats = [
         "%Y-%m-%d %H:%M:%S",
@@ -275,9 +296,21 @@ def install_time_macros(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
     ]
     attempts = ", ".join(f"'{f}'" for f in formats)
     con.execute(
-        f"create or replace temp macro local_ts(value) as "
-        f"timezone('{timezone}', try_strptime(trim(value), [{attempts}]))"
+        f"create or replace temp macro local_wall_clock(value) as try_strptime(trim(value), [{attempts}])"
     )
+    offset = fixed_utc_offset(timezone)
+    by_zone_rules = f"timezone('{timezone}', wall_clock)"
+    if offset is None:
+        to_utc = by_zone_rules
+    else:
+        # epoch_us reads the wall clock as if it were UTC; shifting by the fixed offset gives the instant.
+        to_utc = (
+            f"case when wall_clock >= timestamp '{_FIXED_OFFSET_SINCE:%Y-%m-%d}' "
+            f"and wall_clock < timestamp '{_FIXED_OFFSET_UNTIL:%Y-%m-%d}' "
+            f"then make_timestamptz(epoch_us(wall_clock) - {offset * 1_000_000}) else {by_zone_rules} end"
+        )
+    con.execute(f"create or replace temp macro wall_clock_to_utc(wall_clock) as {to_utc}")
+    con.execute("create or replace temp macro local_ts(value) as wall_clock_to_utc(local_wall_clock(value))")
     con.execute("create or replace temp macro is_blank(value) as nullif(trim(value), '') is null")
 
 

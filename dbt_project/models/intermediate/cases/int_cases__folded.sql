@@ -1,5 +1,5 @@
 {#- Each case's current state, folded from its `case.*` events, whatever the stream or source system.
-    Attributes come from the latest snapshot (`case.received` / `case.updated`) by occurred_at, then
+    Attributes come from the latest `case.updated` snapshot by occurred_at, then
     recorded_at: a late export of an older state never overwrites a newer one, and a correction (the same
     moment re-stated later) wins over what it corrects. Milestones come from the lifecycle events, with
     the snapshot's own timestamps for sources that send snapshots only.
@@ -59,7 +59,7 @@ latest_snapshot as (
 
     select entity_id, stream, source_system, payload
     from case_events
-    where event_type in ('case.received', 'case.updated')
+    where event_type = 'case.updated'
     qualify row_number() over (
         partition by entity_id order by occurred_at desc, recorded_at desc, event_id desc
     ) = 1
