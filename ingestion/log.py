@@ -69,14 +69,9 @@ class OpenBatch:
 
 @dataclass(frozen=True)
 class StagedEvents:
-    """Events an adapter streamed into the batch's staging folder, already in the committed form.
-
-    ``line_fix`` names a table that corrects ``source_line`` after malformed records (see
-    ``reading.finish_stream_csv``); None when every record of the file was well-formed.
-    """
+    """Events an adapter streamed into the batch's staging folder, already in the committed form."""
 
     path: Path
-    line_fix: str | None = None
 
 
 @dataclass
@@ -199,7 +194,7 @@ class EventLog:
         total = con.sql("select count(*) from batch_candidates").fetchall()[0][0]
         adapter_rows = con.sql("select count(*) from candidate_events").fetchall()[0][0]
         appended = total - dropped
-        if appended and not dropped and not adapter_rows and len(staged) == 1 and not staged[0].line_fix:
+        if appended and not dropped and not adapter_rows and len(staged) == 1:
             # The one streamed file is the batch, exactly as written: no second pass over the payloads.
             os.rename(staged[0].path, events_file)
         elif appended:
@@ -285,17 +280,8 @@ def _candidates_sql(staged: list[StagedEvents] | tuple[StagedEvents, ...]) -> st
     """Every candidate of a batch with its ``_part``: the adapters' rows, then each staged file's."""
     selects = [f"select {_CANDIDATE_COLUMNS}, _part from ({ADAPTER_CANDIDATES_SQL})"]
     for number, part in enumerate(staged, start=1):
-        rows = f"select {_CANDIDATE_COLUMNS}, {number} as _part from read_parquet('{part.path}')"
-        selects.append(rows if part.line_fix is None else true_lines_sql(rows, part.line_fix))
+        selects.append(f"select {_CANDIDATE_COLUMNS}, {number} as _part from read_parquet('{part.path}')")
     return "\nunion all\n".join(selects)
-
-
-def true_lines_sql(rows: str, line_fix: str) -> str:
-    """``rows`` with ``source_line`` corrected by a ``reading.finish_stream_csv`` line-fix table: a good
-    record after a malformed one sits further down the file than its rank among good records says."""
-    return f"""select r.* replace (r.source_line + coalesce(f.shift, 0) as source_line)
-               from ({rows}) r
-               asof left join {line_fix} f on r.source_line - 1 > f.good_before"""
 
 
 _DROPPED_CANDIDATES_SQL = """

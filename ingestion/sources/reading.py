@@ -119,7 +119,7 @@ def stream_csv_relation(con: duckdb.DuckDBPyConnection, path: Path, view: str, w
 
     Nothing is materialised, so a query over ``view`` reads the file once in fixed memory. ``_line`` is
     the good record's rank + 1, which is its record number only while no malformed record precedes it;
-    after the scan, :func:`finish_stream_csv` quarantines the malformed records and gives the correction.
+    after the scan, :func:`finish_stream_csv` quarantines the malformed records and corrects the numbers.
     """
     if not path.exists():
         raise GridlineError(f"{path}: no such file")
@@ -133,35 +133,53 @@ def stream_csv_relation(con: duckdb.DuckDBPyConnection, path: Path, view: str, w
     return view
 
 
-def finish_stream_csv(con: duckdb.DuckDBPyConnection, path: Path, view: str) -> str | None:
-    """After a scan of ``view``: quarantine its malformed records, and return a line-correction table.
+def finish_stream_csv(con: duckdb.DuckDBPyConnection, path: Path, view: str, numbered: Path) -> Path:
+    """After ``view`` was copied to the Parquet file ``numbered``: quarantine the malformed records it
+    skipped, and return a Parquet file of its records with their true record numbers in ``_line``.
 
-    The table (``good_before``, ``shift``) says: a good record whose provisional line minus one exceeds
-    ``good_before`` lies ``shift`` lines further down, for the largest such ``good_before`` (an ASOF
-    join finds it; adjacent malformed records share one ``good_before``, hence the max). None when no
-    record was malformed, which is the common case and needs no correction.
+    A good record lies further down the file than its rank says by the number of malformed records
+    before it. The correction is computed on the record numbers alone (an ASOF join over integers) and
+    joined back by number into a corrected copy, so the records' text is streamed, never sorted. When no
+    record was malformed, the common case, ``numbered`` itself is returned.
     """
     try:
         rejected = con.sql(f"select count(distinct line) from {view}_rejects").fetchall()[0][0]
     except duckdb.CatalogException:
-        return None  # the scan saw no malformed record, so no rejects table was made
+        return numbered  # the scan saw no malformed record, so no rejects table was made
     if not rejected:
-        return None
+        return numbered
     con.execute(
         f"""insert into quarantine
             select '{_sql_path(path)}', line, 'malformed record: ' || any_value(error_message),
                    redact_phones(any_value(csv_line))
             from {view}_rejects group by line"""
     )
+    records = f"read_parquet('{_sql_path(numbered)}')"
+    # (good_before, shift): a record whose provisional line minus one exceeds good_before lies shift
+    # lines further down, for the largest such good_before (adjacent malformed records share one).
     con.execute(
-        f"""create or replace temp table {view}_line_fix as
-            select good_before, max(shift) as shift from (
-                select line - row_number() over (order by line) - 1 as good_before,
-                       row_number() over (order by line) as shift
-                from (select distinct line from {view}_rejects)
-            ) group by good_before"""
+        f"""create or replace temp table {view}_true_lines as
+            with line_fix as (
+                select good_before, max(shift) as shift from (
+                    select line - row_number() over (order by line) - 1 as good_before,
+                           row_number() over (order by line) as shift
+                    from (select distinct line from {view}_rejects)
+                ) group by good_before
+            )
+            select r._line, r._line + coalesce(f.shift, 0) as true_line
+            from (select _line from {records}) r
+            asof left join line_fix f on r._line - 1 > f.good_before"""
     )
-    return f"{view}_line_fix"
+    # A file of its own rather than a join inside the caller's scan: DuckDB 2.0.0 fails with an internal
+    # error ("dict-surviving cache") on some files when this join feeds the 12345 translation directly.
+    corrected = numbered.with_name(numbered.stem + ".lines.parquet")
+    con.execute(
+        f"""copy (select r.* replace (t.true_line as _line)
+                  from {records} r join {view}_true_lines t using (_line))
+            to '{_sql_path(corrected)}' (format parquet, compression uncompressed)"""
+    )
+    numbered.unlink()
+    return corrected
 
 
 def register_csv(con: duckdb.DuckDBPyConnection, path: Path, view: str, workdir: Path) -> None:

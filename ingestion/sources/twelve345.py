@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.events import BATCH_FILE_OPTIONS, event_id_sql
-from ingestion.log import OpenBatch, StagedEvents, true_lines_sql
+from ingestion.log import OpenBatch, StagedEvents
 from ingestion.sources import reading
 from ingestion.sources.case_events import LIFECYCLE
 from ingestion.sources.case_events import iso_utc as _iso_utc
@@ -221,15 +221,15 @@ def stream_csv(
     # Numbering the records needs one ordered pass, which DuckDB runs on one thread; so that pass only
     # copies the text into a scratch Parquet file, and the costly part (hashing, redaction, JSON) then
     # runs over that file on every core. The scratch file holds clear text and lives in ``workdir``,
-    # outside $GRIDLINE_HOME, removed with it (uncompressed: it is read once, straight away).
+    # outside $GRIDLINE_HOME, removed with it (uncompressed: it is read straight away and then deleted).
     numbered = workdir / f"{view}.numbered.parquet"
     con.execute(
         f"copy (select * from {source}) to '{reading.sql_path(numbered)}' "
         "(format parquet, compression uncompressed)"
     )
-    line_fix = reading.finish_stream_csv(con, path, view)
+    numbered = reading.finish_stream_csv(con, path, view, numbered)
     scan = f"read_parquet('{reading.sql_path(numbered)}')"
-    staged = StagedEvents(batch.stage / f"{view}.parquet", line_fix)
+    staged = StagedEvents(batch.stage / f"{view}.parquet")
     con.execute("set preserve_insertion_order = false")
     try:
         con.execute(
@@ -245,10 +245,7 @@ def stream_csv(
         f"select count(distinct source_line) from read_parquet('{reading.sql_path(staged.path)}')"
     ).fetchall()[0][0]
     if readable < records:
-        problems = problems_sql(scan, present, str(path))
-        if line_fix:
-            problems = true_lines_sql(problems, line_fix)
-        con.execute(f"insert into quarantine by name {problems}")
+        con.execute(f"insert into quarantine by name {problems_sql(scan, present, str(path))}")
     numbered.unlink()
     return records, staged
 
