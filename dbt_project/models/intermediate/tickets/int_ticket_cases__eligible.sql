@@ -1,10 +1,18 @@
-{#- The cases that can join a class of problem: placed in a community and classified, with their review
-    quarter and their description reduced for comparison (stock phrases, punctuation and the case's own
+{#- The cases that can join a class of problem: placed in a community and classified under a category
+    whose problems belong to a place (personal matters never form a class), with their review quarter and their description reduced for comparison (stock phrases, punctuation and the case's own
     place names removed, so two cases resemble each other for what they say, not for where they are). -#}
-with cases as (
+with place_bound_categories as (
+
+    select category_code from {{ ref('categories') }}
+    where is_place_bound
+
+),
+
+cases as (
 
     select * from {{ ref('int_cases__service_levels') }}
-    where community_code is not null and category_code is not null
+    where community_code is not null
+        and category_code in (select category_code from place_bound_categories)
 
 ),
 
@@ -37,7 +45,7 @@ placeless as (
 
 ),
 
-final as (
+tokenized as (
 
     select
         -- ids
@@ -57,11 +65,17 @@ final as (
         -- what the reviewer and the similarity see
         channel,
         description,
-        comparable_text,
+        comparable_text as placeless_text,
         -- the spots (building numbers, gates) and places (compounds, roads) the text names: two appeals
         -- naming different ones are about different things, however alike the rest of their words
-        {{ address_tokens('comparable_text', var('ticket_spot_token_pattern')) }} as address_tokens,
-        {{ address_tokens('comparable_text', var('ticket_place_token_pattern')) }} as place_tokens,
+        -- (a building is a 栋 however it is written: 3号楼, 3幢 and 3栋 are one spot; units are not spots)
+        {{ address_tokens(
+            "regexp_replace(comparable_text, '号楼|幢', '栋', 'g')", var('ticket_spot_token_pattern')
+        ) }} as address_tokens,
+        {{ place_tokens(
+            "regexp_replace(comparable_text, '" ~ var('ticket_not_place_pattern') ~ "', ' ', 'g')",
+            var('ticket_place_suffixes'), var('ticket_place_name_chars')
+        ) }} as place_tokens,
 
         -- how it was handled
         is_duplicate,
@@ -74,6 +88,20 @@ final as (
         resolved_at
 
     from placeless
+
+),
+
+final as (
+
+    select
+        * exclude (placeless_text),
+        -- what the similarity compares: what the appeal says, not where (places and spots are compared
+        -- as tokens above; left in, a compound's name alone would make all its appeals look alike)
+        list_reduce(
+            list_prepend(placeless_text, list_concat(place_tokens, address_tokens)),
+            lambda text, name: replace(text, name, ' ')
+        ) as comparable_text
+    from tokenized
 
 )
 
