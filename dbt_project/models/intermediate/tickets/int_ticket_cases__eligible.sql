@@ -38,9 +38,10 @@ placeless as (
 
     select
         *,
-        {{ remove_name(remove_name(remove_name(remove_name(remove_name(
-            'stripped_text', 'community'), 'community_name'), 'street'), 'street_name'), 'district') }}
-            as comparable_text
+        -- a building is a 栋 however it is written: 3号楼, 3幢 and 3栋 are one spot
+        regexp_replace({{ remove_name(remove_name(remove_name(remove_name(remove_name(
+            'stripped_text', 'community'), 'community_name'), 'street'), 'street_name'), 'district') }},
+            '号楼|幢', '栋', 'g') as comparable_text
     from stripped
 
 ),
@@ -68,10 +69,7 @@ tokenized as (
         comparable_text as placeless_text,
         -- the spots (building numbers, gates) and places (compounds, roads) the text names: two appeals
         -- naming different ones are about different things, however alike the rest of their words
-        -- (a building is a 栋 however it is written: 3号楼, 3幢 and 3栋 are one spot; units are not spots)
-        {{ address_tokens(
-            "regexp_replace(comparable_text, '号楼|幢', '栋', 'g')", var('ticket_spot_token_pattern')
-        ) }} as address_tokens,
+        {{ address_tokens('comparable_text', var('ticket_spot_token_pattern')) }} as address_tokens,
         {{ place_tokens(
             "regexp_replace(comparable_text, '" ~ var('ticket_not_place_pattern') ~ "', ' ', 'g')",
             var('ticket_place_suffixes'), var('ticket_place_name_chars')
