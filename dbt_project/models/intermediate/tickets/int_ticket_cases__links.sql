@@ -1,7 +1,8 @@
 {#- Pairs of cases that describe the same problem: the cosine similarity of their descriptions reaches
-    the bar for how far apart they are. Candidates share a quarter and a street and at least one
-    distinctive bigram (one in at most `ticket_candidate_max_df` of the quarter's descriptions: common
-    words alone make no candidate, which keeps the pairs few at city scale); their similarity is then the
+    the bar for how far apart they are. Candidates share a quarter and a street and a named place or at
+    least one distinctive bigram (one in at most `ticket_candidate_max_df` of the quarter's
+    descriptions: common words alone make no candidate, which keeps the pairs few at city scale); their
+    similarity is then the
     full cosine. Any category may be joined, so one problem filed under neighbouring categories comes
     together, but the bar rises for another category and for another community, the riskier joins. With
     the text signal off there are no links: classes are then whole category-and-community groups. -#}
@@ -31,9 +32,16 @@ blocked_terms as (
 
 ),
 
+named_places as (
+
+    select case_id, quarter, street_code, unnest(place_tokens) as place_token
+    from cases
+
+),
+
 candidates as (
 
-    select distinct
+    select
         left_terms.case_id as case_id,
         right_terms.case_id as linked_case_id
     from blocked_terms as left_terms
@@ -43,6 +51,20 @@ candidates as (
         and left_terms.bigram = right_terms.bigram
         and left_terms.case_id < right_terms.case_id
     where left_terms.is_distinctive
+
+    union
+
+    -- appeals naming the same place are candidates too: the place's name is left out of the vectors,
+    -- and what is said about one place may share no rare word
+    select
+        left_places.case_id,
+        right_places.case_id
+    from named_places as left_places
+    inner join named_places as right_places
+        on left_places.quarter = right_places.quarter
+        and left_places.street_code = right_places.street_code
+        and left_places.place_token = right_places.place_token
+        and left_places.case_id < right_places.case_id
 
 ),
 
