@@ -17,7 +17,7 @@ import duckdb
 from gridline.config import Settings
 from gridline.errors import GridlineError
 from ingestion import events, privacy
-from ingestion.log import BatchResult, EventLog, StagedEvents
+from ingestion.log import BatchResult, EventLog
 from ingestion.sources import grid_jsonl, open311, reading, twelve345, volunteer
 from ingestion.sources import mapping as mapping_files
 
@@ -123,7 +123,7 @@ def ingest(request: IngestRequest, settings: Settings) -> BatchResult:
         with log.open_batch() as batch:
             rows_read = 0
             inputs = []
-            staged: list[StagedEvents] = []
+            staged: list[Path] = []
             # The files' digests (for the manifest) are computed beside the scans: hashlib releases the GIL.
             hasher = ThreadPoolExecutor(max_workers=1)
             for number, path in enumerate(request.paths):

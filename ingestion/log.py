@@ -67,13 +67,6 @@ class OpenBatch:
                    from ({candidates})"""
 
 
-@dataclass(frozen=True)
-class StagedEvents:
-    """Events an adapter streamed into the batch's staging folder, already in the committed form."""
-
-    path: Path
-
-
 @dataclass
 class BatchResult:
     batch_id: str | None
@@ -165,12 +158,13 @@ class EventLog:
         batch: OpenBatch,
         manifest: dict,
         rows_read: int,
-        staged: list[StagedEvents] | tuple[StagedEvents, ...] = (),
+        staged: list[Path] | tuple[Path, ...] = (),
     ) -> BatchResult:
         """Append the new events among the candidates (and all ``quarantine`` rows) as one batch.
 
         Must be called inside ``open_batch``. The candidates are the rows adapters put in
-        ``candidate_events`` plus the ``staged`` event files, in that reading order. A candidate is new
+        ``candidate_events`` plus the ``staged`` event files (Parquet files an adapter streamed into the
+        batch's staging folder, already in the committed form), in that reading order. A candidate is new
         unless its event id is already in the log or earlier in this batch, and a snapshot event (one
         with a ``state_hash``) is new only if its state differs from the entity's preceding known state,
         in ``occurred_at`` order: a late, older snapshot is compared with what preceded it then, not with
@@ -196,7 +190,7 @@ class EventLog:
         appended = total - dropped
         if appended and not dropped and not adapter_rows and len(staged) == 1:
             # The one streamed file is the batch, exactly as written: no second pass over the payloads.
-            os.rename(staged[0].path, events_file)
+            os.rename(staged[0], events_file)
         elif appended:
             # Row order in a batch file carries no meaning, so DuckDB may write it in parallel.
             new_events = """
@@ -211,7 +205,7 @@ class EventLog:
         else:
             con.execute(f"copy ({EMPTY_EVENTS_SQL}) to '{events_file}' (format parquet)")
         for part in staged:
-            part.path.unlink(missing_ok=True)
+            part.unlink(missing_ok=True)
         self._drop_known_quarantine(con)
         quarantined = con.sql("select count(*) from quarantine").fetchall()[0][0]
         streams = dict(
@@ -276,11 +270,11 @@ _CANDIDATE_COLUMNS = (
 )
 
 
-def _candidates_sql(staged: list[StagedEvents] | tuple[StagedEvents, ...]) -> str:
+def _candidates_sql(staged: list[Path] | tuple[Path, ...]) -> str:
     """Every candidate of a batch with its ``_part``: the adapters' rows, then each staged file's."""
     selects = [f"select {_CANDIDATE_COLUMNS}, _part from ({ADAPTER_CANDIDATES_SQL})"]
     for number, part in enumerate(staged, start=1):
-        selects.append(f"select {_CANDIDATE_COLUMNS}, {number} as _part from read_parquet('{part.path}')")
+        selects.append(f"select {_CANDIDATE_COLUMNS}, {number} as _part from read_parquet('{part}')")
     return "\nunion all\n".join(selects)
 
 

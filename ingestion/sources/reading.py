@@ -12,8 +12,9 @@ import csv
 import os
 import shutil
 import tempfile
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
@@ -282,9 +283,6 @@ _FIXED_OFFSET_UNTIL = datetime(2040, 1, 1)
 
 def fixed_utc_offset(timezone: str) -> int | None:
     """The zone's UTC offset in seconds when it is the same on every day from 1992 to 2040, else None."""
-    from datetime import timedelta
-    from zoneinfo import ZoneInfo
-
     zone = ZoneInfo(timezone)
     day, offsets = _FIXED_OFFSET_SINCE, set()
     while day < _FIXED_OFFSET_UNTIL and len(offsets) < 2:

@@ -5,11 +5,11 @@ count rises) and a ``case.updated`` snapshot event carrying the order's whole ps
 keeps a snapshot only when the state differs from the order's last known one, so re-sent and overlapping
 exports add only what changed.
 
-The whole translation is one streaming SELECT (:func:`candidates_sql`): each readable row yields a list of
-event structs that is unnested; :func:`problems_sql` gives the rows that cannot be read. CSV exports are
-read by :func:`stream_csv`, which pipes ``read_csv`` through that SELECT straight into the batch's events
-file, so memory stays flat whatever the file's size; workbooks go through :func:`load` into the staging
-tables.
+The whole translation is one streaming SELECT (:func:`candidates_sql`): each readable row fans out into
+numbered slots, one per event it yields; :func:`problems_sql` gives the rows that cannot be read. CSV
+exports are read by :func:`stream_csv`, which pipes ``read_csv`` through that SELECT straight into the
+batch's events file, so memory stays flat whatever the file's size; workbooks go through :func:`load`
+into the staging tables.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.events import BATCH_FILE_OPTIONS, event_id_sql
-from ingestion.log import OpenBatch, StagedEvents
+from ingestion.log import OpenBatch
 from ingestion.sources import reading
 from ingestion.sources.case_events import LIFECYCLE
 from ingestion.sources.case_events import iso_utc as _iso_utc
@@ -209,7 +209,7 @@ def problems_sql(source: str, present: set[str], source_file: str) -> str:
 
 def stream_csv(
     con: duckdb.DuckDBPyConnection, path: Path, view: str, batch: OpenBatch, workdir: Path
-) -> tuple[int, StagedEvents]:
+) -> tuple[int, Path]:
     """Translate a 12345 CSV export into the batch's events, written in their committed form to a Parquet
     file in the batch's staging folder; its unreadable records go to ``quarantine``.
 
@@ -229,12 +229,12 @@ def stream_csv(
     )
     numbered = reading.finish_stream_csv(con, path, view, numbered)
     scan = f"read_parquet('{reading.sql_path(numbered)}')"
-    staged = StagedEvents(batch.stage / f"{view}.parquet")
+    staged = batch.stage / f"{view}.parquet"
     con.execute("set preserve_insertion_order = false")
     try:
         con.execute(
             f"copy ({batch.committed_form_sql(candidates_sql(scan, present, str(path)))}) "
-            f"to '{reading.sql_path(staged.path)}' ({BATCH_FILE_OPTIONS})"
+            f"to '{reading.sql_path(staged)}' ({BATCH_FILE_OPTIONS})"
         )
     finally:
         con.execute("reset preserve_insertion_order")
@@ -242,7 +242,7 @@ def stream_csv(
     # Every readable record yields at least its snapshot; only when some yielded nothing is the scratch
     # file read again for the reasons (a narrow column of the events file answers that question).
     readable = con.sql(
-        f"select count(distinct source_line) from read_parquet('{reading.sql_path(staged.path)}')"
+        f"select count(distinct source_line) from read_parquet('{reading.sql_path(staged)}')"
     ).fetchall()[0][0]
     if readable < records:
         con.execute(f"insert into quarantine by name {problems_sql(scan, present, str(path))}")
