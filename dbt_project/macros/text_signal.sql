@@ -14,6 +14,28 @@
     case when {{ name }} is null or {{ name }} = '' then {{ text }} else replace({{ text }}, {{ name }}, '') end
 {%- endmacro %}
 
+{#- Remove each of the names in the columns `names` from a text. -#}
+{% macro remove_names(text, names) -%}
+    {%- set ns = namespace(expr=text) -%}
+    {%- for name in names -%}{%- set ns.expr = remove_name(ns.expr, name) -%}{%- endfor -%}
+    {{ ns.expr }}
+{%- endmacro %}
+
+{#- The start of a text up to its last place suffix (东湖兰亭大道 of 东湖兰亭大道井盖) or, with
+    `include_spots`, its last spot or unit (3栋 of 凤凰雅居3栋楼道); '' when there is none. A suffix followed
+    by one of `ticket_not_place_after` does not end a place: 路面, 路灯 and 路口 are things on a road. -#}
+{% macro address_up_to_last_place(text, include_spots=false) -%}
+    {%- set ends = var('ticket_place_suffixes') | join('|') -%}
+    {%- if include_spots %}{% set ends = var('ticket_spot_token_pattern') ~ '|[0-9]+单元|' ~ ends %}{% endif -%}
+    regexp_extract({{ text }}, '^(.*(?:{{ ends }}))(?:[^{{ var("ticket_not_place_after") }}]|$)', 1)
+{%- endmacro %}
+
+{#- A place's name up to its last place suffix, or the whole name when it has none: what a description
+    says to name the place. -#}
+{% macro place_head(place) -%}
+    coalesce(nullif({{ address_up_to_last_place(place) }}, ''), {{ place }})
+{%- endmacro %}
+
 {#- One row per overlapping character pair of `text_column` in `relation`, with `key_columns` carried:
     Chinese needs no word segmentation for this, a bigram already says most of what a word does. -#}
 {% macro char_bigrams(relation, key_columns, text_column) -%}

@@ -41,7 +41,7 @@ cluster_places as (
         min(street_code) as street_code,
         count(distinct street_code) as street_count,
         min(received_at) as first_seen_at,
-        avg(case when {{ list_is_empty('address_tokens') }} and {{ list_is_empty('place_tokens') }}
+        avg(case when {{ list_is_empty('address_tokens') }} and place_name is null
             then 0.0 else 1.0 end) as named_share
     from clustered
     group by cluster_id, quarter

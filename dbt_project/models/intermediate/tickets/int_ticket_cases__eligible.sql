@@ -1,6 +1,13 @@
 {#- The cases that can join a class of problem: placed in a community and classified under a category
-    whose problems belong to a place (personal matters never form a class), with their review quarter and their description reduced for comparison (stock phrases, punctuation and the case's own
-    place names removed, so two cases resemble each other for what they say, not for where they are). -#}
+    whose problems belong to a place (personal matters never form a class), with their review quarter,
+    where they happened and their description reduced for comparison.
+
+    Where: the order's address (事发地址) without the area names is the place, read up to the first spot
+    (a building or a gate); the spots come from the address and the description. A grid worker's address
+    goes on to name the thing itself (楼道, 井盖, 物业费): what follows the last place suffix or spot is
+    kept as `address_object`, from which int_problem_objects learns what residents complain about.
+    The description loses stock phrases, punctuation and its own area and place names, so two cases
+    resemble each other for what they say, not for where they are. -#}
 with place_bound_categories as (
 
     select category_code from {{ ref('categories') }}
@@ -29,20 +36,35 @@ stripped as (
 
     select
         *,
-        {{ strip_boilerplate('description') }} as stripped_text
+        {{ strip_boilerplate('description') }} as stripped_text,
+        {{ strip_boilerplate('address') }} as stripped_address
     from with_quarter
 
 ),
 
-placeless as (
+areas_removed as (
 
     select
         *,
         -- a building is a 栋 however it is written: 3号楼, 3幢 and 3栋 are one spot
-        regexp_replace({{ remove_name(remove_name(remove_name(remove_name(remove_name(
-            'stripped_text', 'community'), 'community_name'), 'street'), 'street_name'), 'district') }},
-            '号楼|幢', '栋', 'g') as comparable_text
+        {% for column in ['stripped_text', 'stripped_address'] -%}
+        regexp_replace({{ remove_names(column, ['community', 'community_name', 'street', 'street_name', 'district', 'district_name']) }},
+            '号楼|幢', '栋', 'g') as {{ column | replace('stripped', 'arealess') }}{{ ',' if not loop.last }}
+        {% endfor %}
     from stripped
+
+),
+
+located as (
+
+    select
+        *,
+        -- the place: the address up to its first spot or number (a grid worker's address may go on to
+        -- the thing itself, 凤凰雅居小区绿化带; places are compared by prefix, see int_ticket_cases__links)
+        regexp_replace(arealess_address, '({{ var("ticket_spot_token_pattern") }}|[0-9]).*$', '') as place_name,
+        -- what the address names after its last place suffix, spot or unit: the object, if any
+        substring(arealess_address, length({{ address_up_to_last_place('arealess_address', include_spots=true) }}) + 1) as address_tail
+    from areas_removed
 
 ),
 
@@ -66,14 +88,18 @@ tokenized as (
         -- what the reviewer and the similarity see
         channel,
         description,
-        comparable_text as placeless_text,
-        -- the spots (building numbers, gates) and places (compounds, roads) the text names: two appeals
-        -- naming different ones are about different things, however alike the rest of their words
-        {{ address_tokens('comparable_text', var('ticket_spot_token_pattern')) }} as address_tokens,
-        {{ place_tokens(
-            "regexp_replace(comparable_text, '" ~ var('ticket_not_place_pattern') ~ "', ' ', 'g')",
-            var('ticket_place_suffixes'), var('ticket_place_name_chars')
-        ) }} as place_tokens,
+        arealess_text,
+        -- where: two appeals naming different places or spots (buildings, gates) are about different
+        -- things, however alike the rest of their words
+        nullif(place_name, '') as place_name,
+        list_distinct(list_concat(
+            {{ address_tokens('arealess_text', var('ticket_spot_token_pattern')) }},
+            {{ address_tokens('arealess_address', var('ticket_spot_token_pattern')) }}
+        )) as address_tokens,
+        case
+            when length(address_tail) between 2 and 8 and not regexp_matches(address_tail, '[0-9]')
+            then address_tail
+        end as address_object,
 
         -- how it was handled
         is_duplicate,
@@ -85,18 +111,21 @@ tokenized as (
         received_at,
         resolved_at
 
-    from placeless
+    from located
 
 ),
 
 final as (
 
     select
-        * exclude (placeless_text),
+        * exclude (arealess_text),
         -- what the similarity compares: what the appeal says, not where (places and spots are compared
-        -- as tokens above; left in, a compound's name alone would make all its appeals look alike)
+        -- on their own; left in, a compound's name alone would make all its appeals look alike)
         list_reduce(
-            list_prepend(placeless_text, list_concat(place_tokens, address_tokens)),
+            list_prepend(
+                {{ remove_name('arealess_text', place_head('place_name')) }},
+                address_tokens
+            ),
             lambda text, name: replace(text, name, ' ')
         ) as comparable_text
     from tokenized

@@ -1,14 +1,22 @@
-{#- Pairs of cases that describe the same problem: the cosine similarity of their descriptions reaches
-    the bar for how far apart they are. Candidates share a quarter and a street and a named place or at
-    least one distinctive bigram (one in at most `ticket_candidate_max_df` of the quarter's
-    descriptions: common words alone make no candidate, which keeps the pairs few at city scale); their
-    similarity is then the
-    full cosine. Any category may be joined, so one problem filed under neighbouring categories comes
-    together, but the bar rises for another category and for another community, the riskier joins. With
-    the text signal off there are no links: classes are then whole category-and-community groups. -#}
+{#- Pairs of cases that describe the same problem. Candidates share a quarter and a street and either at
+    least one distinctive bigram (one in at most `ticket_candidate_max_df` of the quarter's descriptions:
+    common words alone make no candidate, which keeps the pairs few at city scale) or a category and a
+    place. A pair is linked when its places, spots and objects do not disagree and the cosine similarity
+    of the descriptions reaches the bar for how far apart the two are:
+    - the same category, place, spot and object: `ticket_similarity_same_object` (residents describe one
+      problem in many ways; what it is and where already agree);
+    - the same category, place and spot: `ticket_similarity_same_place`;
+    - otherwise `ticket_similarity`, raised for another category (one problem filed under neighbouring
+      categories is joined this way), another community, or a spot only one of the two names.
+    With the text signal off there are no links: classes are then whole category-and-community groups. -#}
 with cases as (
 
-    select * from {{ ref('int_ticket_cases__eligible') }}
+    select eligible.*, coalesce(objects.object_names, []) as object_names
+    from {{ ref('int_ticket_cases__eligible') }} as eligible
+    left join {{ ref('int_ticket_cases__objects') }} as objects on eligible.case_id = objects.case_id
+    {% if not var('ticket_text_signal') %}
+    where false
+    {% endif %}
 
 ),
 
@@ -18,57 +26,41 @@ vectors as (
 
 ),
 
-blocked_terms as (
+distinctive_terms as (
 
-    select
-        vectors.case_id,
-        vectors.quarter,
-        vectors.bigram,
-        vectors.is_distinctive,
-        vectors.weight,
-        cases.street_code
+    select vectors.case_id, vectors.quarter, vectors.bigram, cases.street_code
     from vectors
     inner join cases on vectors.case_id = cases.case_id
-
-),
-
-named_places as (
-
-    select case_id, quarter, street_code, unnest(place_tokens) as place_token
-    from cases
+    where vectors.is_distinctive
 
 ),
 
 candidates as (
 
-    select
-        left_terms.case_id as case_id,
-        right_terms.case_id as linked_case_id
-    from blocked_terms as left_terms
-    inner join blocked_terms as right_terms
+    select left_terms.case_id, right_terms.case_id as linked_case_id
+    from distinctive_terms as left_terms
+    inner join distinctive_terms as right_terms
         on left_terms.quarter = right_terms.quarter
         and left_terms.street_code = right_terms.street_code
         and left_terms.bigram = right_terms.bigram
         and left_terms.case_id < right_terms.case_id
-    where left_terms.is_distinctive
 
     union
 
-    -- appeals naming the same place are candidates too: the place's name is left out of the vectors,
-    -- and what is said about one place may share no rare word
-    select
-        left_places.case_id,
-        right_places.case_id
-    from named_places as left_places
-    inner join named_places as right_places
-        on left_places.quarter = right_places.quarter
-        and left_places.street_code = right_places.street_code
-        and left_places.place_token = right_places.place_token
-        and left_places.case_id < right_places.case_id
+    -- the same category at (the start of) the same place's name: what is said about one place may share
+    -- no rare word, and the place's name is not in the vectors
+    select left_case.case_id, right_case.case_id
+    from cases as left_case
+    inner join cases as right_case
+        on left_case.quarter = right_case.quarter
+        and left_case.street_code = right_case.street_code
+        and left_case.category_code = right_case.category_code
+        and left(left_case.place_name, 3) = left(right_case.place_name, 3)
+        and left_case.case_id < right_case.case_id
 
 ),
 
-similarities as (
+shared_terms as (
 
     select
         candidates.case_id,
@@ -83,47 +75,63 @@ similarities as (
 
 ),
 
+compared as (
+
+    select
+        candidates.case_id,
+        candidates.linked_case_id,
+        coalesce(shared_terms.similarity, 0) as similarity,
+        left_case.category_code = right_case.category_code as same_category,
+        left_case.community_code = right_case.community_code as same_community,
+        -- a grid worker's address may go on past the place (凤凰雅居小区绿化带 against 凤凰雅居)
+        left_case.place_name is null or right_case.place_name is null
+            or starts_with(left_case.place_name, right_case.place_name)
+            or starts_with(right_case.place_name, left_case.place_name) as places_agree,
+        left_case.place_name is not null and right_case.place_name is not null as both_placed,
+        {{ list_is_empty('left_case.address_tokens') }} as left_spotless,
+        {{ list_is_empty('right_case.address_tokens') }} as right_spotless,
+        {{ lists_overlap('left_case.address_tokens', 'right_case.address_tokens') }} as same_spot,
+        {{ list_is_empty('left_case.object_names') }} as left_objectless,
+        {{ list_is_empty('right_case.object_names') }} as right_objectless,
+        {{ lists_overlap('left_case.object_names', 'right_case.object_names') }} as same_object
+    from candidates
+    left join shared_terms
+        on candidates.case_id = shared_terms.case_id and candidates.linked_case_id = shared_terms.linked_case_id
+    inner join cases as left_case on candidates.case_id = left_case.case_id
+    inner join cases as right_case on candidates.linked_case_id = right_case.case_id
+
+),
+
 judged as (
 
     select
-        similarities.case_id,
-        similarities.linked_case_id,
-        similarities.similarity,
+        case_id,
+        linked_case_id,
+        similarity,
         greatest(
-            -- the same category at the same named place (and the same spot, if any is named) needs
-            -- less of the rest of the words to agree: residents describe one problem in many ways
             case
-                when left_case.category_code = right_case.category_code
-                    and {{ lists_overlap('left_case.place_tokens', 'right_case.place_tokens') }}
-                    and ({{ lists_overlap('left_case.address_tokens', 'right_case.address_tokens') }}
-                        or ({{ list_is_empty('left_case.address_tokens') }}
-                            and {{ list_is_empty('right_case.address_tokens') }}))
-                then {{ var('ticket_similarity_same_place') }}
+                when same_category and both_placed and places_agree
+                    and (same_spot or (left_spotless and right_spotless))
+                then
+                    -- the same thing, or the place itself (a road, a river) when neither names a thing
+                    case when same_object or (left_objectless and right_objectless)
+                    then {{ var('ticket_similarity_same_object') }}
+                    else {{ var('ticket_similarity_same_place') }} end
                 else {{ var('ticket_similarity') }}
             end,
+            case when not same_category then {{ var('ticket_similarity_neighbour_category') }} else 0 end,
+            -- a named road or river runs through several communities: only unnamed places are held apart
             case
-                when left_case.category_code <> right_case.category_code
-                then {{ var('ticket_similarity_neighbour_category') }} else 0
-            end,
-            case
-                when left_case.community_code <> right_case.community_code
+                when not same_community and not (both_placed and places_agree)
                 then {{ var('ticket_similarity_other_community') }} else 0
             end,
             -- one names a building or gate, the other does not: maybe the same spot, maybe not
-            case
-                when ({{ list_is_empty('left_case.address_tokens') }}) <> ({{ list_is_empty('right_case.address_tokens') }})
-                then {{ var('ticket_similarity_one_sided_address') }} else 0
-            end
+            case when left_spotless <> right_spotless then {{ var('ticket_similarity_one_sided_address') }} else 0 end
         ) as bar,
-        ({{ lists_overlap('left_case.address_tokens', 'right_case.address_tokens') }}
-            or {{ list_is_empty('left_case.address_tokens') }}
-            or {{ list_is_empty('right_case.address_tokens') }})
-        and ({{ lists_overlap('left_case.place_tokens', 'right_case.place_tokens') }}
-            or {{ list_is_empty('left_case.place_tokens') }}
-            or {{ list_is_empty('right_case.place_tokens') }}) as addresses_agree
-    from similarities
-    inner join cases as left_case on similarities.case_id = left_case.case_id
-    inner join cases as right_case on similarities.linked_case_id = right_case.case_id
+        places_agree
+        and (same_spot or left_spotless or right_spotless)
+        and (same_object or left_objectless or right_objectless) as whereabouts_agree
+    from compared
 
 ),
 
@@ -131,7 +139,7 @@ final as (
 
     select case_id, linked_case_id, similarity
     from judged
-    where similarity >= bar and addresses_agree
+    where similarity >= bar and whereabouts_agree
 
 )
 
