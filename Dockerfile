@@ -11,7 +11,7 @@ WORKDIR /opt/gridline
 COPY --chown=airflow:0 pyproject.toml uv.lock ./
 RUN pip install --no-cache-dir uv \
     && uv export --frozen --no-dev --no-hashes --no-emit-project -o /tmp/requirements.txt \
-    && uv pip install --no-cache --python "$(command -v python)" -r /tmp/requirements.txt \
+    && uv pip install --no-cache --compile-bytecode --python "$(command -v python)" -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
 # The code. gridline finds dbt_project/ beside its package, so it runs from this folder (PYTHONPATH)
