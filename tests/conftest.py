@@ -69,6 +69,18 @@ def tiny_landing(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def published_home(tmp_path_factory, tiny_landing) -> Path:
+    """A home with every stream of the tiny city ingested and published by one `gridline run`, shared by
+    the tests that only read a publication (a run costs ~20 s). Tests must not change it."""
+    home = tmp_path_factory.mktemp("published") / "home"
+    for stream in ("hotline", "grid", "volunteer"):
+        files = sorted(str(p) for p in (tiny_landing / stream).glob("*/*") if p.is_file())
+        gridline_cli("ingest", "--stream", stream, *files, env_home=home)
+    gridline_cli("run", env_home=home)
+    return home
+
+
+@pytest.fixture(scope="session")
 def airflow_db() -> Path:
     """A migrated SQLite Airflow metadata DB with the writer pool, once per session."""
     env = os.environ.copy()

@@ -47,10 +47,8 @@ def test_ingest_run_sql_end_to_end(tmp_path, tiny_landing):
     assert all(c["case_id"].startswith("12345:HX") for c in cases)
 
 
-def test_sql_refuses_writes_with_one_line(tmp_path, tiny_landing):
-    home = tmp_path / "home"
-    gridline_cli("ingest", *map(str, sorted((tiny_landing / "hotline").glob("*/*.csv"))), env_home=home)
-    gridline_cli("run", env_home=home)
+def test_sql_refuses_writes_with_one_line(tmp_path, published_home):
+    home = published_home
     proc = gridline_cli("sql", "delete from marts.cases", env_home=home, check=False)
     assert proc.returncode != 0
     assert proc.stderr.strip().count("\n") == 0 and "read-only" in proc.stderr
