@@ -157,12 +157,36 @@ def prepare_marts_frames(con: duckdb.DuckDBPyConnection, log: EventLog, excluded
     con.execute(
         f"""
         create or replace temp view audit_conservation as
-        with log_cases as (
+        with counted_events as (
+            select * from ({events})
+            where stream != '{SYSTEM_STREAM}' and not list_contains({_sql_list(excluded)}, batch_id)
+        ),
+        hotline_cases as (
             select source_system, count(distinct entity_id) as log_cases
-            from ({events})
-            where event_type like 'case.%' and stream != '{SYSTEM_STREAM}'
-              and not list_contains({_sql_list(excluded)}, batch_id)
+            from counted_events
+            where event_type like 'case.%'
             group by source_system
+        ),
+        -- a grid worker's submission is a case when its latest word reports a problem of its own: an
+        -- issue that neither follows up another submission nor handles a hotline order
+        latest_submissions as (
+            select source_system, entity_id, arg_max(payload, (occurred_at, recorded_at, event_id)) as payload
+            from counted_events
+            where event_type = 'grid.submitted'
+            group by source_system, entity_id
+        ),
+        grid_cases as (
+            select source_system, count(*) as log_cases
+            from latest_submissions
+            where json_extract_string(payload, '$.kind') = 'issue'
+              and coalesce(trim(json_extract_string(payload, '$.related_submission_id')), '') = ''
+              and coalesce(trim(json_extract_string(payload, '$.order_id')), '') = ''
+            group by source_system
+        ),
+        log_cases as (
+            select * from hotline_cases
+            union all
+            select * from grid_cases
         ),
         mart_cases as (
             select source_system, count(*) as mart_cases from marts.cases group by source_system

@@ -75,6 +75,17 @@ def test_marts_suites_pass_on_the_published_build_and_catch_corruption(built_hom
     } <= _failed(caught)
     assert all(o.success for o in caught.outcomes if o.suite == "marts_cases")
 
+    # grid workers' cases are recounted from their submissions too
+    lost_grid_case = tmp_path / "lost-grid-case.duckdb"
+    shutil.copyfile(settings.published_db, lost_grid_case)
+    with duckdb.connect(str(lost_grid_case)) as con:
+        con.execute(
+            """delete from marts.cases
+               where case_id = (select max(case_id) from marts.cases where stream = 'grid')"""
+        )
+    caught = audit_marts(settings, lost_grid_case, Checkpoint(tmp_path / "gx"))
+    assert _failed(caught) == {("marts_conservation", "expect_column_pair_values_to_be_equal")}
+
 
 def _write_sample(source: Path, target: Path, keep_every: int) -> None:
     """Every ``keep_every``-th row of an export, as UTF-8 (the export's encoding may be GB18030)."""
