@@ -3,9 +3,9 @@
     where they happened and their description reduced for comparison.
 
     Where: the order's address (事发地址) without the area names is the place, read up to the first spot
-    (a building or a gate); the spots come from the address and the description. A grid worker's address
+    (a building, a gate or a bus route); the spots come from the address and the description. A grid worker's address
     goes on to name the thing itself (楼道, 井盖, 物业费): what follows the last place suffix or spot is
-    kept as `address_object`, from which int_problem_objects learns what residents complain about.
+    kept as `address_object`, from which int_problem_objects__vocabulary learns what appeals are about.
     The description loses stock phrases, punctuation and its own area and place names, so two cases
     resemble each other for what they say, not for where they are. -#}
 with place_bound_categories as (

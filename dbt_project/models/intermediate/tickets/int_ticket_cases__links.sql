@@ -3,11 +3,13 @@
     common words alone make no candidate, which keeps the pairs few at city scale) or a category and a
     place. A pair is linked when its places, spots and objects do not disagree and the cosine similarity
     of the descriptions reaches the bar for how far apart the two are:
-    - the same category, place, spot and object: `ticket_similarity_same_object` (residents describe one
-      problem in many ways; what it is and where already agree);
+    - the same category, place and spot, and the same object or none named by either (the place is then
+      the thing: a road, a river): `ticket_similarity_same_object` (residents describe one problem in
+      many ways; what it is and where already agree);
     - the same category, place and spot: `ticket_similarity_same_place`;
     - otherwise `ticket_similarity`, raised for another category (one problem filed under neighbouring
-      categories is joined this way), another community, or a spot only one of the two names.
+      categories is joined this way), another community unless both name the place, or a spot only one
+      of the two names.
     With the text signal off there are no links: classes are then whole category-and-community groups. -#}
 with cases as (
 
