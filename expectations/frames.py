@@ -161,7 +161,8 @@ def prepare_marts_frames(con: duckdb.DuckDBPyConnection, log: EventLog, excluded
             select * from ({events})
             where stream != '{SYSTEM_STREAM}' and not list_contains({_sql_list(excluded)}, batch_id)
         ),
-        hotline_cases as (
+        -- hotline and Open311 requests: each case entity is one case
+        appeal_cases as (
             select source_system, count(distinct entity_id) as log_cases
             from counted_events
             where event_type like 'case.%'
@@ -184,7 +185,7 @@ def prepare_marts_frames(con: duckdb.DuckDBPyConnection, log: EventLog, excluded
             group by source_system
         ),
         log_cases as (
-            select * from hotline_cases
+            select * from appeal_cases
             union all
             select * from grid_cases
         ),

@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from expectations.frames import prepare_batch_frames
 from expectations.offline_docs import offline_page, remote_references
@@ -27,18 +26,12 @@ def _csvs(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.csv"))
 
 
-@pytest.fixture(scope="module")
-def built_home(published_home) -> Path:
-    """The shared tiny publication: its marts and the Data Docs its run wrote."""
-    return published_home
-
-
 def _failed(audit) -> set[tuple[str, str]]:
     return {(f.suite, f.expectation) for f in audit.failures}
 
 
-def test_marts_suites_pass_on_the_published_build_and_catch_corruption(built_home, tmp_path):
-    settings = Settings(home=built_home)
+def test_marts_suites_pass_on_the_published_build_and_catch_corruption(published_home, tmp_path):
+    settings = Settings(home=published_home)
     clean = audit_marts(settings, settings.published_db, Checkpoint(tmp_path / "gx"))
     assert clean.success, [f.describe() for f in clean.failures]
     assert clean.suites == 5 and clean.expectations > 20
@@ -122,8 +115,8 @@ def test_batch_suites_stop_a_collapsed_batch_and_pass_a_normal_one(settings, tin
     assert clean.success and clean.suites == 3, [f.describe() for f in clean.failures]
 
 
-def test_data_docs_work_offline(built_home):
-    site = built_home / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site"
+def test_data_docs_work_offline(published_home):
+    site = published_home / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site"
     pages = list(site.rglob("*.html"))
     assert len(pages) > 5 and remote_references(site) == {}
     index = (site / "index.html").read_text(encoding="utf-8")

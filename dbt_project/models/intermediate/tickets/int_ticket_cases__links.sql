@@ -86,10 +86,9 @@ compared as (
         left_case.category_code = right_case.category_code as same_category,
         left_case.community_code = right_case.community_code as same_community,
         -- a grid worker's address may go on past the place (凤凰雅居小区绿化带 against 凤凰雅居)
-        left_case.place_name is null or right_case.place_name is null
-            or starts_with(left_case.place_name, right_case.place_name)
-            or starts_with(right_case.place_name, left_case.place_name) as places_agree,
-        left_case.place_name is not null and right_case.place_name is not null as both_placed,
+        coalesce(starts_with(left_case.place_name, right_case.place_name)
+            or starts_with(right_case.place_name, left_case.place_name), false) as same_place,
+        left_case.place_name is null or right_case.place_name is null as place_unknown,
         {{ list_is_empty('left_case.address_tokens') }} as left_spotless,
         {{ list_is_empty('right_case.address_tokens') }} as right_spotless,
         {{ lists_overlap('left_case.address_tokens', 'right_case.address_tokens') }} as same_spot,
@@ -112,7 +111,7 @@ judged as (
         similarity,
         greatest(
             case
-                when same_category and both_placed and places_agree
+                when same_category and same_place
                     and (same_spot or (left_spotless and right_spotless))
                 then
                     -- the same thing, or the place itself (a road, a river) when neither names a thing
@@ -124,13 +123,13 @@ judged as (
             case when not same_category then {{ var('ticket_similarity_neighbour_category') }} else 0 end,
             -- a named road or river runs through several communities: only unnamed places are held apart
             case
-                when not same_community and not (both_placed and places_agree)
+                when not same_community and not same_place
                 then {{ var('ticket_similarity_other_community') }} else 0
             end,
             -- one names a building or gate, the other does not: maybe the same spot, maybe not
             case when left_spotless <> right_spotless then {{ var('ticket_similarity_one_sided_address') }} else 0 end
         ) as bar,
-        places_agree
+        (same_place or place_unknown)
         and (same_spot or left_spotless or right_spotless)
         and (same_object or left_objectless or right_objectless) as whereabouts_agree
     from compared
