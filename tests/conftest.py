@@ -37,6 +37,14 @@ os.environ.pop("GRIDLINE_LANDING", None)
 
 TEST_KEY = "test-key-not-a-secret"
 
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The real-data tests need ``../shared`` beside the checkout, as CI lays it out: say so in one line."""
+    if not REAL_DATA.is_dir():
+        pytest.exit(f"missing {REAL_DATA}: the tests need ../shared beside the checkout", returncode=4)
+
+
 # The PostgreSQL-backed Airflow deployment (session fixture ``airflow_stack``), shared by the tests
 # that need a running scheduler.
 pytest_plugins = ["tests.airflow_stack"]
