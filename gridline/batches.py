@@ -26,7 +26,7 @@ import duckdb
 
 from gridline.config import Settings
 from gridline.errors import GridlineError
-from ingestion.log import SYSTEM_STREAM, EventLog, commit_system_events, excluded_batches_sql
+from ingestion.log import SYSTEM_STREAM, EventLog, commit_system_events, excluded_batches_sql, is_system
 
 FLAGGED, ACCEPTED, RETRACTED = "batch.flagged", "batch.accepted", "batch.retracted"
 
@@ -69,12 +69,12 @@ def record_outcomes(settings: Settings, entries: list[dict]) -> None:
             handle.write(json.dumps({"at": at, **entry}, ensure_ascii=False) + "\n")
 
 
-def decisions(settings: Settings) -> dict[str, dict]:
-    """Per batch the operators' and the audit's decisions recorded in the log.
+def decisions(settings: Settings, log: EventLog | None = None) -> dict[str, dict]:
+    """Per batch the operators' and the audit's decisions recorded in the log (or in a snapshot of it).
 
     ``{batch_id: {"retracted": bool, "verdict": "batch.flagged" | "batch.accepted" | None, "reason": ...}}``
     """
-    log = EventLog(settings.log_dir)
+    log = log or EventLog(settings.log_dir)
     con = duckdb.connect()
     try:
         rows = con.sql(
@@ -82,7 +82,7 @@ def decisions(settings: Settings) -> dict[str, dict]:
             with system_events as (
                 select event_type, recorded_at, json_extract_string(payload, '$.batch_id') as batch_id,
                        json_extract_string(payload, '$.reason') as reason
-                from ({log.events_sql()}) where stream = '{SYSTEM_STREAM}'
+                from ({log.system_events_sql()}) where stream = '{SYSTEM_STREAM}'
             )
             select batch_id,
                    bool_or(event_type = '{RETRACTED}') as retracted,
@@ -97,12 +97,12 @@ def decisions(settings: Settings) -> dict[str, dict]:
     return {b: {"retracted": r, "verdict": v, "reason": why} for b, r, v, why in rows}
 
 
-def excluded_batches(settings: Settings) -> set[str]:
+def excluded_batches(settings: Settings, log: EventLog | None = None) -> set[str]:
     """Batches whose events the build leaves out (the rule is ``ingestion.log.excluded_batches_sql``)."""
-    log = EventLog(settings.log_dir)
+    log = log or EventLog(settings.log_dir)
     con = duckdb.connect()
     try:
-        rows = con.sql(excluded_batches_sql(f"({log.events_sql()})")).fetchall()
+        rows = con.sql(excluded_batches_sql(f"({log.system_events_sql()})")).fetchall()
     finally:
         con.close()
     return {batch_id for (batch_id,) in rows}
@@ -110,10 +110,6 @@ def excluded_batches(settings: Settings) -> set[str]:
 
 def _manifests(settings: Settings) -> dict[str, dict]:
     return {m["batch_id"]: m for m in EventLog(settings.log_dir).manifests()}
-
-
-def is_system(manifest: dict) -> bool:
-    return manifest.get("stream") == SYSTEM_STREAM or set(manifest.get("streams") or {}) == {SYSTEM_STREAM}
 
 
 def unaudited_batches(settings: Settings) -> list[str]:

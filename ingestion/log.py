@@ -33,6 +33,9 @@ from pathlib import Path
 import duckdb
 
 from ingestion.events import BATCH_FILE_OPTIONS, EVENT_COLUMNS
+from ingestion.integrity import describe_contents
+
+SYSTEM_STREAM = "system"
 
 EMPTY_EVENTS_SQL = """
     select * from (select
@@ -90,34 +93,78 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+EMPTY_QUARANTINE_SQL = (
+    "select null::varchar as batch_id, null::varchar as source_file, null::bigint as source_line,"
+    " null::varchar as reason, null::varchar as raw where false"
+)
+
+
+def sql_path_list(paths: list[Path]) -> str:
+    quoted = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+    return f"[{quoted}]"
+
+
 class EventLog:
-    def __init__(self, root: Path):
+    """The log under ``root``; with ``batch_ids``, a snapshot that reads only those committed batches.
+
+    A snapshot is how a run builds exactly what it audited: a batch committed later is not in it.
+    """
+
+    def __init__(self, root: Path, batch_ids: list[str] | set[str] | None = None):
         self.root = root
         self.batches_dir = root / "batches"
         self.staging_dir = root / "_staging"
+        self.only = None if batch_ids is None else set(batch_ids)
+
+    def snapshot(self, batch_ids: list[str] | set[str] | None = None) -> EventLog:
+        """The log restricted to ``batch_ids`` (default: the batches committed right now)."""
+        return EventLog(self.root, [p.name for p in self.batch_dirs()] if batch_ids is None else batch_ids)
 
     # -- reading -------------------------------------------------------------------------------
     def batch_dirs(self) -> list[Path]:
         if not self.batches_dir.exists():
             return []
-        return sorted(p for p in self.batches_dir.iterdir() if (p / "events.parquet").exists())
+        return sorted(
+            p
+            for p in self.batches_dir.iterdir()
+            if (p / "events.parquet").exists() and (self.only is None or p.name in self.only)
+        )
 
     def events_glob(self) -> str:
         return str(self.batches_dir / "*" / "events.parquet")
 
+    def events_files(self) -> list[Path]:
+        return [p / "events.parquet" for p in self.batch_dirs()]
+
+    def quarantine_files(self) -> list[Path]:
+        return [p / "quarantine.parquet" for p in self.batch_dirs() if (p / "quarantine.parquet").exists()]
+
     def events_sql(self) -> str:
-        """A SELECT over every committed event (an empty, typed relation when the log is empty)."""
-        if not self.batch_dirs():
+        """A SELECT over every committed event (an empty, typed relation when the log is empty).
+
+        The files are named one by one, so the relation is the batches committed when it was written."""
+        files = self.events_files()
+        if not files:
             return EMPTY_EVENTS_SQL
-        return f"select {EVENT_COLUMNS} from read_parquet('{self.events_glob()}')"
+        return f"select {EVENT_COLUMNS} from read_parquet({sql_path_list(files)})"
+
+    def system_events_sql(self) -> str:
+        """The events of gridline's own decision batches only: what to exclude can be known without
+        reading (possibly damaged) data batches."""
+        files = [
+            p / "events.parquet"
+            for p in self.batch_dirs()
+            if is_system(json.loads((p / "manifest.json").read_text()))
+        ]
+        if not files:
+            return EMPTY_EVENTS_SQL
+        return f"select {EVENT_COLUMNS} from read_parquet({sql_path_list(files)})"
 
     def quarantine_sql(self) -> str:
-        if not any((p / "quarantine.parquet").exists() for p in self.batch_dirs()):
-            return (
-                "select null::varchar as batch_id, null::varchar as source_file, null::bigint as source_line,"
-                " null::varchar as reason, null::varchar as raw where false"
-            )
-        return f"select * from read_parquet('{self.batches_dir}/*/quarantine.parquet')"
+        files = self.quarantine_files()
+        if not files:
+            return EMPTY_QUARANTINE_SQL
+        return f"select * from read_parquet({sql_path_list(files)})"
 
     def manifests(self) -> list[dict]:
         return [json.loads((p / "manifest.json").read_text()) for p in self.batch_dirs()]
@@ -232,7 +279,15 @@ class EventLog:
                     to '{stage / "quarantine.parquet"}' (format parquet, compression zstd)"""
             )
         result.batch_id = batch_id
-        full_manifest = {"batch_id": batch_id, "recorded_at": batch.recorded_at, **manifest, **asdict(result)}
+        # Readers check the committed files against these digests and sizes (ingestion/integrity.py).
+        contents = describe_contents(stage, {"events.parquet": appended, "quarantine.parquet": quarantined})
+        full_manifest = {
+            "batch_id": batch_id,
+            "recorded_at": batch.recorded_at,
+            **manifest,
+            **asdict(result),
+            "contents": contents,
+        }
         (stage / "manifest.json").write_text(json.dumps(full_manifest, ensure_ascii=False, indent=2))
         for name in os.listdir(stage):
             with open(stage / name, "rb") as handle:
@@ -342,7 +397,9 @@ _DROPPED_CANDIDATES_SQL = """
 """
 
 
-SYSTEM_STREAM = "system"
+def is_system(manifest: dict) -> bool:
+    """A batch of gridline's own decisions rather than of data."""
+    return manifest.get("stream") == SYSTEM_STREAM or set(manifest.get("streams") or {}) == {SYSTEM_STREAM}
 
 
 def excluded_batches_sql(events: str) -> str:
