@@ -112,13 +112,15 @@ def _manifests(settings: Settings) -> dict[str, dict]:
     return {m["batch_id"]: m for m in EventLog(settings.log_dir).manifests()}
 
 
-def unaudited_batches(settings: Settings) -> list[str]:
-    """Data batches the audit has not judged yet and no operator has retracted, oldest first."""
+def unaudited_batches(settings: Settings, log: EventLog | None = None) -> list[str]:
+    """Data batches (of the log, or of a snapshot of it) the audit has not judged yet and no operator has
+    retracted, oldest first."""
+    log = log or EventLog(settings.log_dir)
     judged = read_ledger(settings)
-    retracted = {b for b, d in decisions(settings).items() if d["retracted"]}
+    retracted = {b for b, d in decisions(settings, log).items() if d["retracted"]}
     return [
         batch_id
-        for batch_id, manifest in sorted(_manifests(settings).items())
+        for batch_id, manifest in sorted((m["batch_id"], m) for m in log.manifests())
         if not is_system(manifest) and batch_id not in judged and batch_id not in retracted
     ]
 
@@ -201,6 +203,6 @@ def accept(settings: Settings, batch_id: str, note: str = "") -> str:
     )
 
 
-def decision_count(settings: Settings) -> int:
+def decision_count(settings: Settings, log: EventLog | None = None) -> int:
     """How many accept/retract decisions the log holds: a change since the last publish forces a rebuild."""
-    return sum(int(d["retracted"]) + int(d["verdict"] == ACCEPTED) for d in decisions(settings).values())
+    return sum(int(d["retracted"]) + int(d["verdict"] == ACCEPTED) for d in decisions(settings, log).values())

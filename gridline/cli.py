@@ -198,6 +198,23 @@ def batches_accept(
     console.print(f"accepted {batch} (recorded in batch {recorded}); run `gridline run` to publish with it")
 
 
+log_app = typer.Typer(no_args_is_help=True, help="The event log itself: check its batch files.")
+app.add_typer(log_app, name="log")
+
+
+@log_app.command("verify")
+def log_verify() -> None:
+    """Re-hash every committed batch file against its manifest; name each damaged batch."""
+    from gridline.snapshot import verify_log
+
+    checked, problems = verify_log(load_settings())
+    for problem in problems[1:]:
+        console.print(f"gridline: {problem}", markup=False)
+    if problems:
+        raise GridlineError(f"{len(problems)} of {checked} batches damaged: {problems[0]}")
+    console.print(f"all {checked} batches match their manifests")
+
+
 @app.command()
 def sql(query: Annotated[str, typer.Argument(help="One read-only query on marts.* and log.events.")]) -> None:
     """Answer a read-only query on the published marts and the event log, as CSV."""
