@@ -25,14 +25,23 @@ def prepare_candidate(settings: Settings, from_published: bool) -> Path:
     is new) or, for a full refresh, an empty file. Leftovers of a failed run are discarded first; the
     published file is only ever read here."""
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    for leftover in (settings.candidate_db, settings.candidate_db.with_suffix(".duckdb.wal")):
-        leftover.unlink(missing_ok=True)
+    discard_candidate(settings)
     if from_published and settings.published_db.exists():
         # copy under a temporary name so a crash mid-copy never leaves a plausible-looking candidate
         partial = settings.candidate_db.with_suffix(".partial")
         shutil.copyfile(settings.published_db, partial)
         os.replace(partial, settings.candidate_db)
     return settings.candidate_db
+
+
+def discard_candidate(settings: Settings) -> None:
+    """Remove what a failed build leaves: the candidate, its write-ahead log and a partial copy."""
+    for leftover in (
+        settings.candidate_db,
+        settings.candidate_db.with_suffix(".duckdb.wal"),
+        settings.candidate_db.with_suffix(".partial"),
+    ):
+        leftover.unlink(missing_ok=True)
 
 
 def fresh_candidate(settings: Settings) -> Path:

@@ -80,7 +80,7 @@ def replay(settings: Settings, as_of_text: str) -> ReplayReport:
     log = _recorded_by(EventLog(settings.log_dir), as_of)
     if not log.batch_dirs():
         raise GridlineError(
-            f"the event log at {settings.log_dir} holds nothing recorded by {as_of:%Y-%m-%d %H:%M:%S} UTC"
+            f"the event log at {settings.log_dir} was empty at {as_of:%Y-%m-%d %H:%M} UTC: nothing to replay"
         )
     verify_batches(settings, log, excluded_batches(settings, log))
     target = replay_path(settings, as_of)

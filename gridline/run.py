@@ -20,6 +20,7 @@ Every run writes a report to ``$GRIDLINE_HOME/runs/<run_id>.json``. Runs are ser
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -65,10 +66,15 @@ class RunReport:
     steps: dict[str, float] = field(default_factory=dict)
 
 
-def _write_report(settings: Settings, report: RunReport) -> Path:
-    settings.runs_dir.mkdir(parents=True, exist_ok=True)
+def _write_report(settings: Settings, report: RunReport) -> Path | None:
+    """Record the run; best effort, so a full disk never hides the failure the report would tell."""
     path = settings.runs_dir / f"{report.run_id}.json"
-    path.write_text(json.dumps(asdict(report), ensure_ascii=False, indent=2))
+    try:
+        settings.runs_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(report), ensure_ascii=False, indent=2))
+    except OSError:
+        path.unlink(missing_ok=True)
+        return None
     return path
 
 
@@ -115,7 +121,11 @@ def _published_state_path(settings: Settings) -> Path:
 
 
 def _needs_full_refresh(
-    settings: Settings, requested: bool, log: EventLog, excluded: set[str], progress: Callable[[str], None]
+    settings: Settings,
+    requested: bool,
+    log: EventLog | None = None,
+    excluded: set[str] | frozenset[str] = frozenset(),
+    progress: Callable[[str], None] = lambda _: None,
 ) -> bool:
     """Rebuild from scratch when incremental models cannot be trusted to catch up: after a retraction or
     acceptance, or when a published batch is now excluded (they cannot take events back out), when the
@@ -203,77 +213,100 @@ def build_audit_publish(
         raise GridlineError(f"the event log at {settings.log_dir} is empty: run `gridline ingest` first")
 
     with _run_lock(settings):
-        session: list[Checkpoint] = []
+        try:
+            return _locked_run(settings, report, progress, full_refresh)
+        except BaseException as exc:
+            # Whatever stopped the run (an audit, dbt, a full disk, a kill signal turned exception),
+            # the half-built candidate goes: the published marts are untouched and a retry starts clean.
+            publish.discard_candidate(settings)
+            if isinstance(exc, OSError | duckdb.IOException):
+                report.outcome = "failed: machine"
+                _write_report(settings, report)
+                raise GridlineError(f"run failed, nothing published: {_machine_reason(exc)}") from None
+            raise
 
-        def checkpoint() -> Checkpoint:  # GX takes seconds to start: only when there is something to check
-            if not session:
-                session.append(Checkpoint(settings.home / "gx"))
-            return session[0]
 
-        # The run's snapshot of the log: it audits, builds and checks exactly these batches. A batch
-        # committed from here on waits for the next run, which audits it first.
-        log = EventLog(settings.log_dir).snapshot()
-        verify_batches(settings, log, batches.excluded_batches(settings, log))
-        _audit_new_batches(settings, log, report, checkpoint, progress)
-        excluded = batches.excluded_batches(settings, log)
-        report.held_batches = sorted(excluded - _retracted(settings, log))
-        built = [p.name for p in log.batch_dirs() if p.name not in excluded]
+def _machine_reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "No space left" in str(exc):
+        return "no space left on the device"
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
-        # counted before the build: a decision recorded mid-run then forces the next run to rebuild
-        decisions = batches.decision_count(settings, log)
-        report.full_refresh = _needs_full_refresh(settings, full_refresh, log, excluded, progress)
-        candidate = publish.prepare_candidate(settings, from_published=not report.full_refresh)
-        log_files = link_build_snapshot(log, built, settings.warehouse_dir / "build_log")
-        with _timed(report, "dbt build", progress):
-            build = run_dbt(
-                settings,
-                candidate,
-                ["build", *(["--full-refresh"] if report.full_refresh else [])],
-                log_files=log_files,
-            )
-        if build.returncode != 0:
-            report.outcome = "failed: dbt build"
-            report.failures = build.failures or [_last_line(build.output)]
-            _write_report(settings, report)
-            raise AuditFailed(
-                f"dbt build failed, nothing published ({len(report.failures)} nodes): "
-                f"{'; '.join(report.failures[:3])}"
-            )
 
-        with _timed(report, "audit marts", progress):
-            audit = audit_marts(settings, candidate, checkpoint(), log)
-            report.expectations += audit.expectations
-            index = checkpoint().finish()
-            report.data_docs = str(index) if index else None
-        if not audit.success:
-            raise _fail(settings, report, "audit of the marts", audit)
+def _locked_run(
+    settings: Settings, report: RunReport, progress: Callable[[str], None], full_refresh: bool
+) -> RunReport:
+    session: list[Checkpoint] = []
 
-        with _timed(report, "dbt docs", progress):
-            report.dbt_docs = _dbt_docs(settings, candidate)
+    def checkpoint() -> Checkpoint:  # GX takes seconds to start: only when there is something to check
+        if not session:
+            session.append(Checkpoint(settings.home / "gx"))
+        return session[0]
 
-        with _timed(report, "publish", progress):
-            report.counts = _mart_counts(candidate)
-            publish.publish(candidate, settings.published_db)
-            published = settings.published_db.stat()
-            _published_state_path(settings).write_text(
-                json.dumps(
-                    {
-                        "run_id": report.run_id,
-                        "decisions": decisions,
-                        "project": _project_fingerprint(),
-                        "batches": built,
-                        "warehouse": {
-                            "sha256": sha256_of(settings.published_db),
-                            "bytes": published.st_size,
-                            "mtime_ns": published.st_mtime_ns,
-                        },
-                    }
-                )
-            )
-        report.outcome = "published"
-        report.published = str(settings.published_db)
+    # The run's snapshot of the log: it audits, builds and checks exactly these batches. A batch
+    # committed from here on waits for the next run, which audits it first.
+    log = EventLog(settings.log_dir).snapshot()
+    verify_batches(settings, log, batches.excluded_batches(settings, log))
+    _audit_new_batches(settings, log, report, checkpoint, progress)
+    excluded = batches.excluded_batches(settings, log)
+    report.held_batches = sorted(excluded - _retracted(settings, log))
+    built = [p.name for p in log.batch_dirs() if p.name not in excluded]
+
+    # counted before the build: a decision recorded mid-run then forces the next run to rebuild
+    decisions = batches.decision_count(settings, log)
+    report.full_refresh = _needs_full_refresh(settings, full_refresh, log, excluded, progress)
+    candidate = publish.prepare_candidate(settings, from_published=not report.full_refresh)
+    log_files = link_build_snapshot(log, built, settings.warehouse_dir / "build_log")
+    with _timed(report, "dbt build", progress):
+        build = run_dbt(
+            settings,
+            candidate,
+            ["build", *(["--full-refresh"] if report.full_refresh else [])],
+            log_files=log_files,
+        )
+    if build.returncode != 0:
+        report.outcome = "failed: dbt build"
+        report.failures = build.failures or [_last_line(build.output)]
         _write_report(settings, report)
-        return report
+        raise AuditFailed(
+            f"dbt build failed, nothing published ({len(report.failures)} nodes): "
+            f"{'; '.join(report.failures[:3])}"
+        )
+
+    with _timed(report, "audit marts", progress):
+        audit = audit_marts(settings, candidate, checkpoint(), log)
+        report.expectations += audit.expectations
+        index = checkpoint().finish()
+        report.data_docs = str(index) if index else None
+    if not audit.success:
+        raise _fail(settings, report, "audit of the marts", audit)
+
+    with _timed(report, "dbt docs", progress):
+        report.dbt_docs = _dbt_docs(settings, candidate)
+
+    with _timed(report, "publish", progress):
+        report.counts = _mart_counts(candidate)
+        publish.publish(candidate, settings.published_db)
+        published = settings.published_db.stat()
+        _published_state_path(settings).write_text(
+            json.dumps(
+                {
+                    "run_id": report.run_id,
+                    "decisions": decisions,
+                    "project": _project_fingerprint(),
+                    "batches": built,
+                    "warehouse": {
+                        "sha256": sha256_of(settings.published_db),
+                        "bytes": published.st_size,
+                        "mtime_ns": published.st_mtime_ns,
+                    },
+                }
+            )
+        )
+    report.outcome = "published"
+    report.published = str(settings.published_db)
+    _write_report(settings, report)
+    return report
 
 
 def _last_line(output: str) -> str:

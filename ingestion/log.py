@@ -72,12 +72,19 @@ class OpenBatch:
 
 @dataclass
 class BatchResult:
+    """What one batch did. Rows add up: ``rows_read = rows_new + rows_known + quarantined``, where a row
+    is new when at least one of its events is, and known when all of them are (already in the log, or
+    earlier in the same batch: a re-sent copy read together with the original is known). ``appended``
+    and ``already_known`` count events (a hotline row is several), so they add up to the candidates."""
+
     batch_id: str | None
     rows_read: int
     appended: int
     already_known: int
     quarantined: int
     streams: dict[str, int] = field(default_factory=dict)
+    rows_new: int = 0
+    rows_known: int = 0
 
 
 def new_batch_id(now: datetime) -> str:
@@ -229,10 +236,12 @@ class EventLog:
         # Which candidates to leave out is decided on narrow columns only (ids, entity, time, state
         # digest); payloads are read at most once more, and only when something is left out.
         con.execute(f"create or replace temp table dropped_candidates as {_DROPPED_CANDIDATES_SQL}")
-        dropped, repeats = con.sql(
-            "select count(*), count(*) filter (where is_repeat) from dropped_candidates"
-        ).fetchall()[0]
+        dropped = con.sql("select count(*) from dropped_candidates").fetchall()[0][0]
         total = con.sql("select count(*) from batch_candidates").fetchall()[0][0]
+        con.execute(f"create or replace temp table row_outcomes as {_ROW_OUTCOMES_SQL}")
+        rows_new, rows_known = con.sql(
+            "select count(*) filter (where has_new), count(*) filter (where not has_new) from row_outcomes"
+        ).fetchall()[0]
         adapter_rows = con.sql("select count(*) from candidate_events").fetchall()[0][0]
         appended = total - dropped
         if appended and not dropped and not adapter_rows and len(staged) == 1:
@@ -253,26 +262,33 @@ class EventLog:
             con.execute(f"copy ({EMPTY_EVENTS_SQL}) to '{events_file}' (format parquet)")
         for part in staged:
             part.unlink(missing_ok=True)
+        quarantined_read = con.sql(_QUARANTINED_ROWS_SQL).fetchall()[0][0]
         self._drop_known_quarantine(con)
-        quarantined = con.sql("select count(*) from quarantine").fetchall()[0][0]
+        quarantine_records = con.sql("select count(*) from quarantine").fetchall()[0][0]
+        quarantined_new = con.sql(_QUARANTINED_ROWS_SQL).fetchall()[0][0]
+        rows_known += quarantined_read - quarantined_new  # bad rows the log already reported
         streams = dict(
             con.sql(
                 f"select stream, count(*) from read_parquet('{events_file}') group by 1 order by 1"
             ).fetchall()
         )
+        # ``rows_read`` is the adapters' own tally; the outcome of every row read is counted instead,
+        # so the figures add up whatever an adapter counts.
+        del rows_read
         result = BatchResult(
             batch_id=None,
-            rows_read=rows_read,
+            rows_read=rows_new + rows_known + quarantined_new,
             appended=appended,
-            # Facts, not rows: a fact read twice within this batch is counted once.
-            already_known=total - repeats - appended,
-            quarantined=quarantined,
+            already_known=total - appended,  # a repeat within the batch is known too
+            quarantined=quarantined_new,
             streams=streams,
+            rows_new=rows_new,
+            rows_known=rows_known,
         )
-        if appended == 0 and quarantined == 0:
+        if appended == 0 and quarantine_records == 0:
             return result  # nothing new: an empty batch would only add noise to the log
         stage, batch_id = batch.stage, batch.batch_id
-        if quarantined:
+        if quarantine_records:
             con.execute(
                 f"""copy (select '{batch_id}' as batch_id, * from quarantine
                           order by source_file, source_line)
@@ -280,7 +296,8 @@ class EventLog:
             )
         result.batch_id = batch_id
         # Readers check the committed files against these digests and sizes (ingestion/integrity.py).
-        contents = describe_contents(stage, {"events.parquet": appended, "quarantine.parquet": quarantined})
+        rows = {"events.parquet": appended, "quarantine.parquet": quarantine_records}
+        contents = describe_contents(stage, rows)
         full_manifest = {
             "batch_id": batch_id,
             "recorded_at": batch.recorded_at,
@@ -332,6 +349,26 @@ def _candidates_sql(staged: list[Path] | tuple[Path, ...]) -> str:
         selects.append(f"select {_CANDIDATE_COLUMNS}, {number} as _part from read_parquet('{part}')")
     return "\nunion all\n".join(selects)
 
+
+# Each row read (a record of a file, or an event without a record number) and whether any of its
+# events is new. Records are told apart by file and number; ingest reads each path once per batch.
+_ROW_OUTCOMES_SQL = """
+    select c.source_file, c.source_line, coalesce(c.source_line::varchar, c.event_id) as record,
+           bool_or(d.event_id is null) as has_new
+    from batch_candidates c
+    left join dropped_candidates d
+        on c.event_id = d.event_id and c._part = d._part
+       and c.source_line is not distinct from d.source_line
+    group by all
+"""
+
+# Quarantined records whose row gave no event: the rows counted as quarantined (a row that gave events
+# and also a quarantine record is counted once, by its events).
+_QUARANTINED_ROWS_SQL = """
+    select count(distinct coalesce(source_file || '#' || source_line, rowid::varchar)) from quarantine q
+    where source_line is null or not exists (
+        select 1 from row_outcomes r where r.source_file = q.source_file and r.source_line = q.source_line)
+"""
 
 _DROPPED_CANDIDATES_SQL = """
     with keys as (
