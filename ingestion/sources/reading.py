@@ -201,7 +201,7 @@ def finish_stream_csv(con: duckdb.DuckDBPyConnection, path: Path, view: str, num
     con.execute(
         f"""insert into quarantine
             select '{_sql_path(path)}', line, 'malformed record: ' || any_value(error_message),
-                   redact_phones(any_value(csv_line))
+                   redact_personal(any_value(csv_line))
             from {view}_rejects group by line"""
     )
     records = f"read_parquet('{_sql_path(numbered)}')"
@@ -268,7 +268,7 @@ def register_csv(con: duckdb.DuckDBPyConnection, path: Path, view: str, workdir:
     con.execute(
         f"""insert into quarantine
             select '{source}', line, 'malformed record: ' || any_value(error_message),
-                   redact_phones(any_value(csv_line))
+                   redact_personal(any_value(csv_line))
             from {view}_rejects group by line"""
     )
 
