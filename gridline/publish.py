@@ -7,7 +7,6 @@ and the next reader opens the new ones: never a lock error, never a half-built w
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -17,7 +16,7 @@ import duckdb
 from gridline.config import Settings
 from gridline.errors import GridlineError
 from ingestion.integrity import damage_message, quick_problem
-from ingestion.log import EMPTY_EVENTS_SQL, EMPTY_QUARANTINE_SQL, EventLog, sql_path_list
+from ingestion.log import EMPTY_EVENTS_SQL, EMPTY_QUARANTINE_SQL, EventLog, read_manifest, sql_path_list
 
 
 def prepare_candidate(settings: Settings, from_published: bool) -> Path:
@@ -129,11 +128,15 @@ def _refusing(empty_sql: str, message: str) -> str:
 def _create_log_views(con: duckdb.DuckDBPyConnection, log: EventLog) -> list[Path]:
     """``log.events`` and ``log.quarantine`` over the log's batches; returns the files they read."""
     con.execute("attach ':memory:' as log")
-    damaged = [
-        damage_message(path.name, problem)
-        for path in log.batch_dirs()
-        if (problem := quick_problem(path, json.loads((path / "manifest.json").read_text())))
-    ]
+    damaged = []
+    for path in log.batch_dirs():
+        try:
+            problem = quick_problem(path, read_manifest(path))
+        except GridlineError as exc:  # an unreadable manifest: the batch cannot be checked
+            damaged.append(str(exc))
+            continue
+        if problem:
+            damaged.append(damage_message(path.name, problem))
     if damaged:
         con.execute(f"create view log.events as {_refusing(EMPTY_EVENTS_SQL, damaged[0])}")
         con.execute(f"create view log.quarantine as {_refusing(EMPTY_QUARANTINE_SQL, damaged[0])}")

@@ -7,14 +7,13 @@ runs is not in the folder, so it cannot be published before the next run has aud
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 from gridline.config import Settings
 from gridline.errors import GridlineError
 from ingestion.integrity import VerifiedCache, damage_message, full_problem
-from ingestion.log import EventLog
+from ingestion.log import EventLog, read_manifest
 
 
 def verify_batches(settings: Settings, log: EventLog, excluded: set[str]) -> None:
@@ -27,7 +26,7 @@ def verify_batches(settings: Settings, log: EventLog, excluded: set[str]) -> Non
         for batch_dir in log.batch_dirs():
             if batch_dir.name in excluded:
                 continue  # a retracted or held batch is not read; retracting is how to get past damage
-            problem = cache.problem(batch_dir, json.loads((batch_dir / "manifest.json").read_text()))
+            problem = cache.problem(batch_dir, read_manifest(batch_dir))
             if problem:
                 raise GridlineError(damage_message(batch_dir.name, problem))
     finally:
@@ -49,7 +48,7 @@ def verify_log(settings: Settings) -> tuple[int, list[str]]:
     log = EventLog(settings.log_dir).snapshot()
     problems = []
     for batch_dir in log.batch_dirs():
-        problem = full_problem(batch_dir, json.loads((batch_dir / "manifest.json").read_text()))
+        problem = full_problem(batch_dir, read_manifest(batch_dir))
         if problem:
             problems.append(damage_message(batch_dir.name, problem))
     return len(log.batch_dirs()), problems

@@ -32,8 +32,9 @@ from pathlib import Path
 
 import duckdb
 
+from gridline.errors import GridlineError
 from ingestion.events import BATCH_FILE_OPTIONS, EVENT_COLUMNS
-from ingestion.integrity import describe_contents
+from ingestion.integrity import damage_message, describe_contents
 
 SYSTEM_STREAM = "system"
 
@@ -87,6 +88,19 @@ class BatchResult:
     rows_known: int = 0
 
 
+def read_manifest(batch_dir: Path) -> dict:
+    """A committed batch's manifest; a missing or unreadable one is damage, named in one line."""
+    try:
+        manifest = json.loads((batch_dir / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GridlineError(damage_message(batch_dir.name, "manifest.json is missing")) from None
+    except (ValueError, UnicodeDecodeError):
+        raise GridlineError(damage_message(batch_dir.name, "manifest.json is not valid JSON")) from None
+    if not isinstance(manifest, dict) or manifest.get("batch_id") != batch_dir.name:
+        raise GridlineError(damage_message(batch_dir.name, "manifest.json names another batch"))
+    return manifest
+
+
 def new_batch_id(now: datetime) -> str:
     """Sortable by commit time, unique across processes."""
     return f"{now:%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
@@ -131,10 +145,13 @@ class EventLog:
     def batch_dirs(self) -> list[Path]:
         if not self.batches_dir.exists():
             return []
+        # A committed folder always has its manifest; one whose events file went missing is still
+        # listed, so the integrity checks name it instead of the log silently shrinking.
         return sorted(
             p
             for p in self.batches_dir.iterdir()
-            if (p / "events.parquet").exists() and (self.only is None or p.name in self.only)
+            if ((p / "manifest.json").exists() or (p / "events.parquet").exists())
+            and (self.only is None or p.name in self.only)
         )
 
     def events_glob(self) -> str:
@@ -158,11 +175,7 @@ class EventLog:
     def system_events_sql(self) -> str:
         """The events of gridline's own decision batches only: what to exclude can be known without
         reading (possibly damaged) data batches."""
-        files = [
-            p / "events.parquet"
-            for p in self.batch_dirs()
-            if is_system(json.loads((p / "manifest.json").read_text()))
-        ]
+        files = [p / "events.parquet" for p in self.batch_dirs() if is_system(read_manifest(p))]
         if not files:
             return EMPTY_EVENTS_SQL
         return f"select {EVENT_COLUMNS} from read_parquet({sql_path_list(files)})"
@@ -174,7 +187,7 @@ class EventLog:
         return f"select * from read_parquet({sql_path_list(files)})"
 
     def manifests(self) -> list[dict]:
-        return [json.loads((p / "manifest.json").read_text()) for p in self.batch_dirs()]
+        return [read_manifest(p) for p in self.batch_dirs()]
 
     # -- writing -------------------------------------------------------------------------------
     @contextmanager
