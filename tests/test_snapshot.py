@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,3 +103,15 @@ def test_a_corrupt_published_warehouse_is_rebuilt_by_the_next_run(tmp_path, publ
     assert gridline_cli("sql", "select count(*) as n from marts.cases", env_home=home).stdout == cases
     verify = gridline_cli("log", "verify", env_home=home)
     assert verify.returncode == 0
+
+
+def test_a_published_batch_that_is_now_excluded_forces_a_rebuild(settings):
+    """Incremental models cannot take events back out: excluding a batch they built means rebuilding."""
+    from gridline import run
+
+    settings.warehouse_dir.mkdir(parents=True)
+    settings.published_db.write_bytes(b"")
+    state = {"decisions": 0, "project": run._project_fingerprint(), "batches": ["b1", "b2"]}
+    run._published_state_path(settings).write_text(json.dumps(state))
+    assert run._needs_full_refresh(settings, requested=False, excluded={"b3"}) is False
+    assert run._needs_full_refresh(settings, requested=False, excluded={"b2"}) is True
