@@ -37,6 +37,7 @@ def dbt_env(settings: Settings, target_db: Path, log_files: str) -> dict[str, st
     (a run's snapshot folder of links, never the live log, so it builds only what was audited)."""
     return {
         **os.environ,
+        "GRIDLINE_LOG_DIR": str(settings.log_dir),
         "GRIDLINE_LOG_FILES": log_files,
         "GRIDLINE_BUILD_DB": str(target_db),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
