@@ -25,6 +25,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -58,8 +59,7 @@ class Drill:
     def record(self, ok: bool, note: str = "") -> None:
         self.trials += 1
         self.passed += int(ok)
-        if note and (not ok or len(self.notes) < 2):
-            self.notes.append(("" if ok else "FAIL ") + note)
+        self.notes.append(("ok   " if ok else "FAIL ") + note)
 
 
 def env_for(home: Path) -> dict[str, str]:
@@ -427,8 +427,11 @@ def names_figures(clean: Path, landing: Path) -> list[str]:
 
         encoding = detect_encoding(path).replace("utf-8", "utf-8-sig")
         with open(path, encoding=encoding, newline="") as handle:
-            descriptions += [row["诉求内容"] for row in csv.DictReader(handle)]
-    planted = _introduced_names(descriptions)
+            descriptions += [row.get("诉求内容") or "" for row in csv.DictReader(handle)]
+    after_a_number = re.compile(r"[0-9][（(]([\u4e00-\u9fff]{2,4})[）)]")
+    planted = _introduced_names(descriptions) | {
+        m.group(1) for text in descriptions for m in after_a_number.finditer(text)
+    }
     log_text = gridline(
         clean, "sql", "select string_agg(payload::varchar, chr(10)) as t from log.events"
     ).stdout
@@ -523,10 +526,12 @@ def main() -> int:
             print(f"  {drill.name}: {drill.passed}/{drill.trials}", flush=True)
 
         print()
-        print(f"{'drill':<40} {'passed':>8}  notes")
+        print(f"{'drill':<40} {'passed':>8}")
         for drill in drills:
             state = f"{drill.passed}/{drill.trials}" if drill.trials else "skipped"
-            print(f"{drill.name:<40} {state:>8}  {' | '.join(drill.notes[:4])}")
+            print(f"{drill.name:<40} {state:>8}")
+            for note in drill.notes:
+                print(f"    {note}")
         for line in names_figures(clean, landing):
             print(f"names: {line}")
         failed = [d for d in drills if d.passed != d.trials]
