@@ -45,12 +45,12 @@ _INTRODUCTIONS = (
 # What can follow a name: punctuation, a space, 男/女, a title, a number, or words that start the next
 # piece of personal data.
 _NAME_END = (
-    r"[，,。.、；;：:！!？?（(）)\s\[0-9]|男|女|先生|女士|电话|手机|联系|身份|今年|家住|出生|系|现|投诉"
+    r"[，,。.、；;：:！!？?（(）)\s\x{3000}\[0-9]|男|女|先生|女士|电话|手机|联系|身份|今年|家住|出生|系|现|投诉"
     r"|举报|$"
 )
 _SURNAME = "(?:" + "|".join(_COMPOUND_SURNAMES.split()) + "|[" + _SURNAMES + "])"
 _GIVEN_NAME = r"\p{Han}{1,2}"
-_SEPARATOR = r"[：:\s]*(?:是|为|叫)?[：:\s]*"
+_SEPARATOR = r"[：:\s\x{3000}]*(?:是|为|叫)?[：:\s\x{3000}]*"  # \x{3000}: the ideographic space
 # The name is the third group of the first pattern and the second of the other.
 INTRODUCED_NAME_PATTERN = rf"({_INTRODUCTIONS})({_SEPARATOR})({_SURNAME}{_GIVEN_NAME})({_NAME_END})"
 BRACKETED_NAME_PATTERN = rf"(\[电话\]\s*[（(])({_SURNAME}{_GIVEN_NAME})[）)]"
