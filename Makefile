@@ -22,13 +22,14 @@ export PATH := $(BIN):$(PATH)
 
 DEMO_DATA := $(GRIDLINE_LANDING)
 
-.PHONY: help install airflow-init browser-deps system-deps demo test lint bench-ingest clean
+.PHONY: help install airflow-init browser-deps system-deps demo test lint bench-ingest drills clean
 
 help:
 	@echo "make demo   - install, generate a small city, run the Airflow DAGs, print the top tickets"
 	@echo "make test   - install and run the test suite"
 	@echo "make lint   - ruff"
 	@echo "make bench-ingest - ingest throughput of the 12345 format (a few minutes)"
+	@echo "make drills - kills, full disks, damaged files and hostile queries on the tiny city (~10 min)"
 
 # A Debian system Python refuses user installs (PEP 668) unless told that a user-level tool is meant.
 $(UV):
@@ -114,6 +115,10 @@ lint: install
 # Ingest throughput of the 12345 CSV format at 0.5 M and 1.2 M orders, against a plain DuckDB COPY.
 bench-ingest: install
 	$(BIN)/python scripts/bench_ingest.py
+
+# Fault drills (not part of `make test`: slow, and the disk-full drill mounts a tmpfs when run as root).
+drills: install
+	$(BIN)/python scripts/drills.py
 
 clean:
 	rm -rf $(GRIDLINE_HOME) dbt_project/target dbt_project/logs

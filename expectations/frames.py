@@ -47,7 +47,7 @@ def prepare_batch_frames(
         f"""
         create or replace temp table audit_batch_metrics as
         with logged as (
-            select * from read_parquet('{log.events_glob()}')
+            select * from ({log.events_sql()})
             where stream != '{SYSTEM_STREAM}' and not list_contains({out}, batch_id)
         ),
         arrived as (

@@ -26,7 +26,7 @@ import duckdb
 
 from gridline.config import Settings
 from gridline.errors import GridlineError
-from ingestion.log import SYSTEM_STREAM, EventLog, commit_system_events, excluded_batches_sql
+from ingestion.log import SYSTEM_STREAM, EventLog, commit_system_events, excluded_batches_sql, is_system
 
 FLAGGED, ACCEPTED, RETRACTED = "batch.flagged", "batch.accepted", "batch.retracted"
 
@@ -69,12 +69,12 @@ def record_outcomes(settings: Settings, entries: list[dict]) -> None:
             handle.write(json.dumps({"at": at, **entry}, ensure_ascii=False) + "\n")
 
 
-def decisions(settings: Settings) -> dict[str, dict]:
-    """Per batch the operators' and the audit's decisions recorded in the log.
+def decisions(settings: Settings, log: EventLog | None = None) -> dict[str, dict]:
+    """Per batch the operators' and the audit's decisions recorded in the log (or in a snapshot of it).
 
     ``{batch_id: {"retracted": bool, "verdict": "batch.flagged" | "batch.accepted" | None, "reason": ...}}``
     """
-    log = EventLog(settings.log_dir)
+    log = log or EventLog(settings.log_dir)
     con = duckdb.connect()
     try:
         rows = con.sql(
@@ -82,7 +82,7 @@ def decisions(settings: Settings) -> dict[str, dict]:
             with system_events as (
                 select event_type, recorded_at, json_extract_string(payload, '$.batch_id') as batch_id,
                        json_extract_string(payload, '$.reason') as reason
-                from ({log.events_sql()}) where stream = '{SYSTEM_STREAM}'
+                from ({log.system_events_sql()}) where stream = '{SYSTEM_STREAM}'
             )
             select batch_id,
                    bool_or(event_type = '{RETRACTED}') as retracted,
@@ -97,12 +97,12 @@ def decisions(settings: Settings) -> dict[str, dict]:
     return {b: {"retracted": r, "verdict": v, "reason": why} for b, r, v, why in rows}
 
 
-def excluded_batches(settings: Settings) -> set[str]:
+def excluded_batches(settings: Settings, log: EventLog | None = None) -> set[str]:
     """Batches whose events the build leaves out (the rule is ``ingestion.log.excluded_batches_sql``)."""
-    log = EventLog(settings.log_dir)
+    log = log or EventLog(settings.log_dir)
     con = duckdb.connect()
     try:
-        rows = con.sql(excluded_batches_sql(f"({log.events_sql()})")).fetchall()
+        rows = con.sql(excluded_batches_sql(f"({log.system_events_sql()})")).fetchall()
     finally:
         con.close()
     return {batch_id for (batch_id,) in rows}
@@ -112,17 +112,15 @@ def _manifests(settings: Settings) -> dict[str, dict]:
     return {m["batch_id"]: m for m in EventLog(settings.log_dir).manifests()}
 
 
-def is_system(manifest: dict) -> bool:
-    return manifest.get("stream") == SYSTEM_STREAM or set(manifest.get("streams") or {}) == {SYSTEM_STREAM}
-
-
-def unaudited_batches(settings: Settings) -> list[str]:
-    """Data batches the audit has not judged yet and no operator has retracted, oldest first."""
+def unaudited_batches(settings: Settings, log: EventLog | None = None) -> list[str]:
+    """Data batches (of the log, or of a snapshot of it) the audit has not judged yet and no operator has
+    retracted, oldest first."""
+    log = log or EventLog(settings.log_dir)
     judged = read_ledger(settings)
-    retracted = {b for b, d in decisions(settings).items() if d["retracted"]}
+    retracted = {b for b, d in decisions(settings, log).items() if d["retracted"]}
     return [
         batch_id
-        for batch_id, manifest in sorted(_manifests(settings).items())
+        for batch_id, manifest in sorted((m["batch_id"], m) for m in log.manifests())
         if not is_system(manifest) and batch_id not in judged and batch_id not in retracted
     ]
 
@@ -205,6 +203,6 @@ def accept(settings: Settings, batch_id: str, note: str = "") -> str:
     )
 
 
-def decision_count(settings: Settings) -> int:
+def decision_count(settings: Settings, log: EventLog | None = None) -> int:
     """How many accept/retract decisions the log holds: a change since the last publish forces a rebuild."""
-    return sum(int(d["retracted"]) + int(d["verdict"] == ACCEPTED) for d in decisions(settings).values())
+    return sum(int(d["retracted"]) + int(d["verdict"] == ACCEPTED) for d in decisions(settings, log).values())

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 from rich.console import Console
 
@@ -58,7 +60,9 @@ def generate(
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Landing files to read, as one batch.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Landing files (or folders of them) to read, as one batch.")
+    ],
     stream: Annotated[str | None, typer.Option(help="hotline, grid or volunteer.")] = None,
     format: Annotated[
         str | None, typer.Option("--format", help="Source format; detected when omitted.")
@@ -73,14 +77,14 @@ def ingest(
     from ingestion.ingest import ingest as ingest_files
 
     settings = load_settings()
-    console.print(f"reading {len(paths)} file(s) ...")
+    console.print(f"reading {len(paths)} path(s) ...")
     request = IngestRequest(paths=paths, stream=stream, format=format, mapping=mapping, source=source)
     result = ingest_files(request, settings)
     where = f"batch {result.batch_id}" if result.batch_id else "no new batch"
     console.print(
-        f"read {result.rows_read:,} rows: appended {result.appended:,} events, "
-        f"skipped {result.already_known:,} already known, quarantined {result.quarantined:,} rows ({where}; "
-        f"log at {settings.log_dir})"
+        f"read {result.rows_read:,} rows: {result.rows_new:,} new, {result.rows_known:,} already known, "
+        f"{result.quarantined:,} quarantined; appended {result.appended:,} events, skipped "
+        f"{result.already_known:,} already known ({where}; log at {settings.log_dir})"
     )
 
 
@@ -198,6 +202,23 @@ def batches_accept(
     console.print(f"accepted {batch} (recorded in batch {recorded}); run `gridline run` to publish with it")
 
 
+log_app = typer.Typer(no_args_is_help=True, help="The event log itself: check its batch files.")
+app.add_typer(log_app, name="log")
+
+
+@log_app.command("verify")
+def log_verify() -> None:
+    """Re-hash every committed batch file against its manifest; name each damaged batch."""
+    from gridline.snapshot import verify_log
+
+    checked, problems = verify_log(load_settings())
+    for problem in problems[1:]:
+        console.print(f"gridline: {problem}", markup=False)
+    if problems:
+        raise GridlineError(f"{len(problems)} of {checked} batches damaged: {problems[0]}")
+    console.print(f"all {checked} batches match their manifests")
+
+
 @app.command()
 def sql(query: Annotated[str, typer.Argument(help="One read-only query on marts.* and log.events.")]) -> None:
     """Answer a read-only query on the published marts and the event log, as CSV."""
@@ -240,6 +261,15 @@ def main() -> None:
         app()
     except GridlineError as exc:
         console.print(f"gridline: error: {exc}", markup=False)
+        sys.exit(1)
+    except OSError as exc:  # the machine: disk full, permissions, a file gone mid-read
+        what = "no space left on the device" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
+        where = f" ({exc.filename})" if exc.filename else ""
+        console.print(f"gridline: error: {what}{where}", markup=False)
+        sys.exit(1)
+    except duckdb.Error as exc:  # DuckDB's own I/O and corruption errors, outside a reader's checks
+        lines = str(exc).strip().splitlines()
+        console.print(f"gridline: error: {lines[0] if lines else type(exc).__name__}", markup=False)
         sys.exit(1)
     except KeyboardInterrupt:
         console.print("gridline: interrupted")

@@ -94,9 +94,27 @@ def airflow_pii_key() -> str | None:
     return value.strip() if value and value.strip() else None
 
 
+# Everything gridline writes is for its owner only, whatever umask the caller had: directories 0700,
+# files 0600. The log holds pseudonyms and the key file the secret that reverses them.
+PRIVATE_UMASK = 0o077
+
+
 def load_settings() -> Settings:
     home = Path(os.environ.get("GRIDLINE_HOME", "var")).expanduser().resolve()
+    secure_home(home)
     return Settings(home=home)
+
+
+def secure_home(home: Path) -> None:
+    """Make what this process (and the dbt and DuckDB work it starts) creates private to its owner, and
+    the home itself 0700: set once per process, as every entry point loads its settings first."""
+    os.umask(PRIVATE_UMASK)
+    try:
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if home.stat().st_uid == os.getuid() and home.stat().st_mode & 0o077:
+            home.chmod(0o700)  # a home made by an older version, or by hand
+    except OSError as exc:
+        raise GridlineError(f"cannot prepare $GRIDLINE_HOME at {home}: {exc.strerror}") from None
 
 
 def create_local_key(settings: Settings) -> bool:

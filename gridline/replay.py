@@ -19,9 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from gridline.batches import excluded_batches
 from gridline.config import Settings
 from gridline.errors import GridlineError
 from gridline.publish import seal
+from gridline.snapshot import link_build_snapshot, verify_batches
 from gridline.warehouse import DBT_PROJECT_DIR, dbt_env, dbt_executable
 from ingestion.log import EventLog
 
@@ -63,21 +65,33 @@ def _counts(database: Path) -> dict[str, int]:
         con.close()
 
 
+def _recorded_by(log: EventLog, as_of: datetime) -> EventLog:
+    """The batches committed by ``as_of`` (their manifests say when): the only files a replay reads."""
+    return log.snapshot(
+        [m["batch_id"] for m in log.manifests() if datetime.fromisoformat(m["recorded_at"]) <= as_of]
+    )
+
+
 def replay(settings: Settings, as_of_text: str) -> ReplayReport:
     """Build the marts as of ``as_of_text`` into their own DuckDB file; returns where and what."""
     as_of = parse_instant(as_of_text, settings.timezone)
     if as_of > datetime.now(UTC):
         raise GridlineError(f"--as-of {as_of.isoformat()} is in the future: nothing is recorded there yet")
-    if not EventLog(settings.log_dir).batch_dirs():
-        raise GridlineError(f"the event log at {settings.log_dir} is empty: nothing to replay")
+    log = _recorded_by(EventLog(settings.log_dir), as_of)
+    if not log.batch_dirs():
+        raise GridlineError(
+            f"the event log at {settings.log_dir} was empty at {as_of:%Y-%m-%d %H:%M} UTC: nothing to replay"
+        )
+    verify_batches(settings, log, excluded_batches(settings, log))
     target = replay_path(settings, as_of)
     target.parent.mkdir(parents=True, exist_ok=True)
     building = target.with_name(target.stem + ".building.duckdb")
     for leftover in (building, building.with_suffix(".duckdb.wal")):
         leftover.unlink(missing_ok=True)
     work = settings.home / "replays" / ".dbt"
+    log_files = link_build_snapshot(log, [p.name for p in log.batch_dirs()], work / "log")
     env = {
-        **dbt_env(settings, building),
+        **dbt_env(settings, building, log_files),
         # A folder of its own, so a replay never overwrites the nightly run's artefacts (or races them).
         "DBT_TARGET_PATH": str(work / "target"),
         "DBT_LOG_PATH": str(work / "logs"),

@@ -20,6 +20,7 @@ Every run writes a report to ``$GRIDLINE_HOME/runs/<run_id>.json``. Runs are ser
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -37,7 +38,9 @@ from expectations.runner import AuditResult, Checkpoint, run_suites
 from gridline import batches, publish
 from gridline.config import Settings
 from gridline.errors import GridlineError
+from gridline.snapshot import link_build_snapshot, verify_batches
 from gridline.warehouse import DBT_PROJECT_DIR, run_dbt
+from ingestion.integrity import sha256_of
 from ingestion.log import EventLog
 
 
@@ -63,10 +66,15 @@ class RunReport:
     steps: dict[str, float] = field(default_factory=dict)
 
 
-def _write_report(settings: Settings, report: RunReport) -> Path:
-    settings.runs_dir.mkdir(parents=True, exist_ok=True)
+def _write_report(settings: Settings, report: RunReport) -> Path | None:
+    """Record the run; best effort, so a full disk never hides the failure the report would tell."""
     path = settings.runs_dir / f"{report.run_id}.json"
-    path.write_text(json.dumps(asdict(report), ensure_ascii=False, indent=2))
+    try:
+        settings.runs_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(report), ensure_ascii=False, indent=2))
+    except OSError:
+        path.unlink(missing_ok=True)
+        return None
     return path
 
 
@@ -112,17 +120,32 @@ def _published_state_path(settings: Settings) -> Path:
     return settings.warehouse_dir / "published.json"
 
 
-def _needs_full_refresh(settings: Settings, requested: bool) -> bool:
+def _needs_full_refresh(
+    settings: Settings,
+    requested: bool,
+    log: EventLog | None = None,
+    excluded: set[str] | frozenset[str] = frozenset(),
+    progress: Callable[[str], None] = lambda _: None,
+) -> bool:
     """Rebuild from scratch when incremental models cannot be trusted to catch up: after a retraction or
-    acceptance (they cannot take events back out), and when the dbt project changed since the last
-    publication (its incremental models refuse a changed schema)."""
+    acceptance, or when a published batch is now excluded (they cannot take events back out), when the
+    dbt project changed since the last publication (its incremental models refuse a changed schema), and
+    when the published file is not the one published (it is damaged: the log rebuilds it)."""
     state_path = _published_state_path(settings)
     if requested or not settings.published_db.exists() or not state_path.exists():
         return True
-    published = json.loads(state_path.read_text())
+    try:
+        published = json.loads(state_path.read_text())
+    except ValueError:
+        return True
+    damage = _published_warehouse_problem(settings, published)
+    if damage:
+        progress(f"the published warehouse is damaged ({damage}): rebuilding it from the log")
+        return True
     return (
-        batches.decision_count(settings) != published.get("decisions", 0)
+        batches.decision_count(settings, log) != published.get("decisions", 0)
         or published.get("project") != _project_fingerprint()
+        or bool(excluded & set(published.get("batches", [])))
     )
 
 
@@ -140,20 +163,19 @@ def _fail(settings: Settings, report: RunReport, stage: str, audit: AuditResult)
 
 def _audit_new_batches(
     settings: Settings,
+    log: EventLog,
     report: RunReport,
     checkpoint: Callable[[], Checkpoint],
     progress: Callable[[str], None],
 ) -> None:
-    """Validate the batches the ledger does not know; if any fails, flag the failed ones and stop."""
-    new = batches.unaudited_batches(settings)
+    """Validate the snapshot's batches the ledger does not know; if any fails, flag them and stop."""
+    new = batches.unaudited_batches(settings, log)
     if not new:
         return
     with _timed(report, "audit new batches", progress):
         con = duckdb.connect()
         try:
-            prepare_batch_frames(
-                con, EventLog(settings.log_dir), new, batches.excluded_batches(settings), settings.timezone
-            )
+            prepare_batch_frames(con, log, new, batches.excluded_batches(settings, log), settings.timezone)
             audit = run_suites(checkpoint(), con, "batch", new)
         finally:
             con.close()
@@ -191,56 +213,119 @@ def build_audit_publish(
         raise GridlineError(f"the event log at {settings.log_dir} is empty: run `gridline ingest` first")
 
     with _run_lock(settings):
-        session: list[Checkpoint] = []
+        try:
+            return _locked_run(settings, report, progress, full_refresh)
+        except BaseException as exc:
+            # Whatever stopped the run (an audit, dbt, a full disk, a kill signal turned exception),
+            # the half-built candidate goes: the published marts are untouched and a retry starts clean.
+            publish.discard_candidate(settings)
+            if isinstance(exc, OSError | duckdb.IOException):
+                report.outcome = "failed: machine"
+                _write_report(settings, report)
+                raise GridlineError(f"run failed, nothing published: {_machine_reason(exc)}") from None
+            raise
 
-        def checkpoint() -> Checkpoint:  # GX takes seconds to start: only when there is something to check
-            if not session:
-                session.append(Checkpoint(settings.home / "gx"))
-            return session[0]
 
-        _audit_new_batches(settings, report, checkpoint, progress)
-        report.held_batches = sorted(batches.excluded_batches(settings) - _retracted(settings))
+def _machine_reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "No space left" in str(exc):
+        return "no space left on the device"
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
-        # counted before the build: a decision recorded mid-run then forces the next run to rebuild
-        decisions = batches.decision_count(settings)
-        report.full_refresh = _needs_full_refresh(settings, full_refresh)
-        candidate = publish.prepare_candidate(settings, from_published=not report.full_refresh)
-        with _timed(report, "dbt build", progress):
-            build = run_dbt(
-                settings, candidate, ["build", *(["--full-refresh"] if report.full_refresh else [])]
-            )
-        if build.returncode != 0:
-            report.outcome = "failed: dbt build"
-            report.failures = build.failures or [build.output.strip().splitlines()[-1]]
-            _write_report(settings, report)
-            raise AuditFailed(
-                f"dbt build failed, nothing published ({len(report.failures)} nodes): "
-                f"{'; '.join(report.failures[:3])}"
-            )
 
-        with _timed(report, "audit marts", progress):
-            audit = audit_marts(settings, candidate, checkpoint())
-            report.expectations += audit.expectations
-            index = checkpoint().finish()
-            report.data_docs = str(index) if index else None
-        if not audit.success:
-            raise _fail(settings, report, "audit of the marts", audit)
+def _locked_run(
+    settings: Settings, report: RunReport, progress: Callable[[str], None], full_refresh: bool
+) -> RunReport:
+    session: list[Checkpoint] = []
 
-        with _timed(report, "dbt docs", progress):
-            report.dbt_docs = _dbt_docs(settings, candidate)
+    def checkpoint() -> Checkpoint:  # GX takes seconds to start: only when there is something to check
+        if not session:
+            session.append(Checkpoint(settings.home / "gx"))
+        return session[0]
 
-        with _timed(report, "publish", progress):
-            report.counts = _mart_counts(candidate)
-            publish.publish(candidate, settings.published_db)
-            _published_state_path(settings).write_text(
-                json.dumps(
-                    {"run_id": report.run_id, "decisions": decisions, "project": _project_fingerprint()}
-                )
-            )
-        report.outcome = "published"
-        report.published = str(settings.published_db)
+    # The run's snapshot of the log: it audits, builds and checks exactly these batches. A batch
+    # committed from here on waits for the next run, which audits it first.
+    log = EventLog(settings.log_dir).snapshot()
+    verify_batches(settings, log, batches.excluded_batches(settings, log))
+    _audit_new_batches(settings, log, report, checkpoint, progress)
+    excluded = batches.excluded_batches(settings, log)
+    report.held_batches = sorted(excluded - _retracted(settings, log))
+    built = [p.name for p in log.batch_dirs() if p.name not in excluded]
+
+    # counted before the build: a decision recorded mid-run then forces the next run to rebuild
+    decisions = batches.decision_count(settings, log)
+    report.full_refresh = _needs_full_refresh(settings, full_refresh, log, excluded, progress)
+    candidate = publish.prepare_candidate(settings, from_published=not report.full_refresh)
+    log_files = link_build_snapshot(log, built, settings.warehouse_dir / "build_log")
+    with _timed(report, "dbt build", progress):
+        build = run_dbt(
+            settings,
+            candidate,
+            ["build", *(["--full-refresh"] if report.full_refresh else [])],
+            log_files=log_files,
+        )
+    if build.returncode != 0:
+        report.outcome = "failed: dbt build"
+        report.failures = build.failures or [_last_line(build.output)]
         _write_report(settings, report)
-        return report
+        raise AuditFailed(
+            f"dbt build failed, nothing published ({len(report.failures)} nodes): "
+            f"{'; '.join(report.failures[:3])}"
+        )
+
+    with _timed(report, "audit marts", progress):
+        audit = audit_marts(settings, candidate, checkpoint(), log)
+        report.expectations += audit.expectations
+        index = checkpoint().finish()
+        report.data_docs = str(index) if index else None
+    if not audit.success:
+        raise _fail(settings, report, "audit of the marts", audit)
+
+    with _timed(report, "dbt docs", progress):
+        report.dbt_docs = _dbt_docs(settings, candidate)
+
+    with _timed(report, "publish", progress):
+        report.counts = _mart_counts(candidate)
+        publish.publish(candidate, settings.published_db)
+        published = settings.published_db.stat()
+        _published_state_path(settings).write_text(
+            json.dumps(
+                {
+                    "run_id": report.run_id,
+                    "decisions": decisions,
+                    "project": _project_fingerprint(),
+                    "batches": built,
+                    "warehouse": {
+                        "sha256": sha256_of(settings.published_db),
+                        "bytes": published.st_size,
+                        "mtime_ns": published.st_mtime_ns,
+                    },
+                }
+            )
+        )
+    report.outcome = "published"
+    report.published = str(settings.published_db)
+    _write_report(settings, report)
+    return report
+
+
+def _last_line(output: str) -> str:
+    lines = output.strip().splitlines()
+    return lines[-1] if lines else "dbt exited without output"
+
+
+def _published_warehouse_problem(settings: Settings, state: dict) -> str | None:
+    """Why the published file is not the one the last run published, or None (re-hashed only when its
+    size or mtime moved)."""
+    recorded = state.get("warehouse")
+    if not recorded:
+        return None
+    stat = settings.published_db.stat()
+    if (stat.st_size, stat.st_mtime_ns) == (recorded["bytes"], recorded["mtime_ns"]):
+        return None
+    if stat.st_size == recorded["bytes"] and sha256_of(settings.published_db) == recorded["sha256"]:
+        return None
+    return "its content changed since it was published"
 
 
 def _project_fingerprint() -> str:
@@ -270,17 +355,21 @@ def _dbt_docs(settings: Settings, candidate: Path) -> str | None:
     return str(page)
 
 
-def _retracted(settings: Settings) -> set[str]:
-    return {b for b, d in batches.decisions(settings).items() if d["retracted"]}
+def _retracted(settings: Settings, log: EventLog) -> set[str]:
+    return {b for b, d in batches.decisions(settings, log).items() if d["retracted"]}
 
 
-def audit_marts(settings: Settings, database: Path, checkpoint: Checkpoint) -> AuditResult:
-    """Validate the marts suites on a built warehouse file (the candidate, or any copy of one)."""
+def audit_marts(
+    settings: Settings, database: Path, checkpoint: Checkpoint, log: EventLog | None = None
+) -> AuditResult:
+    """Validate the marts suites on a built warehouse file (the candidate, or any copy of one), against
+    the log snapshot it was built from (default: the whole log)."""
+    log = log or EventLog(settings.log_dir)
     con = duckdb.connect()
     try:
         con.execute(f"attach '{database}' as candidate (read_only)")
         con.execute("use candidate")
-        prepare_marts_frames(con, EventLog(settings.log_dir), batches.excluded_batches(settings))
+        prepare_marts_frames(con, log, batches.excluded_batches(settings, log))
         return run_suites(checkpoint, con, "marts")
     finally:
         con.close()

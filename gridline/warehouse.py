@@ -32,10 +32,13 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def dbt_env(settings: Settings, target_db: Path) -> dict[str, str]:
+def dbt_env(settings: Settings, target_db: Path, log_files: str) -> dict[str, str]:
+    """The environment of a dbt child process; ``log_files`` is the pattern of the batch files it reads
+    (a run's snapshot folder of links, never the live log, so it builds only what was audited)."""
     return {
         **os.environ,
         "GRIDLINE_LOG_DIR": str(settings.log_dir),
+        "GRIDLINE_LOG_FILES": log_files,
         "GRIDLINE_BUILD_DB": str(target_db),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DO_NOT_TRACK": "1",
@@ -47,7 +50,12 @@ def dbt_env(settings: Settings, target_db: Path) -> dict[str, str]:
 
 
 def run_dbt(
-    settings: Settings, target_db: Path, args: list[str], dbt_vars: dict | None = None, echo: bool = False
+    settings: Settings,
+    target_db: Path,
+    args: list[str],
+    dbt_vars: dict | None = None,
+    echo: bool = False,
+    log_files: str | None = None,
 ) -> DbtResult:
     (settings.home / "dbt" / "target" / "run_results.json").unlink(missing_ok=True)
     command = [dbt_executable(), *args]
@@ -55,13 +63,23 @@ def run_dbt(
         command += ["--vars", json.dumps(dbt_vars)]
     try:
         proc = subprocess.run(
-            command, env=dbt_env(settings, target_db), cwd=DBT_PROJECT_DIR, capture_output=not echo, text=True
+            command,
+            env=dbt_env(settings, target_db, log_files or live_log_files(settings)),
+            cwd=DBT_PROJECT_DIR,
+            capture_output=not echo,
+            text=True,
         )
     except FileNotFoundError:
         raise GridlineError("dbt is not installed in this environment (run `make install`)") from None
     output = (proc.stdout or "") + (proc.stderr or "")
     failures = _failed_nodes(settings)
     return DbtResult(" ".join(args), proc.returncode, output, failures)
+
+
+def live_log_files(settings: Settings) -> str:
+    """Every committed batch file, including those committed while dbt runs: for builds outside a run
+    (tests, experiments); a run passes its own snapshot instead."""
+    return str(settings.log_dir / "batches" / "*" / "events.parquet")
 
 
 def _failed_nodes(settings: Settings) -> list[str]:

@@ -6,7 +6,9 @@ file in it is committed or none is.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,6 +35,49 @@ class IngestRequest:
     format: str | None = None
     mapping: str | None = None
     source: str | None = None  # Open311: the source name that namespaces ids (e.g. chicago311)
+
+
+def landing_files(paths: list[Path]) -> list[Path]:
+    """The files to read, each once, in the order given; a folder stands for the files in it (all
+    levels, sorted by path, hidden ones skipped). A broken or looping link is a clear error."""
+    files: list[Path] = []
+    for given in paths:
+        try:
+            path = Path(given).resolve(strict=True)
+        except RuntimeError:  # Python 3.11 reports a symlink loop this way
+            raise GridlineError(f"{given}: a symbolic link loop, not a file") from None
+        except OSError as exc:
+            reason = "a symbolic link loop" if exc.errno == errno.ELOOP else "no such file or folder"
+            raise GridlineError(f"{given}: {reason}") from None
+        if path.is_dir():
+            inside = sorted(_files_under(path))
+            if not inside:
+                raise GridlineError(f"{given}: the folder holds no files to read")
+            files += inside
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise GridlineError(f"{given}: not a regular file or folder")
+    unique = list(dict.fromkeys(files))  # a file named twice is read once: its rows are one delivery
+    return unique
+
+
+def _files_under(folder: Path) -> list[Path]:
+    """Regular files below ``folder``, not following links to folders (which could loop)."""
+    found = []
+    for root, dirs, names in os.walk(folder, followlinks=False):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            if name.startswith("."):
+                continue
+            path = Path(root) / name
+            try:
+                resolved = path.resolve(strict=True)
+            except (OSError, RuntimeError):
+                raise GridlineError(f"{path}: a broken or looping symbolic link") from None
+            if resolved.is_file():
+                found.append(resolved)
+    return found
 
 
 def _sha256(path: Path) -> str:
@@ -104,6 +149,28 @@ def _detect_format(con: duckdb.DuckDBPyConnection, view: str, path: Path) -> str
 
 
 def ingest(request: IngestRequest, settings: Settings) -> BatchResult:
+    """Read the request's files as one batch; a failure of the machine (disk full, unreadable file) is a
+    one-line error and leaves nothing behind: the batch is committed whole or not at all."""
+    try:
+        return _ingest(request, settings)
+    except duckdb.OutOfMemoryException:
+        # Nothing was committed (the batch is atomic); a smaller batch fits under the memory ceiling.
+        raise GridlineError(
+            f"the batch of {len(request.paths)} file(s) did not fit in the ingest's memory ceiling; "
+            "nothing was committed: ingest fewer files at a time (e.g. one landing day per batch)"
+        ) from None
+    except (OSError, duckdb.IOException) as exc:
+        raise GridlineError(f"ingest failed, nothing was committed: {_reason(exc)}") from None
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "No space left" in str(exc):
+        return "no space left on the device"
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _ingest(request: IngestRequest, settings: Settings) -> BatchResult:
     if not request.paths:
         raise GridlineError("nothing to ingest: give one or more files")
     if request.format and request.format not in FORMATS:
@@ -126,8 +193,7 @@ def ingest(request: IngestRequest, settings: Settings) -> BatchResult:
             staged: list[Path] = []
             # The files' digests (for the manifest) are computed beside the scans: hashlib releases the GIL.
             hasher = ThreadPoolExecutor(max_workers=1)
-            for number, path in enumerate(request.paths):
-                path = Path(path).resolve()
+            for number, path in enumerate(landing_files(request.paths)):
                 view = f"landing_{number}"
                 if _is_twelve345_csv(path, request.format or ("mapping" if mapping else None)):
                     if request.stream not in (None, twelve345.STREAM):
@@ -161,11 +227,5 @@ def ingest(request: IngestRequest, settings: Settings) -> BatchResult:
                     item["sha256"] = item["sha256"].result()
             hasher.shutdown()
             return log.commit(con, batch, {"kind": "ingest", "inputs": inputs}, rows_read, staged)
-    except duckdb.OutOfMemoryException:
-        # Nothing was committed (the batch is atomic); a smaller batch fits under the memory ceiling.
-        raise GridlineError(
-            f"the batch of {len(request.paths)} file(s) did not fit in the ingest's memory ceiling; "
-            "nothing was committed: ingest fewer files at a time (e.g. one landing day per batch)"
-        ) from None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

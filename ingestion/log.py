@@ -32,7 +32,11 @@ from pathlib import Path
 
 import duckdb
 
+from gridline.errors import GridlineError
 from ingestion.events import BATCH_FILE_OPTIONS, EVENT_COLUMNS
+from ingestion.integrity import damage_message, describe_contents
+
+SYSTEM_STREAM = "system"
 
 EMPTY_EVENTS_SQL = """
     select * from (select
@@ -69,12 +73,32 @@ class OpenBatch:
 
 @dataclass
 class BatchResult:
+    """What one batch did. Rows add up: ``rows_read = rows_new + rows_known + quarantined``, where a row
+    is new when at least one of its events is, and known when all of them are (already in the log, or
+    earlier in the same batch: a re-sent copy read together with the original is known). ``appended``
+    and ``already_known`` count events (a hotline row is several), so they add up to the candidates."""
+
     batch_id: str | None
     rows_read: int
     appended: int
     already_known: int
     quarantined: int
     streams: dict[str, int] = field(default_factory=dict)
+    rows_new: int = 0
+    rows_known: int = 0
+
+
+def read_manifest(batch_dir: Path) -> dict:
+    """A committed batch's manifest; a missing or unreadable one is damage, named in one line."""
+    try:
+        manifest = json.loads((batch_dir / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GridlineError(damage_message(batch_dir.name, "manifest.json is missing")) from None
+    except (ValueError, UnicodeDecodeError):
+        raise GridlineError(damage_message(batch_dir.name, "manifest.json is not valid JSON")) from None
+    if not isinstance(manifest, dict) or manifest.get("batch_id") != batch_dir.name:
+        raise GridlineError(damage_message(batch_dir.name, "manifest.json names another batch"))
+    return manifest
 
 
 def new_batch_id(now: datetime) -> str:
@@ -90,37 +114,80 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+EMPTY_QUARANTINE_SQL = (
+    "select null::varchar as batch_id, null::varchar as source_file, null::bigint as source_line,"
+    " null::varchar as reason, null::varchar as raw where false"
+)
+
+
+def sql_path_list(paths: list[Path]) -> str:
+    quoted = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+    return f"[{quoted}]"
+
+
 class EventLog:
-    def __init__(self, root: Path):
+    """The log under ``root``; with ``batch_ids``, a snapshot that reads only those committed batches.
+
+    A snapshot is how a run builds exactly what it audited: a batch committed later is not in it.
+    """
+
+    def __init__(self, root: Path, batch_ids: list[str] | set[str] | None = None):
         self.root = root
         self.batches_dir = root / "batches"
         self.staging_dir = root / "_staging"
+        self.only = None if batch_ids is None else set(batch_ids)
+
+    def snapshot(self, batch_ids: list[str] | set[str] | None = None) -> EventLog:
+        """The log restricted to ``batch_ids`` (default: the batches committed right now)."""
+        return EventLog(self.root, [p.name for p in self.batch_dirs()] if batch_ids is None else batch_ids)
 
     # -- reading -------------------------------------------------------------------------------
     def batch_dirs(self) -> list[Path]:
         if not self.batches_dir.exists():
             return []
-        return sorted(p for p in self.batches_dir.iterdir() if (p / "events.parquet").exists())
+        # A committed folder always has its manifest; one whose events file went missing is still
+        # listed, so the integrity checks name it instead of the log silently shrinking.
+        return sorted(
+            p
+            for p in self.batches_dir.iterdir()
+            if ((p / "manifest.json").exists() or (p / "events.parquet").exists())
+            and (self.only is None or p.name in self.only)
+        )
 
     def events_glob(self) -> str:
         return str(self.batches_dir / "*" / "events.parquet")
 
+    def events_files(self) -> list[Path]:
+        return [p / "events.parquet" for p in self.batch_dirs()]
+
+    def quarantine_files(self) -> list[Path]:
+        return [p / "quarantine.parquet" for p in self.batch_dirs() if (p / "quarantine.parquet").exists()]
+
     def events_sql(self) -> str:
-        """A SELECT over every committed event (an empty, typed relation when the log is empty)."""
-        if not self.batch_dirs():
+        """A SELECT over every committed event (an empty, typed relation when the log is empty).
+
+        The files are named one by one, so the relation is the batches committed when it was written."""
+        files = self.events_files()
+        if not files:
             return EMPTY_EVENTS_SQL
-        return f"select {EVENT_COLUMNS} from read_parquet('{self.events_glob()}')"
+        return f"select {EVENT_COLUMNS} from read_parquet({sql_path_list(files)})"
+
+    def system_events_sql(self) -> str:
+        """The events of gridline's own decision batches only: what to exclude can be known without
+        reading (possibly damaged) data batches."""
+        files = [p / "events.parquet" for p in self.batch_dirs() if is_system(read_manifest(p))]
+        if not files:
+            return EMPTY_EVENTS_SQL
+        return f"select {EVENT_COLUMNS} from read_parquet({sql_path_list(files)})"
 
     def quarantine_sql(self) -> str:
-        if not any((p / "quarantine.parquet").exists() for p in self.batch_dirs()):
-            return (
-                "select null::varchar as batch_id, null::varchar as source_file, null::bigint as source_line,"
-                " null::varchar as reason, null::varchar as raw where false"
-            )
-        return f"select * from read_parquet('{self.batches_dir}/*/quarantine.parquet')"
+        files = self.quarantine_files()
+        if not files:
+            return EMPTY_QUARANTINE_SQL
+        return f"select * from read_parquet({sql_path_list(files)})"
 
     def manifests(self) -> list[dict]:
-        return [json.loads((p / "manifest.json").read_text()) for p in self.batch_dirs()]
+        return [read_manifest(p) for p in self.batch_dirs()]
 
     # -- writing -------------------------------------------------------------------------------
     @contextmanager
@@ -182,10 +249,12 @@ class EventLog:
         # Which candidates to leave out is decided on narrow columns only (ids, entity, time, state
         # digest); payloads are read at most once more, and only when something is left out.
         con.execute(f"create or replace temp table dropped_candidates as {_DROPPED_CANDIDATES_SQL}")
-        dropped, repeats = con.sql(
-            "select count(*), count(*) filter (where is_repeat) from dropped_candidates"
-        ).fetchall()[0]
+        dropped = con.sql("select count(*) from dropped_candidates").fetchall()[0][0]
         total = con.sql("select count(*) from batch_candidates").fetchall()[0][0]
+        con.execute(f"create or replace temp table row_outcomes as {_ROW_OUTCOMES_SQL}")
+        rows_new, rows_known = con.sql(
+            "select count(*) filter (where has_new), count(*) filter (where not has_new) from row_outcomes"
+        ).fetchall()[0]
         adapter_rows = con.sql("select count(*) from candidate_events").fetchall()[0][0]
         appended = total - dropped
         if appended and not dropped and not adapter_rows and len(staged) == 1:
@@ -206,33 +275,49 @@ class EventLog:
             con.execute(f"copy ({EMPTY_EVENTS_SQL}) to '{events_file}' (format parquet)")
         for part in staged:
             part.unlink(missing_ok=True)
+        quarantined_read = con.sql(_QUARANTINED_ROWS_SQL).fetchall()[0][0]
         self._drop_known_quarantine(con)
-        quarantined = con.sql("select count(*) from quarantine").fetchall()[0][0]
+        quarantine_records = con.sql("select count(*) from quarantine").fetchall()[0][0]
+        quarantined_new = con.sql(_QUARANTINED_ROWS_SQL).fetchall()[0][0]
+        rows_known += quarantined_read - quarantined_new  # bad rows the log already reported
         streams = dict(
             con.sql(
                 f"select stream, count(*) from read_parquet('{events_file}') group by 1 order by 1"
             ).fetchall()
         )
+        # ``rows_read`` is the adapters' own tally; the outcome of every row read is counted instead,
+        # so the figures add up whatever an adapter counts.
+        del rows_read
         result = BatchResult(
             batch_id=None,
-            rows_read=rows_read,
+            rows_read=rows_new + rows_known + quarantined_new,
             appended=appended,
-            # Facts, not rows: a fact read twice within this batch is counted once.
-            already_known=total - repeats - appended,
-            quarantined=quarantined,
+            already_known=total - appended,  # a repeat within the batch is known too
+            quarantined=quarantined_new,
             streams=streams,
+            rows_new=rows_new,
+            rows_known=rows_known,
         )
-        if appended == 0 and quarantined == 0:
+        if appended == 0 and quarantine_records == 0:
             return result  # nothing new: an empty batch would only add noise to the log
         stage, batch_id = batch.stage, batch.batch_id
-        if quarantined:
+        if quarantine_records:
             con.execute(
                 f"""copy (select '{batch_id}' as batch_id, * from quarantine
                           order by source_file, source_line)
                     to '{stage / "quarantine.parquet"}' (format parquet, compression zstd)"""
             )
         result.batch_id = batch_id
-        full_manifest = {"batch_id": batch_id, "recorded_at": batch.recorded_at, **manifest, **asdict(result)}
+        # Readers check the committed files against these digests and sizes (ingestion/integrity.py).
+        rows = {"events.parquet": appended, "quarantine.parquet": quarantine_records}
+        contents = describe_contents(stage, rows)
+        full_manifest = {
+            "batch_id": batch_id,
+            "recorded_at": batch.recorded_at,
+            **manifest,
+            **asdict(result),
+            "contents": contents,
+        }
         (stage / "manifest.json").write_text(json.dumps(full_manifest, ensure_ascii=False, indent=2))
         for name in os.listdir(stage):
             with open(stage / name, "rb") as handle:
@@ -277,6 +362,26 @@ def _candidates_sql(staged: list[Path] | tuple[Path, ...]) -> str:
         selects.append(f"select {_CANDIDATE_COLUMNS}, {number} as _part from read_parquet('{part}')")
     return "\nunion all\n".join(selects)
 
+
+# Each row read (a record of a file, or an event without a record number) and whether any of its
+# events is new. Records are told apart by file and number; ingest reads each path once per batch.
+_ROW_OUTCOMES_SQL = """
+    select c.source_file, c.source_line, coalesce(c.source_line::varchar, c.event_id) as record,
+           bool_or(d.event_id is null) as has_new
+    from batch_candidates c
+    left join dropped_candidates d
+        on c.event_id = d.event_id and c._part = d._part
+       and c.source_line is not distinct from d.source_line
+    group by all
+"""
+
+# Quarantined records whose row gave no event: the rows counted as quarantined (a row that gave events
+# and also a quarantine record is counted once, by its events).
+_QUARANTINED_ROWS_SQL = """
+    select count(distinct coalesce(source_file || '#' || source_line, rowid::varchar)) from quarantine q
+    where source_line is null or not exists (
+        select 1 from row_outcomes r where r.source_file = q.source_file and r.source_line = q.source_line)
+"""
 
 _DROPPED_CANDIDATES_SQL = """
     with keys as (
@@ -342,7 +447,9 @@ _DROPPED_CANDIDATES_SQL = """
 """
 
 
-SYSTEM_STREAM = "system"
+def is_system(manifest: dict) -> bool:
+    """A batch of gridline's own decisions rather than of data."""
+    return manifest.get("stream") == SYSTEM_STREAM or set(manifest.get("streams") or {}) == {SYSTEM_STREAM}
 
 
 def excluded_batches_sql(events: str) -> str:

@@ -110,7 +110,7 @@ def test_reingest_and_a_resent_export_add_nothing(settings, tmp_path):
         result = ingest(IngestRequest(paths=[again]), settings)
         assert (result.appended, result.already_known, result.batch_id) == (0, 160, None)
     both = ingest(IngestRequest(paths=[export, resent]), settings)  # one batch, the same file twice
-    assert both.appended == 0 and both.already_known == 160
+    assert both.appended == 0 and both.already_known == 320 and both.rows_read == both.rows_known == 80
     assert _count(settings) == 160
     assert len(EventLog(settings.log_dir).batch_dirs()) == 1
 
@@ -300,7 +300,9 @@ def test_quarantine_counts_match_the_planted_bad_rows(settings, tmp_path):
     with open(path, "a", encoding="utf-8", newline="") as handle:
         csv.DictWriter(handle, fieldnames=HEADER).writerows(rows[10:])  # records 14..23
     result = ingest(IngestRequest(paths=[path]), settings)
-    assert result.rows_read == 21 and result.quarantined == 8
+    # records 2..23: every one read, the malformed ones too, and the counts add up
+    assert result.rows_read == 22 and result.quarantined == 8
+    assert result.rows_read == result.rows_new + result.rows_known + result.quarantined
     quarantine = duckdb.sql(EventLog(settings.log_dir).quarantine_sql())
     found = dict(quarantine.select("source_line, reason").fetchall())
     expected_lines = {i + 2 if i < 10 else i + 4: reason for i, (_, _, reason) in planted.items()}

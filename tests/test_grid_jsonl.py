@@ -123,7 +123,7 @@ def test_resent_and_reencoded_submissions_add_nothing(settings, tmp_path, submis
 
 def test_the_cli_reads_grid_jsonl_and_refuses_another_stream(home, submissions_file):
     proc = gridline_cli("ingest", "--stream", "grid", str(submissions_file), env_home=home)
-    assert "read 13 rows: appended 8 events" in proc.stderr and "quarantined 5 rows" in proc.stderr
+    assert "read 13 rows: 8 new, 0 already known, 5 quarantined; appended 8 events" in proc.stderr
     wrong = gridline_cli("ingest", "--stream", "hotline", str(submissions_file), env_home=home, check=False)
     assert wrong.returncode == 1 and "belong to the grid stream" in wrong.stderr
 

@@ -19,12 +19,10 @@ def test_ingest_run_sql_end_to_end(tmp_path, tiny_landing):
     truth = json.loads((tiny_landing / "truth.json").read_text(encoding="utf-8"))
     malformed = sum(1 for m in truth["malformed"] if m["stream"] == "hotline")
     first = gridline_cli("ingest", *files, env_home=home)
-    assert "appended" in first.stderr and f"quarantined {malformed}" in first.stderr
+    assert "appended" in first.stderr and f"{malformed} quarantined" in first.stderr
 
-    before = _csv(
-        gridline_cli("sql", "select count(*) as n from log.events", env_home=home, check=False).stdout
-    )
-    assert before == []  # nothing published yet: sql needs published marts
+    before = _csv(gridline_cli("sql", "select count(*) as n from log.events", env_home=home).stdout)
+    assert int(before[0]["n"]) > 0  # the log answers before the first publication
 
     gridline_cli("run", env_home=home)
     events = int(

@@ -133,7 +133,7 @@ def test_the_cli_ingests_a_volunteer_log(home, tmp_path):
     path = tmp_path / "volunteer.xlsx"
     write_log(path, good_sessions())
     proc = gridline_cli("ingest", "--stream", "volunteer", str(path), env_home=home)
-    assert "read 6 rows: appended 11 events" in proc.stderr
+    assert "read 6 rows: 6 new, 0 already known, 0 quarantined; appended 11 events" in proc.stderr
     wrong = gridline_cli(
         "ingest", "--stream", "grid", "--format", "volunteer", str(path), env_home=home, check=False
     )

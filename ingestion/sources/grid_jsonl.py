@@ -104,7 +104,7 @@ def load(con: duckdb.DuckDBPyConnection, view: str, source_file: str) -> int:
                  when status is not null and status not in ({statuses}) then 'unknown status: ' || status
             end as problem,
             -- the line itself is kept only where it is needed: for the quarantine record
-            case when problem is not null then redact_phones(left(line, 2000)) end as raw
+            case when problem is not null then redact_personal(left(line, 2000)) end as raw
         from fields
         """
     )
@@ -115,7 +115,7 @@ def load(con: duckdb.DuckDBPyConnection, view: str, source_file: str) -> int:
     )
     payload = """json_object(
         'submission_id', submission_id, 'worker_key', pii_hash(worker_id), 'grid_code', grid_code,
-        'kind', kind, 'category_path', category_path, 'description', redact_phones(description),
+        'kind', kind, 'category_path', category_path, 'description', redact_personal(description),
         'address', redact_phones(address), 'lat', try_cast(lat as double), 'lon', try_cast(lon as double),
         'status', status, 'resolved_on_site', try_cast(resolved_on_site as boolean),
         'related_submission_id', related_submission_id, 'order_id', order_id,

@@ -149,7 +149,7 @@ def load(
         select _line, {prefix} || trim(service_request_id) as entity_id, {stream_literal} as stream,
                trim(service_request_id) as order_id, extended_attributes->>'channel' as channel,
                null::varchar as appeal_type, service_name as category_path, null::varchar as title,
-               redact_phones(description) as description, redact_phones(address) as address,
+               redact_personal(description) as description, redact_phones(address) as address,
                null::varchar as district, null::varchar as street, null::varchar as community,
                null::varchar as grid_code, agency_responsible as handling_unit,
                case lower(status) {status_case} end as status, status as status_raw,

@@ -30,22 +30,52 @@ def detect_encoding(path: Path, limit: int | None = None) -> str:
     GB18030 is a superset of GBK and GB2312, which is what Chinese field exports use when not UTF-8.
     With ``limit``, only the first ``limit`` bytes are checked: Chinese text in GB18030 is practically
     never valid UTF-8, so a header and some rows decide, and the CSV reader itself quarantines a later
-    record with bytes that are not UTF-8.
+    record with bytes that are not UTF-8. For the same reason a file in which a fair amount of non-ASCII
+    text decoded as UTF-8 before the first bad byte is UTF-8 with a damaged record, not GB18030 (a few
+    GB18030 characters can happen to form valid UTF-8; dozens in a row do not).
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
+    non_ascii = 0
     with open(path, "rb") as handle:
+        read = 0
+        while chunk := handle.read(_CHUNK):
+            read += len(chunk)
+            try:
+                text = decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                prefix = chunk[: exc.start].decode("utf-8", errors="ignore")
+                non_ascii += sum(1 for char in prefix if ord(char) >= 0x80)
+                return "utf-8" if non_ascii >= _UTF8_EVIDENCE else "gb18030"
+            if non_ascii < _UTF8_EVIDENCE:  # counted only until there is enough evidence
+                non_ascii += sum(1 for char in text[: 1 << 16] if ord(char) >= 0x80)
+            if limit is not None and read >= limit:
+                return "utf-8"  # not final: a character cut at the end of the sample is fine
         try:
-            read = 0
-            while chunk := handle.read(_CHUNK):
-                read += len(chunk)
-                if limit is not None and read >= limit:
-                    decoder.decode(chunk)  # not final: a character cut at the end of the sample is fine
-                    return "utf-8"
-                decoder.decode(chunk)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            return "gb18030"
+            return "utf-8" if non_ascii >= _UTF8_EVIDENCE else "gb18030"
     return "utf-8"
+
+
+# Non-ASCII characters that must decode as UTF-8 before a bad byte for a file to count as damaged UTF-8.
+_UTF8_EVIDENCE = 16
+
+
+def first_undecodable_byte(path: Path, encoding: str) -> tuple[int, str] | None:
+    """The file offset of the first byte ``encoding`` cannot decode, and why; None if all decode."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    offset = 0
+    with open(path, "rb") as handle:
+        while True:
+            chunk = handle.read(_CHUNK)
+            pending = len(decoder.getstate()[0])  # bytes of a character cut at the previous chunk's end
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                return offset - pending + exc.start, exc.reason
+            if not chunk:
+                return None
+            offset += len(chunk)
 
 
 def _transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
@@ -56,9 +86,14 @@ def _transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
             while chunk := src.read(_CHUNK):
                 dst.write(decoder.decode(chunk))
             dst.write(decoder.decode(b"", final=True))
-    except UnicodeDecodeError as exc:
+    except UnicodeDecodeError:
+        target.unlink(missing_ok=True)
+        # Name where UTF-8 reading fails: that is where a file meant as UTF-8 is damaged.
+        as_utf8 = first_undecodable_byte(path, "utf-8") or (0, "")
+        as_other = first_undecodable_byte(path, encoding) or (0, "")
         raise GridlineError(
-            f"{path}: neither UTF-8 nor GB18030 text ({exc.reason} at byte {exc.start})"
+            f"{path}: neither UTF-8 (invalid bytes at byte {as_utf8[0]:,}) nor {encoding.upper()} "
+            f"(at byte {as_other[0]:,}) text"
         ) from None
     return target
 
@@ -98,11 +133,25 @@ sql_path = _sql_path
 
 
 def _csv_header(path: Path, readable: Path) -> list[str]:
-    with open(readable, encoding="utf-8-sig", newline="") as handle:
+    with open(readable, encoding="utf-8-sig", newline="", errors="replace") as handle:
         header = next(csv.reader(handle), None)
     if not header:
         raise GridlineError(f"{path}: empty file, no header row")
+    check_header(path, header)
     return header
+
+
+def check_header(path: Path, header: list) -> None:
+    """Refuse a header that names a column twice: no reader can tell which one a field means."""
+    seen: dict[str, int] = {}
+    for number, name in enumerate(header, start=1):
+        key = str(name if name is not None else "").strip()
+        if key and key in seen:
+            raise GridlineError(
+                f"{path}: the header names column {key!r} twice (columns {seen[key]} and {number}); "
+                "give each column its own name"
+            )
+        seen.setdefault(key, number)
 
 
 def _read_csv_sql(readable: Path, header: list[str], view: str) -> str:
@@ -152,7 +201,7 @@ def finish_stream_csv(con: duckdb.DuckDBPyConnection, path: Path, view: str, num
     con.execute(
         f"""insert into quarantine
             select '{_sql_path(path)}', line, 'malformed record: ' || any_value(error_message),
-                   redact_phones(any_value(csv_line))
+                   redact_personal(any_value(csv_line))
             from {view}_rejects group by line"""
     )
     records = f"read_parquet('{_sql_path(numbered)}')"
@@ -190,10 +239,7 @@ def register_csv(con: duckdb.DuckDBPyConnection, path: Path, view: str, workdir:
     source = _sql_path(path)
     # The dialect is fixed (comma, double quotes, a header row) rather than sniffed: a sniffer can be
     # thrown by the very malformed rows we want to quarantine.
-    with open(readable, encoding="utf-8-sig", newline="") as handle:
-        header = next(csv.reader(handle), None)
-    if not header:
-        raise GridlineError(f"{path}: empty file, no header row")
+    header = _csv_header(path, readable)
     columns = ", ".join(f"'{name.strip().replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for name in header)
     try:
         con.execute(
@@ -222,7 +268,7 @@ def register_csv(con: duckdb.DuckDBPyConnection, path: Path, view: str, workdir:
     con.execute(
         f"""insert into quarantine
             select '{source}', line, 'malformed record: ' || any_value(error_message),
-                   redact_phones(any_value(csv_line))
+                   redact_personal(any_value(csv_line))
             from {view}_rejects group by line"""
     )
 
@@ -250,6 +296,7 @@ def register_xlsx(con: duckdb.DuckDBPyConnection, path: Path, view: str) -> None
     if not rows:
         raise GridlineError(f"{path}: the workbook's first sheet is empty")
     header = [str(h).strip() for h in rows[0]]
+    check_header(path, header)
     columns = {name: [] for name in header}
     lines = []
     for number, row in enumerate(rows[1:], start=2):
