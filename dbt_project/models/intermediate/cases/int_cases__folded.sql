@@ -128,7 +128,10 @@ snapshot_fields as (
             as snapshot_first_contact_at,
         cast({{ json_text('payload', 'escalated_at') }} as timestamp with time zone) as snapshot_escalated_at,
         cast({{ json_text('payload', 'resolved_at') }} as timestamp with time zone) as snapshot_resolved_at,
-        cast({{ json_text('payload', 'rated_at') }} as timestamp with time zone) as snapshot_rated_at
+        cast({{ json_text('payload', 'rated_at') }} as timestamp with time zone) as snapshot_rated_at,
+        -- times some sources carry on their snapshots only
+        cast({{ json_text('payload', 'due_at') }} as timestamp with time zone) as due_at,
+        cast({{ json_text('payload', 'cancelled_at') }} as timestamp with time zone) as cancelled_at
     from latest_snapshot
 
 ),
@@ -207,6 +210,8 @@ final as (
             else last_resolved_at
         end as resolved_at,
         rated_at,
+        due_at,
+        cancelled_at,
 
         -- lineage for incremental folding
         last_recorded_at
