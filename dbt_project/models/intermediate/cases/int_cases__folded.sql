@@ -119,7 +119,12 @@ snapshot_fields as (
         {{ json_text('payload', 'handling_unit') }} as handling_unit,
         {{ json_text('payload', 'status') }} as status,
         {{ json_text('payload', 'satisfaction') }} as satisfaction,
-        {{ json_text('payload', 'caller_key') }} as resident_key,
+        -- the resident: by phone, or by name (pseudonymised) when the source has no phone, as a
+        -- message board's account name
+        coalesce(
+            nullif({{ json_text('payload', 'caller_key') }}, ''),
+            nullif({{ json_text('payload', 'caller_name_key') }}, '')
+        ) as resident_key,
         cast({{ json_text('payload', 'reopen_count') }} as integer) as snapshot_reopen_count,
         cast({{ json_text('payload', 'received_at') }} as timestamp with time zone) as snapshot_received_at,
         cast({{ json_text('payload', 'dispatched_at') }} as timestamp with time zone) as snapshot_dispatched_at,
