@@ -618,8 +618,10 @@ def _rates_from_cases(con: duckdb.DuckDBPyConnection, quarter: str) -> Rates:
         select count(*),
                count(*) filter (where stream = 'hotline'),
                count(*) filter (where stream = 'grid'),
-               count(*) filter (where first_contact_at <= received_at + interval {RESPONSE_HOURS} hour)
-                   / nullif(count(*), 0),
+               -- unknown, not 0, when the source records no first-contact time
+               case when count(first_contact_at) > 0 then
+                   count(*) filter (where first_contact_at <= received_at + interval {RESPONSE_HOURS} hour)
+                   / count(*) end,
                count(*) filter (where resolved_at is not null) / nullif(count(*), 0),
                count(*) filter (where satisfaction in {SATISFIED})
                    / nullif(count(*) filter (where satisfaction in {RATED}), 0),
