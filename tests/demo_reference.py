@@ -77,3 +77,10 @@ def import_demo_reference(landing: Path, home: Path) -> None:
     areas, categories = reference_files(landing)
     gridline_cli("reference", "import", "areas", str(areas), env_home=home)
     gridline_cli("reference", "import", "categories", str(categories), env_home=home)
+
+
+if __name__ == "__main__":
+    import sys
+
+    for written in reference_files(Path(sys.argv[1])):
+        print(written)
