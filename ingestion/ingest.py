@@ -177,7 +177,7 @@ def ingest(
                     item["sha256"] = item["sha256"].result()
             hasher.shutdown()
             if progress and time.monotonic() - started >= PROGRESS_EVERY:
-                progress(f"{len(request.paths)} files, {rows_read:,} rows read; committing the batch ...")
+                progress(f"{len(request.paths)} file(s), {rows_read:,} rows read; committing the batch ...")
             return log.commit(con, batch, {"kind": "ingest", "inputs": inputs}, rows_read, staged)
     except duckdb.OutOfMemoryException:
         # Nothing was committed (the batch is atomic); a smaller batch fits under the memory ceiling.

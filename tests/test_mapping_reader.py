@@ -92,4 +92,4 @@ def test_long_ingest_work_reports_files_and_rows(settings, tmp_path, monkeypatch
     ingest(IngestRequest(paths=files, mapping=str(mapping)), settings, progress=said.append)
     assert len(said) == 3
     assert said[0].startswith("1 of 3 files, 20 rows") and said[1].startswith("2 of 3 files, 40 rows")
-    assert said[2].startswith("3 files, 60 rows read; committing")
+    assert said[2].startswith("3 file(s), 60 rows read; committing")
