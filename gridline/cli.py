@@ -79,7 +79,7 @@ def ingest(
     settings = load_settings()
     console.print(f"reading {len(paths)} path(s) ...")
     request = IngestRequest(paths=paths, stream=stream, format=format, mapping=mapping, source=source)
-    result = ingest_files(request, settings)
+    result = ingest_files(request, settings, progress=lambda step: console.print(f"  {step}"))
     where = f"batch {result.batch_id}" if result.batch_id else "no new batch"
     console.print(
         f"read {result.rows_read:,} rows: {result.rows_new:,} new, {result.rows_known:,} already known, "
@@ -217,6 +217,27 @@ def log_verify() -> None:
     if problems:
         raise GridlineError(f"{len(problems)} of {checked} batches damaged: {problems[0]}")
     console.print(f"all {checked} batches match their manifests")
+
+
+reference_app = typer.Typer(no_args_is_help=True, help="The city's reference data: areas and categories.")
+app.add_typer(reference_app, name="reference")
+
+
+@reference_app.command("import")
+def reference_import(
+    kind: Annotated[str, typer.Argument(help="areas or categories.")],
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX: the generic form or an official list.")],
+    within: Annotated[
+        str | None, typer.Option(help="Areas: keep only codes starting with this (e.g. a city's 4 digits).")
+    ] = None,
+) -> None:
+    """Add a reference file's rows as a new version (replays before it use the one before)."""
+    from gridline.reference import import_reference
+
+    result = import_reference(load_settings(), kind, file, within)
+    console.print(
+        f"{kind}: read {result.rows_read:,} rows; version {result.version.stem} holds {result.total:,}"
+    )
 
 
 @app.command()

@@ -91,7 +91,7 @@ def replay(settings: Settings, as_of_text: str) -> ReplayReport:
     work = settings.home / "replays" / ".dbt"
     log_files = link_build_snapshot(log, [p.name for p in log.batch_dirs()], work / "log")
     env = {
-        **dbt_env(settings, building, log_files),
+        **dbt_env(settings, building, log_files, as_of),
         # A folder of its own, so a replay never overwrites the nightly run's artefacts (or races them).
         "DBT_TARGET_PATH": str(work / "target"),
         "DBT_LOG_PATH": str(work / "logs"),

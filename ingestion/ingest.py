@@ -10,6 +10,8 @@ import errno
 import hashlib
 import os
 import shutil
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,11 +150,17 @@ def _detect_format(con: duckdb.DuckDBPyConnection, view: str, path: Path) -> str
     raise GridlineError(f"{path}: cannot tell its format from the header; pass --format")
 
 
-def ingest(request: IngestRequest, settings: Settings) -> BatchResult:
+# On long work, a progress line at most this often (seconds): files done and rows read so far.
+PROGRESS_EVERY = 5.0
+
+
+def ingest(
+    request: IngestRequest, settings: Settings, progress: Callable[[str], None] | None = None
+) -> BatchResult:
     """Read the request's files as one batch; a failure of the machine (disk full, unreadable file) is a
     one-line error and leaves nothing behind: the batch is committed whole or not at all."""
     try:
-        return _ingest(request, settings)
+        return _ingest(request, settings, progress)
     except duckdb.OutOfMemoryException:
         # Nothing was committed (the batch is atomic); a smaller batch fits under the memory ceiling.
         raise GridlineError(
@@ -170,7 +178,9 @@ def _reason(exc: Exception) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _ingest(request: IngestRequest, settings: Settings) -> BatchResult:
+def _ingest(
+    request: IngestRequest, settings: Settings, progress: Callable[[str], None] | None
+) -> BatchResult:
     if not request.paths:
         raise GridlineError("nothing to ingest: give one or more files")
     if request.format and request.format not in FORMATS:
@@ -193,7 +203,14 @@ def _ingest(request: IngestRequest, settings: Settings) -> BatchResult:
             staged: list[Path] = []
             # The files' digests (for the manifest) are computed beside the scans: hashlib releases the GIL.
             hasher = ThreadPoolExecutor(max_workers=1)
-            for number, path in enumerate(landing_files(request.paths)):
+            files = landing_files(request.paths)
+            started = last_said = time.monotonic()
+            for number, path in enumerate(files):
+                now = time.monotonic()
+                if progress and number and now - last_said >= PROGRESS_EVERY:
+                    elapsed = now - started
+                    progress(f"{number} of {len(files)} files, {rows_read:,} rows ({elapsed:.0f} s) ...")
+                    last_said = now
                 view = f"landing_{number}"
                 if _is_twelve345_csv(path, request.format or ("mapping" if mapping else None)):
                     if request.stream not in (None, twelve345.STREAM):
@@ -226,6 +243,8 @@ def _ingest(request: IngestRequest, settings: Settings) -> BatchResult:
                 if not isinstance(item["sha256"], str):
                     item["sha256"] = item["sha256"].result()
             hasher.shutdown()
+            if progress and time.monotonic() - started >= PROGRESS_EVERY:
+                progress(f"{len(files)} file(s), {rows_read:,} rows read; committing the batch ...")
             return log.commit(con, batch, {"kind": "ingest", "inputs": inputs}, rows_read, staged)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
