@@ -139,12 +139,16 @@ class _Names:
         self.used: set[str] = set()
 
     def take(self, suffixes: list[str] | tuple[str, ...], roots: int = 2) -> str:
+        tries = 0
         while True:
             stem = "".join(self.rng.sample(self.roots, roots))
             name = stem + self.rng.choice(suffixes)
             if name not in self.used:
                 self.used.add(name)
                 return name
+            tries += 1
+            if tries == 50:  # the short names of this kind are nearly all taken: use one stem more
+                roots, tries = roots + 1, 0
 
 
 def _split(rng: random.Random, total: int, per: int) -> list[int]:

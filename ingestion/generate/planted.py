@@ -40,6 +40,14 @@ class PlantedClass:
     noise_ids: dict[str, list[str]] = field(default_factory=dict)
     naming: dict[str, list[str]] = field(default_factory=dict)  # how each member named the place
 
+    @property
+    def place_address(self) -> str:
+        """The compound's street address (``望湖路128号``) in a city whose addresses give one."""
+        grid = self.grids[0]
+        if self.problem.place in grid.compounds and grid.compound_addresses:
+            return grid.compound_addresses[grid.compounds.index(self.problem.place)]
+        return ""
+
     def truth(self) -> dict:
         return {
             "class_id": self.class_id,
@@ -50,6 +58,7 @@ class PlantedClass:
             "grid_codes": sorted({g.grid_code for g in self.grids}),
             "place": self.problem.place,
             "place_aliases": list(self.place_aliases),
+            "place_address": self.place_address,
             "same_place_as": self.same_place_as,
             "object": self.problem.obj,
             "problem": self.problem.category.problems[self.problem.group][0],
@@ -125,7 +134,9 @@ def plan(
             grid, twin = twin_of.grids[0], twin_of.problem.category
             category = rng.choice([c for c in placed if c.code not in (twin.code, neighbours.get(twin.code))])
             place, obj = vocab.draw_object(rng, category, grid)
-            place = twin_of.problem.place if place else place
+            if not place:
+                continue  # an object on a road: draw again until it is in the compound
+            place = twin_of.problem.place
             level, code, grids = "grid", grid.grid_code, [grid]
         elif roll < 0.65:
             grid = rng.choices(city.grids, weights)[0]

@@ -334,7 +334,7 @@ class Generator:
                 self._planted_grid.append(a)
         todo.sort(key=lambda item: item[0])
         for seq, (at, grid, category, problem, appearance) in enumerate(todo, start=1):
-            order_id = f"HX{at:%y%m%d}{seq:05d}"
+            order_id = f"{self.world.order_prefix}{at:%y%m%d}{seq:05d}"
             said = self._said(appearance)
             self._order(order_id, at, grid, category, problem, noisy=appearance is None, said=said)
             if appearance is not None:

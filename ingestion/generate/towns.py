@@ -115,17 +115,20 @@ def _real_districts(rng: random.Random, divisions: Path) -> tuple[str, list[Dist
     streets = defaultdict(list)
     for row in _read(divisions / "streets.csv"):
         streets[row["areaCode"]].append(row)
-    # Cities with at least four districts of four streets or more: enough for a city of a million.
+    # Cities with at least four districts of four streets or more and forty streets in all: a city of a
+    # million people or more.
     candidates = sorted(
         code
         for code, rows in districts.items()
-        if code in cities and sum(len(streets[r["code"]]) >= 4 for r in rows) >= 4
+        if code in cities
+        and sum(len(streets[r["code"]]) >= 4 for r in rows) >= 4
+        and sum(len(streets[r["code"]]) for r in rows) >= 40
     )
     if not candidates:
         raise GridlineError(f"no city in {divisions} has four districts with streets")
     code = rng.choice(candidates)
     name = cities[code]["name"]
-    if not name.endswith("市") or name == "市辖区":  # a municipality's districts sit under 市辖区
+    if name in ("市辖区", "县") or name.endswith("直辖县级行政区划"):  # placeholders, not a city's name
         name = provinces.get(cities[code]["provinceCode"], name)
     usable = [r for r in districts[code] if len(streets[r["code"]]) >= 4]
     chosen = sorted(rng.sample(usable, min(len(usable), rng.randint(4, 8))), key=lambda r: r["code"])

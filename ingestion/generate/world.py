@@ -18,6 +18,7 @@ from ingestion.generate.taxonomy import Taxonomy, default_taxonomy, random_taxon
 from ingestion.generate.towns import random_city
 
 CITY_KINDS = ("default", "random")
+ORDER_PREFIXES = ("GD", "RX", "ZW", "SQ", "RXGD", "")
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class World:
     taxonomy: Taxonomy
     style: AddressStyle
     naming_variants: bool  # do planted members name their place in different ways?
+    order_prefix: str = "HX"  # how the city's 12345 platform starts its order numbers
 
 
 def make_world(kind: str, seed: int, divisions: Path | None = None) -> World:
@@ -35,5 +37,6 @@ def make_world(kind: str, seed: int, divisions: Path | None = None) -> World:
         return World(build_city(), default_taxonomy(), AddressStyle(), naming_variants=False)
     if kind == "random":
         city, style, rng = random_city(seed, divisions)
-        return World(city, random_taxonomy(rng), style, naming_variants=True)
+        prefix = rng.choice(ORDER_PREFIXES)
+        return World(city, random_taxonomy(rng), style, naming_variants=True, order_prefix=prefix)
     raise GridlineError(f"unknown city {kind!r}; known: {', '.join(CITY_KINDS)}")
