@@ -514,3 +514,32 @@ def test_random_city_classes_name_their_place_in_different_ways(random_landing):
     assert set(modes_seen) == {"full", "address_only", "text_only", "alias"}
     assert twins >= 1 and noise >= 2 * len(truth["classes"])
     assert truth["city"]["kind"] == "random" and truth["city"]["name"] != city.CITY
+
+
+def test_the_command_makes_another_city_or_says_in_one_line_why_not(tmp_path):
+    out = tmp_path / "out"
+    divisions = str(REAL_DATA / "cn_divisions")
+    proc = gridline_cli(
+        "generate",
+        "--out",
+        str(out),
+        "--city",
+        "random",
+        "--seed",
+        "4",
+        "--divisions",
+        divisions,
+        env_home=tmp_path,
+    )
+    name = _truth(out)["city"]["name"]
+    assert name in proc.stdout + proc.stderr and (out / "reference" / "areas.csv").exists()
+    empty = tmp_path / "no-divisions"
+    empty.mkdir()
+    for args, message in [
+        (["--city", "atlantis"], "unknown city 'atlantis'"),
+        (["--divisions", divisions], "use it with --city random"),
+        (["--city", "random", "--divisions", str(empty)], "has no provinces.csv"),
+    ]:
+        failed = gridline_cli("generate", "--out", str(tmp_path / "x"), *args, env_home=tmp_path, check=False)
+        assert failed.returncode != 0 and "Traceback" not in failed.stderr
+        assert message in failed.stderr + failed.stdout

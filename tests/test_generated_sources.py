@@ -10,7 +10,9 @@ import json
 from pathlib import Path
 
 import duckdb
+import pytest
 
+from ingestion.generate.scenario import generate
 from ingestion.ingest import IngestRequest, ingest
 from ingestion.log import EventLog
 
@@ -51,3 +53,31 @@ def test_generated_volunteer_sessions_match_the_truth(settings, tiny_landing):
     assert _quarantined(settings, result.batch_id) == _planted(truth, "volunteer")
     assert _entities(settings, "volunteer.checked_in") == truth["counts"]["volunteer_sessions"]
     assert result.streams == {"volunteer": result.appended}
+
+
+@pytest.fixture(scope="module")
+def random_city_landing(tmp_path_factory) -> Path:
+    """A tiny landing of another city (seed 6: composed names, order numbers without a letter prefix)."""
+    out = tmp_path_factory.mktemp("random-city")
+    generate(out, "tiny", 6, "random")
+    return out
+
+
+@pytest.mark.parametrize(
+    ("stream", "event_type", "count"),
+    [
+        ("hotline", "case.received", "hotline_orders"),
+        ("grid", "grid.submitted", "grid_submissions"),
+        ("volunteer", "volunteer.checked_in", "volunteer_sessions"),
+    ],
+)
+def test_another_citys_files_ingest_with_exactly_their_planted_quarantine(
+    settings, random_city_landing, stream, event_type, count
+):
+    truth = _truth(random_city_landing)
+    assert truth["city"]["kind"] == "random"
+    files = sorted(p for p in (random_city_landing / stream).glob("*/*") if p.is_file())
+    result = ingest(IngestRequest(paths=files), settings)  # each stream detected from its own columns
+    assert result.streams == {stream: result.appended}
+    assert _quarantined(settings, result.batch_id) == _planted(truth, stream)
+    assert _entities(settings, event_type) == truth["counts"][count]
