@@ -1,5 +1,6 @@
 """The synthetic city's places: district → street → community → grid, with the streets and compounds in them.
 
+:func:`build` makes any city from its districts and a lexicon; :func:`build_city` is the default one.
 云州市 is a fictional city of about 1.5 M people. Each district's population is split into streets
 (街道; 镇 in the county), communities (社区; 村 in the county) and grids of a few hundred households, in the
 proportions real cities report: an urban community of about 8,000 people holds a dozen grids, a village
