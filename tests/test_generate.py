@@ -467,13 +467,16 @@ def test_random_city_classes_name_their_place_in_different_ways(random_landing):
     orders, submissions = _random_records(random_landing)
     _, categories = _reference(random_landing)
     path_of = {c["code"]: f"{c['level1']}/{c['level2']}/{c['level3']}" for c in categories}
-    grids_of_class = {}
+    grids_of_class, truth_quarters = {}, {}
     modes_seen, twins, noise = defaultdict(int), 0, 0
     for planted in truth["classes"]:
         place, obj = planted["place"], planted["object"]
         forms = [f for f in (place, *planted["place_aliases"], planted["place_address"]) if f]
         allowed = {path_of[planted["category_code"]]} | {path_of[c] for c in planted["also_filed_under"]}
         grids_of_class[planted["class_id"]] = (planted["grid_codes"], place, planted["category_code"])
+        truth_quarters[planted["class_id"]] = planted["quarters"]
+        for quarter, ids in planted["case_ids"].items():
+            assert quarter in planted["quarters"] and len(ids) >= 4
         members = {i for ids in planted["case_ids"].values() for i in ids}
         assert members == {i for ids in planted["naming"].values() for i in ids}
         for mode, ids in planted["naming"].items():
@@ -506,6 +509,7 @@ def test_random_city_classes_name_their_place_in_different_ways(random_landing):
             other_grids, other_place, other_category = grids_of_class[planted["same_place_as"]]
             assert place == other_place and planted["grid_codes"] == other_grids
             assert planted["category_code"] != other_category
+            assert planted["quarters"] == truth_quarters[planted["same_place_as"]]
         for ids in planted["noise_case_ids"].values():
             for case_id in ids:
                 noise += 1

@@ -163,9 +163,9 @@ def plan(
         taken.add(problem.key)
         taken.add((category.code, code))
         also = neighbours.get(category.code) if rng.random() < 0.2 or len(classes) == 1 else None
-        planted = PlantedClass(
-            f"K{len(classes) + 1:04d}", problem, level, code, grids, _active_quarters(rng, quarters), also
-        )
+        # A twin is raised in the same quarters as the class beside it, so keeping them apart is tested.
+        active = twin_of.quarters if twin_of is not None else _active_quarters(rng, quarters)
+        planted = PlantedClass(f"K{len(classes) + 1:04d}", problem, level, code, grids, active, also)
         if variants:
             in_compound = level == "grid" and bool(place)
             planted.place_aliases = naming.aliases(place) if in_compound and not grids[0].rural else ()

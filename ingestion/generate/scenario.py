@@ -345,7 +345,7 @@ class Generator:
         """How a planted record names its place, in a city whose classes vary it (None: as usual)."""
         if appearance is None or not self.world.naming_variants:
             return None
-        aliases = naming.aliases(appearance.problem.place) if not appearance.grid.rural else ()
+        aliases = appearance.planted.place_aliases  # only members name the class's place by an alias
         return naming.say(self.rng, appearance.naming, appearance.problem, appearance.grid, aliases)
 
     def export_hotline(self, index: int) -> None:
