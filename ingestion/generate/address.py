@@ -30,7 +30,7 @@ class AddressStyle:
             return f"{areas}{compound}{rest}"
         number = _number_of(grid, compound)
         if self.kind == "street_compound":
-            return f"{grid.street}{compound or ''}{rest}"
+            return f"{grid.street}{compound}{rest}"
         where = number + ("" if number and rng.random() < self.bare_number else compound)
         prefix = f"{self.city}{grid.district}" if self.kind == "city_road" else grid.district
         return f"{prefix}{where}{rest}"

@@ -11,15 +11,15 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, replace
 
-from ingestion.generate import city, towns, vocab
-from ingestion.generate.city import Grid
+from ingestion.generate import towns, vocab
+from ingestion.generate.city import Grid, Lexicon
 
 FULL, ADDRESS_ONLY, TEXT_ONLY, ALIAS = "full", "address_only", "text_only", "alias"
 MODES = (FULL, ADDRESS_ONLY, TEXT_ONLY, ALIAS)
 _WEIGHTS = {FULL: 3, ADDRESS_ONLY: 2.5, TEXT_ONLY: 2.5, ALIAS: 2}
 # What a caller says instead of a road's name when the address already gives it.
 _NEARBY = "门口这条路"
-_SUFFIXES = {*city._COMPOUND_SUFFIXES, *towns._COMPOUND_SUFFIXES}
+_SUFFIXES = {*Lexicon().compound_suffixes, *towns.COMPOUND_SUFFIXES}
 
 
 def aliases(place: str) -> tuple[str, ...]:

@@ -17,7 +17,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from gridline.errors import GridlineError
-from ingestion.generate import city as default_city
 from ingestion.generate.address import AddressStyle, house_number, random_style
 from ingestion.generate.city import (
     PEOPLE_PER_STREET,
@@ -41,8 +40,8 @@ _STEMS = str.split(
     "双桥 三元 四方 五里 六合 七星 八一 九龙 十里 百花 千禧 万福 万寿 万隆 红星 红光 朝晖 晓园 映月 望月 "
     "云台 云峰 云溪 雪松 霞光 彩虹 春晖 夏荷 秋枫 冬青 和顺 和美 和谐 吉祥 如意 康宁 安澜 宁远 远航 博雅"
 )
-STEMS = tuple(s for s in dict.fromkeys(_STEMS) if s not in set(default_city._ROOTS))
-_COMPOUND_SUFFIXES = str.split(
+STEMS = tuple(s for s in dict.fromkeys(_STEMS) if s not in set(Lexicon().roots))
+COMPOUND_SUFFIXES = str.split(
     "小区 花园 苑 家园 公寓 雅居 新村 华庭 府 公馆 名都 城 湾 里 坊 山庄 嘉园 佳苑 水岸 一品 新城 广场"
 )
 _ROAD_SUFFIXES = str.split("路 街 大街 巷 东路 西路 南路 北路 中路 一路 二路")
@@ -63,7 +62,7 @@ def _lexicon(rng: random.Random) -> Lexicon:
 
     return Lexicon(
         roots=tuple(rng.sample(STEMS, int(len(STEMS) * 0.8))),
-        compound_suffixes=some(_COMPOUND_SUFFIXES, 6),
+        compound_suffixes=some(COMPOUND_SUFFIXES, 6),
         road_suffixes=some(_ROAD_SUFFIXES, 3),
         main_road_suffixes=some(_MAIN_ROAD_SUFFIXES, 1),
         river_suffixes=some(_RIVER_SUFFIXES, 2),
