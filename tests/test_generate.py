@@ -547,3 +547,18 @@ def test_the_command_makes_another_city_or_says_in_one_line_why_not(tmp_path):
         failed = gridline_cli("generate", "--out", str(tmp_path / "x"), *args, env_home=tmp_path, check=False)
         assert failed.returncode != 0 and "Traceback" not in failed.stderr
         assert message in failed.stderr + failed.stdout
+
+
+def test_the_demo_citys_reference_keeps_the_aliases_curated_for_it(tiny_landing):
+    areas, categories = _reference(tiny_landing)
+    area_aliases = {(a["code"], alias) for a in areas for alias in a["aliases"].split("|")}
+    category_aliases = {(c["code"], alias) for c in categories for alias in c["aliases"].split("|")}
+    with open(SEEDS / "area_aliases.csv", encoding="utf-8", newline="") as handle:
+        curated = [(r["code"], r["alias"]) for r in csv.DictReader(handle)]
+    assert curated and set(curated) <= area_aliases
+    with open(SEEDS / "category_aliases.csv", encoding="utf-8", newline="") as handle:
+        curated = [(r["category_code"], r["alias"]) for r in csv.DictReader(handle)]
+    assert curated and set(curated) <= category_aliases
+    with open(SEEDS / "areas.csv", encoding="utf-8", newline="") as handle:
+        seeded = {(r["community_code"], r["community"]) for r in csv.DictReader(handle)}
+    assert seeded == {(a["code"], a["name"]) for a in areas if a["level"] == "community"}
