@@ -537,6 +537,12 @@ def test_the_command_makes_another_city_or_says_in_one_line_why_not(tmp_path):
     )
     name = _truth(out)["city"]["name"]
     assert name in proc.stdout + proc.stderr and (out / "reference" / "areas.csv").exists()
+    here = tmp_path / "here"
+    generate(
+        here, "tiny", 4, "random", REAL_DATA / "cn_divisions"
+    )  # another hash seed: nothing may depend on it
+    for path in here.rglob("*.*"):
+        assert path.read_bytes() == (out / path.relative_to(here)).read_bytes()
     empty = tmp_path / "no-divisions"
     empty.mkdir()
     for args, message in [

@@ -19,7 +19,7 @@ MODES = (FULL, ADDRESS_ONLY, TEXT_ONLY, ALIAS)
 _WEIGHTS = {FULL: 3, ADDRESS_ONLY: 2.5, TEXT_ONLY: 2.5, ALIAS: 2}
 # What a caller says instead of a road's name when the address already gives it.
 _NEARBY = "门口这条路"
-_SUFFIXES = {*Lexicon().compound_suffixes, *towns.COMPOUND_SUFFIXES}
+_SUFFIXES = sorted({*Lexicon().compound_suffixes, *towns.COMPOUND_SUFFIXES})  # sorted: no hash order
 
 
 def aliases(place: str) -> tuple[str, ...]:
