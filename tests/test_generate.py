@@ -543,12 +543,16 @@ def test_the_command_makes_another_city_or_says_in_one_line_why_not(tmp_path):
     )  # another hash seed: nothing may depend on it
     for path in here.rglob("*.*"):
         assert path.read_bytes() == (out / path.relative_to(here)).read_bytes()
-    empty = tmp_path / "no-divisions"
+    empty, broken = tmp_path / "no-divisions", tmp_path / "broken-divisions"
     empty.mkdir()
+    broken.mkdir()
+    (broken / "provinces.csv").write_text("code,name\n11,北京市\n", encoding="utf-8")
+    (broken / "cities.csv").write_text("code,name\n1101,市辖区\n", encoding="utf-8")
     for args, message in [
         (["--city", "atlantis"], "unknown city 'atlantis'"),
         (["--divisions", divisions], "use it with --city random"),
         (["--city", "random", "--divisions", str(empty)], "has no provinces.csv"),
+        (["--city", "random", "--divisions", str(broken)], "cities.csv lacks the column(s) provinceCode"),
     ]:
         failed = gridline_cli("generate", "--out", str(tmp_path / "x"), *args, env_home=tmp_path, check=False)
         assert failed.returncode != 0 and "Traceback" not in failed.stderr

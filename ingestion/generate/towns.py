@@ -96,23 +96,30 @@ def _composed_districts(rng: random.Random, lexicon: Lexicon) -> tuple[str, list
     return name, plans
 
 
-def _read(path: Path) -> list[dict[str, str]]:
+def _read(path: Path, columns: set[str]) -> list[dict[str, str]]:
+    """Rows of one file of the division list, which must have ``columns``."""
+    if not path.is_file():
+        raise GridlineError(f"the division list has no {path.name} in {path.parent}")
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
-            return list(csv.DictReader(handle))
-    except FileNotFoundError as error:
-        raise GridlineError(f"the division list has no {path.name} in {path.parent}") from error
+            reader = csv.DictReader(handle)
+            missing = columns - set(reader.fieldnames or ())
+            if missing:
+                raise GridlineError(f"{path} lacks the column(s) {', '.join(sorted(missing))}")
+            return list(reader)
+    except (UnicodeDecodeError, OSError, csv.Error) as error:
+        raise GridlineError(f"cannot read {path} as a UTF-8 CSV file: {error}") from error
 
 
 def _real_districts(rng: random.Random, divisions: Path) -> tuple[str, list[DistrictPlan]]:
     """A real city's name and a sample of its districts, each with a sample of its real streets."""
-    provinces = {r["code"]: r["name"] for r in _read(divisions / "provinces.csv")}
-    cities = {r["code"]: r for r in _read(divisions / "cities.csv")}
+    provinces = {r["code"]: r["name"] for r in _read(divisions / "provinces.csv", {"code", "name"})}
+    cities = {r["code"]: r for r in _read(divisions / "cities.csv", {"code", "name", "provinceCode"})}
     districts = defaultdict(list)
-    for row in _read(divisions / "areas.csv"):
+    for row in _read(divisions / "areas.csv", {"code", "name", "cityCode"}):
         districts[row["cityCode"]].append(row)
     streets = defaultdict(list)
-    for row in _read(divisions / "streets.csv"):
+    for row in _read(divisions / "streets.csv", {"code", "name", "areaCode"}):
         streets[row["areaCode"]].append(row)
     # Cities with at least four districts of four streets or more and forty streets in all: a city of a
     # million people or more.
