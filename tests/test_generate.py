@@ -6,6 +6,7 @@ every file, then hold the truth against what the files say.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import importlib.util
 import json
@@ -22,10 +23,11 @@ from gridline.errors import GridlineError
 from ingestion.generate import city, hotline, vocab
 from ingestion.generate import volunteer as volunteer_app
 from ingestion.generate.scenario import generate
+from ingestion.generate.world import make_world
 from ingestion.ingest import IngestRequest, ingest
 from ingestion.log import EventLog
 from ingestion.sources.reading import detect_encoding
-from tests.conftest import REPO, gridline_cli
+from tests.conftest import REAL_DATA, REPO, gridline_cli
 
 SEEDS = REPO / "dbt_project" / "seeds"
 LADDER = {"待派单", "已派单", "已签收", "办理中", "已办结", "已回访", "已关闭", "重办"}
@@ -314,3 +316,259 @@ def test_the_command_prints_a_summary_and_writes_what_another_process_writes(tmp
     generate(tmp_path / "here", "tiny", 5)  # this process has another hash seed: nothing may depend on it
     for path in (tmp_path / "here").rglob("*.*"):
         assert path.read_bytes() == (tmp_path / "out" / path.relative_to(tmp_path / "here")).read_bytes()
+
+
+# --- another city: `--city random` ---------------------------------------------------------------------
+
+RANDOM_SEED = 5
+
+
+@pytest.fixture(scope="module")
+def random_landing(tmp_path_factory) -> Path:
+    """A tiny landing of the random city of seed 5, whose names are drawn from cn_divisions."""
+    out = tmp_path_factory.mktemp("random-landing")
+    generate(out, "tiny", RANDOM_SEED, "random", REAL_DATA / "cn_divisions")
+    return out
+
+
+def _place_names(town: city.City) -> dict[str, set[str]]:
+    """Every name a resident or an export can give, by kind of place."""
+    kinds = ("district", "street", "community", "main_road", "river", "school", "shop", "firm")
+    names = {kind: {getattr(g, kind) for g in town.grids} for kind in kinds}
+    names["compound"] = {c for g in town.grids for c in g.compounds if not g.rural}
+    names["road"] = {r for g in town.grids for r in g.roads}
+    return names
+
+
+@pytest.mark.parametrize("divisions", [None, REAL_DATA / "cn_divisions"], ids=["composed", "cn_divisions"])
+def test_a_random_city_shares_no_names_with_the_default_one(divisions):
+    default = _place_names(city.build_city())
+    default_codes = {g.grid_code for g in city.build_city().grids}
+    for seed in (1, 2, 3):
+        world = make_world("random", seed, divisions)
+        names = _place_names(world.city)
+        assert world.city.name != city.CITY and len(world.city.grids) >= 500
+        overlap = {kind: names[kind] & default[kind] for kind in names}
+        # Invented names come from stems 云州市 never uses; a real street may share a name with an
+        # invented one only by chance (和平街道 exists in many cities).
+        assert all(not found for kind, found in overlap.items() if kind != "street"), overlap
+        assert len(overlap["street"]) <= 2
+        assert not {g.grid_code for g in world.city.grids} & default_codes
+    if divisions is not None:
+        with open(divisions / "streets.csv", encoding="utf-8", newline="") as handle:
+            streets = {r["code"]: r["name"] for r in csv.DictReader(handle)}
+        world = make_world("random", 1, divisions)
+        assert all(streets[g.street_code] == g.street for g in world.city.grids)  # real codes, real names
+
+
+def test_the_city_its_categories_and_its_addresses_vary_with_the_seed():
+    worlds = [make_world("random", seed) for seed in range(1, 9)]
+    assert len({w.city.name for w in worlds}) == len(worlds)
+    assert len({w.style.kind for w in worlds}) >= 3
+    default_codes = {c.code for c in vocab.CATEGORIES}
+    for world in worlds:
+        codes = {c.code for c in world.taxonomy.categories}
+        assert not codes & default_codes and len(codes) == len(world.taxonomy.categories)
+        renamed = {c.path for c in world.taxonomy.categories} - {c.path for c in vocab.CATEGORIES}
+        assert renamed and len(world.taxonomy.categories) <= len(vocab.CATEGORIES)
+    lists = {tuple(c.path for c in w.taxonomy.categories) for w in worlds}
+    assert len(lists) == len(worlds)
+
+
+def test_a_random_city_is_the_same_for_the_same_seed(tmp_path):
+    first, second, other = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    generate(first, "tiny", 8, "random")
+    generate(second, "tiny", 8, "random")
+    generate(other, "tiny", 9, "random")
+    names = sorted(str(p.relative_to(first)) for p in first.rglob("*") if p.is_file())
+    assert "reference/areas.csv" in names and "reference/categories.csv" in names
+    assert names == sorted(str(p.relative_to(second)) for p in second.rglob("*") if p.is_file())
+    assert all((first / n).read_bytes() == (second / n).read_bytes() for n in names)
+    for name in ("reference/areas.csv", "reference/categories.csv", "truth.json"):
+        assert (first / name).read_bytes() != (other / name).read_bytes()
+
+
+def _reference(landing: Path) -> tuple[list[dict], list[dict]]:
+    def rows(name: str) -> list[dict]:
+        with open(landing / "reference" / name, encoding="utf-8", newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    return rows("areas.csv"), rows("categories.csv")
+
+
+@pytest.mark.parametrize("which", ["default", "random"])
+def test_the_reference_is_valid_and_covers_every_area_the_exports_name(which, tiny_landing, random_landing):
+    landing = tiny_landing if which == "default" else random_landing
+    areas, categories = _reference(landing)
+    assert list(areas[0]) == ["code", "name", "level", "parent_code", "aliases", "lat", "lon"]
+    by_code = {a["code"]: a for a in areas}
+    assert len(by_code) == len(areas)
+    parent_level = {"district": None, "street": "district", "community": "street", "grid": "community"}
+    for area in areas:
+        expected = parent_level[area["level"]]
+        assert (by_code[area["parent_code"]]["level"] if area["parent_code"] else None) == expected
+        assert -90 < float(area["lat"]) < 90 and -180 < float(area["lon"]) < 180
+    known: dict[str, set[str]] = defaultdict(set)
+    for area in areas:
+        known[area["level"]] |= {area["name"], *filter(None, area["aliases"].split("|"))}
+    grids = {a["code"] for a in areas if a["level"] == "grid"}
+    assert list(categories[0]) == ["code", "level1", "level2", "level3", "is_place_bound", "aliases"]
+    assert len({c["code"] for c in categories}) == len(categories)
+    assert {c["is_place_bound"] for c in categories} == {"true", "false"}
+    paths = {f"{c['level1']}/{c['level2']}/{c['level3']}" for c in categories}
+    prefixes = paths | {p.rsplit("/", 1)[0] for p in paths} | {""}  # operators shorten or drop a path
+
+    named = defaultdict(set)
+    for path in _files(landing, "hotline"):
+        for row in _table(path):
+            for column, level in (("区县", "district"), ("街道", "street"), ("社区", "community")):
+                named[level].add(row[column])
+            named["grid"].add(row["网格"])
+            named["category"].add(row["诉求分类"])
+    for path in _files(landing, "grid"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(json.JSONDecodeError):
+                record = json.loads(line)
+                named["grid"].add(record["grid_code"])
+                named["category"].add(record["category_path"] or "")
+    for path in _files(landing, "volunteer"):
+        for row in _table(path):
+            for column, level in (
+                ("所属区县", "district"),
+                ("所属街道", "street"),
+                ("报到社区", "community"),
+            ):
+                named[level].add(row[column])
+    for level in ("district", "street", "community"):
+        assert named[level] - {"", None} <= known[level], level
+    assert named["grid"] - {"", None} <= grids
+    assert named["category"] <= prefixes and len(named["category"] & paths) > 20
+
+
+def _random_records(landing: Path) -> tuple[dict[str, dict], dict[str, dict]]:
+    bad = _malformed(_truth(landing), "hotline") | _malformed(_truth(landing), "grid")
+    orders, submissions = {}, {}
+    for path in _files(landing, "hotline"):
+        rel = str(path.relative_to(landing))
+        for line, row in enumerate(_table(path), start=2):
+            if (rel, line) not in bad:
+                orders.setdefault(row["工单编号"], row)
+    for path in _files(landing, "grid"):
+        rel = str(path.relative_to(landing))
+        for line, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if (rel, line) not in bad:
+                record = json.loads(text)
+                submissions[record["submission_id"]] = record
+    return orders, submissions
+
+
+def test_random_city_classes_name_their_place_in_different_ways(random_landing):
+    truth = _truth(random_landing)
+    orders, submissions = _random_records(random_landing)
+    _, categories = _reference(random_landing)
+    path_of = {c["code"]: f"{c['level1']}/{c['level2']}/{c['level3']}" for c in categories}
+    grids_of_class, truth_quarters = {}, {}
+    modes_seen, twins, noise = defaultdict(int), 0, 0
+    for planted in truth["classes"]:
+        place, obj = planted["place"], planted["object"]
+        forms = [f for f in (place, *planted["place_aliases"], planted["place_address"]) if f]
+        allowed = {path_of[planted["category_code"]]} | {path_of[c] for c in planted["also_filed_under"]}
+        grids_of_class[planted["class_id"]] = (planted["grid_codes"], place, planted["category_code"])
+        truth_quarters[planted["class_id"]] = planted["quarters"]
+        for quarter, ids in planted["case_ids"].items():
+            assert quarter in planted["quarters"] and len(ids) >= 4
+        members = {i for ids in planted["case_ids"].values() for i in ids}
+        assert members == {i for ids in planted["naming"].values() for i in ids}
+        for mode, ids in planted["naming"].items():
+            for case_id in ids:
+                namespace, own_id = case_id.split(":", 1)
+                modes_seen[mode] += 1
+                if namespace == "grid":
+                    record = submissions[own_id]
+                    assert record["category_path"] in allowed and record["grid_code"] in planted["grid_codes"]
+                    assert record["lat"] is not None and record["lon"] is not None  # the phone's position
+                    assert any(f in record["description"] for f in forms) or not place
+                    continue
+                row = orders[own_id]
+                assert row["诉求分类"] in allowed and row["网格"] in (*planted["grid_codes"], "")
+                address, text = row["事发地址"], row["诉求标题"] + row["诉求内容"]
+                if mode == "text_only":
+                    assert (
+                        (place or obj) in text and obj not in address and (not place or place not in address)
+                    )
+                elif mode == "address_only" and place:
+                    by_number = planted["place_address"] and planted["place_address"] in address
+                    assert place not in text and (place in address or by_number)
+                elif mode == "alias":
+                    said = [f for f in planted["place_aliases"] if f in address or f in text]
+                    assert said and place != ""
+                elif mode == "full":
+                    assert obj in text and (not place or place in text)
+        if planted["same_place_as"]:
+            twins += 1
+            other_grids, other_place, other_category = grids_of_class[planted["same_place_as"]]
+            assert place == other_place and planted["grid_codes"] == other_grids
+            assert planted["category_code"] != other_category
+            assert planted["quarters"] == truth_quarters[planted["same_place_as"]]
+        for ids in planted["noise_case_ids"].values():
+            for case_id in ids:
+                noise += 1
+                row = orders[case_id.split(":", 1)[1]]
+                assert row["网格"] in (*planted["grid_codes"], "") and row["诉求分类"] not in allowed
+    assert set(modes_seen) == {"full", "address_only", "text_only", "alias"}
+    assert twins >= 1 and noise >= 2 * len(truth["classes"])
+    assert truth["city"]["kind"] == "random" and truth["city"]["name"] != city.CITY
+
+
+def test_the_command_makes_another_city_or_says_in_one_line_why_not(tmp_path):
+    out = tmp_path / "out"
+    divisions = str(REAL_DATA / "cn_divisions")
+    proc = gridline_cli(
+        "generate",
+        "--out",
+        str(out),
+        "--city",
+        "random",
+        "--seed",
+        "4",
+        "--divisions",
+        divisions,
+        env_home=tmp_path,
+    )
+    name = _truth(out)["city"]["name"]
+    assert name in proc.stdout + proc.stderr and (out / "reference" / "areas.csv").exists()
+    here = tmp_path / "here"
+    generate(
+        here, "tiny", 4, "random", REAL_DATA / "cn_divisions"
+    )  # another hash seed: nothing may depend on it
+    for path in here.rglob("*.*"):
+        assert path.read_bytes() == (out / path.relative_to(here)).read_bytes()
+    empty, broken = tmp_path / "no-divisions", tmp_path / "broken-divisions"
+    empty.mkdir()
+    broken.mkdir()
+    (broken / "provinces.csv").write_text("code,name\n11,北京市\n", encoding="utf-8")
+    (broken / "cities.csv").write_text("code,name\n1101,市辖区\n", encoding="utf-8")
+    for args, message in [
+        (["--city", "atlantis"], "unknown city 'atlantis'"),
+        (["--divisions", divisions], "use it with --city random"),
+        (["--city", "random", "--divisions", str(empty)], "has no provinces.csv"),
+        (["--city", "random", "--divisions", str(broken)], "cities.csv lacks the column(s) provinceCode"),
+    ]:
+        failed = gridline_cli("generate", "--out", str(tmp_path / "x"), *args, env_home=tmp_path, check=False)
+        assert failed.returncode != 0 and "Traceback" not in failed.stderr
+        assert message in failed.stderr + failed.stdout
+
+
+def test_the_demo_citys_reference_keeps_the_aliases_curated_for_it(tiny_landing):
+    areas, categories = _reference(tiny_landing)
+    area_aliases = {(a["code"], alias) for a in areas for alias in a["aliases"].split("|")}
+    category_aliases = {(c["code"], alias) for c in categories for alias in c["aliases"].split("|")}
+    with open(SEEDS / "area_aliases.csv", encoding="utf-8", newline="") as handle:
+        curated = [(r["code"], r["alias"]) for r in csv.DictReader(handle)]
+    assert curated and set(curated) <= area_aliases
+    with open(SEEDS / "category_aliases.csv", encoding="utf-8", newline="") as handle:
+        curated = [(r["category_code"], r["alias"]) for r in csv.DictReader(handle)]
+    assert curated and set(curated) <= category_aliases
+    with open(SEEDS / "areas.csv", encoding="utf-8", newline="") as handle:
+        seeded = {(r["community_code"], r["community"]) for r in csv.DictReader(handle)}
+    assert seeded == {(a["code"], a["name"]) for a in areas if a["level"] == "community"}

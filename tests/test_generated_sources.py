@@ -10,9 +10,12 @@ import json
 from pathlib import Path
 
 import duckdb
+import pytest
 
+from ingestion.generate.scenario import generate
 from ingestion.ingest import IngestRequest, ingest
 from ingestion.log import EventLog
+from tests.conftest import gridline_cli
 
 
 def _truth(landing: Path) -> dict:
@@ -51,3 +54,46 @@ def test_generated_volunteer_sessions_match_the_truth(settings, tiny_landing):
     assert _quarantined(settings, result.batch_id) == _planted(truth, "volunteer")
     assert _entities(settings, "volunteer.checked_in") == truth["counts"]["volunteer_sessions"]
     assert result.streams == {"volunteer": result.appended}
+
+
+@pytest.fixture(scope="module")
+def random_city_landing(tmp_path_factory) -> Path:
+    """A tiny landing of another city (seed 6: composed names, order numbers without a letter prefix)."""
+    out = tmp_path_factory.mktemp("random-city")
+    generate(out, "tiny", 6, "random")
+    return out
+
+
+@pytest.mark.parametrize(
+    ("stream", "event_type", "count"),
+    [
+        ("hotline", "case.received", "hotline_orders"),
+        ("grid", "grid.submitted", "grid_submissions"),
+        ("volunteer", "volunteer.checked_in", "volunteer_sessions"),
+    ],
+)
+def test_another_citys_files_ingest_with_exactly_their_planted_quarantine(
+    settings, random_city_landing, stream, event_type, count
+):
+    truth = _truth(random_city_landing)
+    assert truth["city"]["kind"] == "random"
+    files = sorted(p for p in (random_city_landing / stream).glob("*/*") if p.is_file())
+    result = ingest(IngestRequest(paths=files), settings)  # each stream detected from its own columns
+    assert result.streams == {stream: result.appended}
+    assert _quarantined(settings, result.batch_id) == _planted(truth, stream)
+    assert _entities(settings, event_type) == truth["counts"][count]
+
+
+def test_another_city_runs_through_the_whole_pipeline_and_publishes(tmp_path, random_city_landing):
+    """Ingest, build, audit and publish a city that is not the default reference, as a user would."""
+    home = tmp_path / "home"
+    truth = _truth(random_city_landing)
+    for stream in ("hotline", "grid", "volunteer"):
+        files = sorted(str(p) for p in (random_city_landing / stream).glob("*/*") if p.is_file())
+        gridline_cli("ingest", "--stream", stream, *files, env_home=home)
+    gridline_cli("run", env_home=home)  # a new city's first run publishes
+    with duckdb.connect(str(home / "warehouse" / "published.duckdb"), read_only=True) as con:
+        orders = con.sql("select count(*) from marts.cases where case_id like '12345:%'").fetchall()[0][0]
+        sessions = con.sql("select count(*) from marts.volunteer_sessions").fetchall()[0][0]
+    assert orders == truth["counts"]["hotline_orders"]
+    assert sessions == truth["counts"]["volunteer_sessions"]
