@@ -198,6 +198,27 @@ def batches_accept(
     console.print(f"accepted {batch} (recorded in batch {recorded}); run `gridline run` to publish with it")
 
 
+reference_app = typer.Typer(no_args_is_help=True, help="The city's reference data: areas and categories.")
+app.add_typer(reference_app, name="reference")
+
+
+@reference_app.command("import")
+def reference_import(
+    kind: Annotated[str, typer.Argument(help="areas or categories.")],
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX: the generic form or an official list.")],
+    within: Annotated[
+        str | None, typer.Option(help="Areas: keep only codes starting with this (e.g. a city's 4 digits).")
+    ] = None,
+) -> None:
+    """Add a reference file's rows as a new version (replays before it use the one before)."""
+    from gridline.reference import import_reference
+
+    result = import_reference(load_settings(), kind, file, within)
+    console.print(
+        f"{kind}: read {result.rows_read:,} rows; version {result.version.stem} holds {result.total:,}"
+    )
+
+
 @app.command()
 def sql(query: Annotated[str, typer.Argument(help="One read-only query on marts.* and log.events.")]) -> None:
     """Answer a read-only query on the published marts and the event log, as CSV."""

@@ -8,18 +8,10 @@
     kept as `address_object`, from which int_problem_objects__vocabulary learns what appeals are about.
     The description loses stock phrases, punctuation and its own area and place names, so two cases
     resemble each other for what they say, not for where they are. -#}
-with place_bound_categories as (
-
-    select category_code from {{ ref('categories') }}
-    where is_place_bound
-
-),
-
-cases as (
+with cases as (
 
     select * from {{ ref('int_cases__service_levels') }}
-    where community_code is not null
-        and category_code in (select category_code from place_bound_categories)
+    where community_code is not null and is_place_bound
 
 ),
 

@@ -20,7 +20,7 @@ eligible as (
 
 areas as (
 
-    select * from {{ ref('areas') }}
+    select * from {{ ref('int_areas__grids') }}
 
 ),
 
@@ -32,7 +32,7 @@ communities as (
 
 categories as (
 
-    select * from {{ ref('categories') }}
+    select * from {{ ref('int_categories__taxonomy') }}
 
 ),
 
