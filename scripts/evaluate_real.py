@@ -178,7 +178,12 @@ def main() -> None:
         Dataset("generated", _generated(scale=args.scale, seed=args.seed)),
     ]
     if _random_city_supported():
-        datasets.append(Dataset("random", _generated("--city", "random", scale=args.scale, seed=args.seed)))
+        # Real district and street names from the division code list make the random city realistic.
+        divisions = (
+            ["--divisions", str(REAL_DATA / "cn_divisions")] if (REAL_DATA / "cn_divisions").is_dir() else []
+        )
+        city = ["--city", "random", *divisions]
+        datasets.append(Dataset("random", _generated(*city, scale=args.scale, seed=args.seed)))
     else:
         print("gridline generate has no --city yet: the random city is left out", file=sys.stderr)
     if args.only:
