@@ -22,7 +22,7 @@ export PATH := $(BIN):$(PATH)
 
 DEMO_DATA := $(GRIDLINE_LANDING)
 
-.PHONY: help install airflow-init browser-deps system-deps demo test lint bench-ingest drills clean
+.PHONY: help install airflow-init browser-deps system-deps demo test lint bench-ingest bench-tickets drills clean
 
 help:
 	@echo "make demo   - install, generate a small city, run the Airflow DAGs, print the top tickets"
@@ -30,6 +30,7 @@ help:
 	@echo "make lint   - ruff"
 	@echo "make bench-ingest - ingest throughput of the 12345 format (a few minutes)"
 	@echo "make drills - kills, full disks, damaged files and hostile queries on the tiny city (~10 min)"
+	@echo "make bench-tickets - tickets vs the TF-IDF baseline on the real sets and generated cities"
 
 # A Debian system Python refuses user installs (PEP 668) unless told that a user-level tool is meant.
 $(UV):
@@ -124,6 +125,9 @@ bench-ingest: install
 # Fault drills (not part of `make test`: slow, and the disk-full drill mounts a tmpfs when run as root).
 drills: install
 	$(BIN)/python scripts/drills.py
+
+bench-tickets: install
+	$(BIN)/python scripts/evaluate_real.py
 
 clean:
 	rm -rf $(GRIDLINE_HOME) dbt_project/target dbt_project/logs
