@@ -208,16 +208,24 @@ def sql(query: Annotated[str, typer.Argument(help="One read-only query on marts.
 
 @app.command()
 def evaluate(
-    truth: Annotated[Path, typer.Option(help="The generator's truth.json (planted classes of problems).")],
+    truth: Annotated[
+        Path,
+        typer.Option(
+            help="A truth file: the generator's truth.json, or generic classes of source case ids "
+            '({"classes": [{"id": ..., "case_ids": [...]}]}, see docs/evaluation.md).'
+        ),
+    ],
     database: Annotated[
         Path | None, typer.Option(help="A built warehouse file to score instead of the published one.")
     ] = None,
+    baseline: Annotated[
+        bool, typer.Option(help="Also score the analyst's TF-IDF baseline on the same cases, side by side.")
+    ] = True,
 ) -> None:
-    """Score the published tickets against planted truth: pairwise precision, recall and F1."""
-    from gridline.evaluate import evaluate as evaluate_tickets
+    """Score the published tickets against truth, beside the analyst's TF-IDF baseline."""
+    from gridline.evaluate import compare
 
-    result = evaluate_tickets(load_settings(), truth, database)
-    for line in result.lines():
+    for line in compare(load_settings(), truth, database, baseline=baseline).lines():
         print(line)
 
 

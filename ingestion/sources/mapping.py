@@ -223,8 +223,13 @@ def _value_map_sql(expression: str, table: dict[str, str], keep_unmapped: bool) 
     return f"case {expression} {cases} else {expression if keep_unmapped else 'null'} end"
 
 
+# Tried after a mapping's own formats: the ISO form a workbook's date cells are read in (reading._cell_text).
+ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
+
+
 def _timestamp_sql(expression: str, stamps: Timestamps) -> str:
-    attempts = ", ".join(f"try_strptime({expression}, {_lit(f)})" for f in stamps.formats)
+    formats = [*stamps.formats, *(f for f in ISO_FORMATS if f not in stamps.formats)]
+    attempts = ", ".join(f"try_strptime({expression}, {_lit(f)})" for f in formats)
     return f"timezone({_lit(stamps.timezone)}, coalesce({attempts}))"
 
 

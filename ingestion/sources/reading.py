@@ -97,18 +97,43 @@ def _sql_path(path: Path) -> str:
 sql_path = _sql_path
 
 
+def column_names(header: list[object]) -> list[str]:
+    """The header's cells as column names a relation can carry.
+
+    A blank cell (an exported row index, a spacer column) becomes ``column_N`` after its position, and a
+    name met again gets ``_2``, ``_3`` ...: relations need unique, non-empty names, and a mapping can
+    then name any column the file has.
+    """
+    names: list[str] = []
+    taken: set[str] = set()
+    for position, cell in enumerate(header, start=1):
+        name = "" if cell is None else str(cell).strip()
+        base = name or f"column_{position}"
+        name, copy = base, 1
+        while name in taken:
+            copy += 1
+            name = f"{base}_{copy}"
+        taken.add(name)
+        names.append(name)
+    return names
+
+
 def _csv_header(path: Path, readable: Path) -> list[str]:
     with open(readable, encoding="utf-8-sig", newline="") as handle:
         header = next(csv.reader(handle), None)
     if not header:
         raise GridlineError(f"{path}: empty file, no header row")
-    return header
+    return column_names(header)
+
+
+def _columns_literal(header: list[str]) -> str:
+    return ", ".join(f"'{name.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for name in header)
 
 
 def _read_csv_sql(readable: Path, header: list[str], view: str) -> str:
     # The dialect is fixed (comma, double quotes, a header row) rather than sniffed: a sniffer can be
     # thrown by the very malformed rows we want to quarantine.
-    columns = ", ".join(f"'{name.strip().replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for name in header)
+    columns = _columns_literal(header)
     return f"""read_csv('{_sql_path(readable)}',
                     columns = {{{columns}}}, header = true, auto_detect = false, delim = ',', quote = '"',
                     escape = '"', strict_mode = false, store_rejects = true,
@@ -190,11 +215,7 @@ def register_csv(con: duckdb.DuckDBPyConnection, path: Path, view: str, workdir:
     source = _sql_path(path)
     # The dialect is fixed (comma, double quotes, a header row) rather than sniffed: a sniffer can be
     # thrown by the very malformed rows we want to quarantine.
-    with open(readable, encoding="utf-8-sig", newline="") as handle:
-        header = next(csv.reader(handle), None)
-    if not header:
-        raise GridlineError(f"{path}: empty file, no header row")
-    columns = ", ".join(f"'{name.strip().replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for name in header)
+    columns = _columns_literal(_csv_header(path, readable))
     try:
         con.execute(
             f"""create or replace temp table {view}_raw as
@@ -228,6 +249,8 @@ def register_csv(con: duckdb.DuckDBPyConnection, path: Path, view: str, workdir:
 
 
 def _cell_text(value: object) -> str | None:
+    # Date and datetime cells come out in ISO form, which every timestamp reader accepts besides the
+    # styles its source declares: a workbook mixes typed text with cells Excel took for dates.
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -249,7 +272,7 @@ def register_xlsx(con: duckdb.DuckDBPyConnection, path: Path, view: str) -> None
         raise GridlineError(f"{path}: cannot be read as XLSX ({exc})") from None
     if not rows:
         raise GridlineError(f"{path}: the workbook's first sheet is empty")
-    header = [str(h).strip() for h in rows[0]]
+    header = column_names(list(rows[0]))
     columns = {name: [] for name in header}
     lines = []
     for number, row in enumerate(rows[1:], start=2):

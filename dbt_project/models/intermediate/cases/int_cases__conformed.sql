@@ -60,6 +60,8 @@ grid_cases as (
         cast(null as varchar) as street_name,
         cast(null as varchar) as community_name,
         grid_code_raw,
+        latitude,
+        longitude,
         cast(null as varchar) as handling_unit,
         resident_key,
         current_status as status,
@@ -85,7 +87,8 @@ all_cases as (
 
     select
         case_id, source_case_id, stream, source_system, channel, appeal_type, category_path, title,
-        description, address, district_name, street_name, community_name, grid_code_raw, handling_unit,
+        description, address, district_name, street_name, community_name, grid_code_raw, latitude,
+        longitude, handling_unit,
         resident_key, status, satisfaction, reopen_count, is_duplicate, duplicate_of_case_id,
         received_at, dispatched_at, accepted_at, first_contact_at, escalated_at, resolved_at, rated_at,
         false as resolved_on_site
@@ -141,10 +144,13 @@ classified as (
 
     select
         placed.*,
-        category_names.category_code
+        category_names.category_code,
+        -- a problem with a place (a broken lamp) or a person's own matter (a pension); null = unknown
+        categories.is_place_bound
     from placed
     left join category_names
         on trim(regexp_extract(placed.category_path, '([^/]+)$', 1)) = category_names.name
+    left join categories on category_names.category_code = categories.category_code
 
 ),
 

@@ -114,6 +114,8 @@ snapshot_fields as (
         {{ json_text('payload', 'street') }} as street_name,
         {{ json_text('payload', 'community') }} as community_name,
         {{ json_text('payload', 'grid_code') }} as grid_code_raw,
+        cast({{ json_text('payload', 'lat') }} as double) as latitude,
+        cast({{ json_text('payload', 'lon') }} as double) as longitude,
         {{ json_text('payload', 'handling_unit') }} as handling_unit,
         {{ json_text('payload', 'status') }} as status,
         {{ json_text('payload', 'satisfaction') }} as satisfaction,
@@ -178,6 +180,8 @@ final as (
         street_name,
         community_name,
         grid_code_raw,
+        latitude,
+        longitude,
         handling_unit,
         resident_key,
 

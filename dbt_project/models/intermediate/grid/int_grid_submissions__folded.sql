@@ -30,6 +30,8 @@ submissions as (
         {{ json_text('payload', 'submission_id') }} as source_submission_id,
         {{ json_text('payload', 'worker_key') }} as worker_key,
         {{ json_text('payload', 'grid_code') }} as grid_code_raw,
+        cast({{ json_text('payload', 'lat') }} as double) as latitude,
+        cast({{ json_text('payload', 'lon') }} as double) as longitude,
         {{ json_text('payload', 'kind') }} as kind,
         {{ json_text('payload', 'category_path') }} as category_path,
         {{ json_text('payload', 'description') }} as description,
@@ -155,6 +157,8 @@ final as (
         in_scope.description,
         in_scope.address,
         in_scope.grid_code_raw,
+        in_scope.latitude,
+        in_scope.longitude,
         in_scope.photos,
 
         -- state
