@@ -94,6 +94,7 @@ tokenized as (
 
         -- what the reviewer and the similarity see
         channel,
+        title,
         coalesce(nullif(description, ''), title) as description,
         arealess_text,
 

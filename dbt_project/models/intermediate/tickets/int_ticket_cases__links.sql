@@ -147,9 +147,13 @@ judged as (
                 else {{ var('ticket_similarity_same_place') }}
             end,
             -- one names a building or gate, the other does not: maybe the same spot, maybe not
-            case when left_spotless <> right_spotless then {{ var('ticket_similarity_one_sided_address') }} else 0 end
+            case
+                when place_kind = 'address' and left_spotless <> right_spotless
+                then {{ var('ticket_similarity_one_sided_address') }} else 0
+            end
         ) as bar,
-        (same_spot or left_spotless or right_spotless)
+        -- spots are read where an address says them; in free text a number with 号 is as often a date
+        (place_kind <> 'address' or same_spot or left_spotless or right_spotless)
         and (same_object or left_objectless or right_objectless)
         and (place_kind <> 'point' or distance_metres <= {{ var('ticket_point_max_metres') }}) as whereabouts_agree
     from compared

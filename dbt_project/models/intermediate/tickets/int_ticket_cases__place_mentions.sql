@@ -37,7 +37,6 @@ final as (
         suffix_hits.quarter,
         head_length,
         right(suffix_hits.context, head_length) || suffix_hits.suffix as place_name,
-        right(suffix_hits.context, 2) || suffix_hits.suffix as shortest_name,
         right(suffix_hits.context, 1) || left(suffix_hits.suffix, 1) as junction
     from suffix_hits, unnest(range(2, length(suffix_hits.context) + 1)) as heads(head_length)
     where not contains('{{ var("ticket_not_place_after") }}', coalesce(nullif(suffix_hits.following, ''), '#'))

@@ -8,7 +8,8 @@
        stand-in for "not geocoded", such as a city hall);
     4. `area`: with none of these, its community (a class that spreads over a community's grids is
        still one place's).
-    `place_key` is what two cases must share to be compared at all. -#}
+    `place_key` is what two cases must share to be compared at all (for a learned name, its shortest
+    form); `place_name` is what the reader sees. -#}
 with cases as (
 
     select * from {{ ref('int_ticket_cases__eligible') }}
@@ -29,7 +30,8 @@ vocabulary as (
 
 addressed as (
 
-    select case_id, quarter, 'address' as place_kind, 1 as place_rank, address_place as place_name
+    select case_id, quarter, 'address' as place_kind, 1 as place_rank, address_place as place_name,
+        address_place as place_id
     from cases
     where address_place is not null
 
@@ -37,12 +39,12 @@ addressed as (
 
 named as (
 
+    -- the learned places a case writes, each by its shortest name
     select distinct mentions.case_id, mentions.quarter, 'named' as place_kind, 2 as place_rank,
-        vocabulary.place_name
+        vocabulary.place_name, vocabulary.place_id
     from mentions
     inner join vocabulary
-        on mentions.quarter = vocabulary.quarter and mentions.shortest_name = vocabulary.shortest_name
-    where mentions.head_length = 2
+        on mentions.quarter = vocabulary.quarter and mentions.place_name = vocabulary.place_id
 
 ),
 
@@ -65,7 +67,9 @@ pointed as (
         'point' as place_kind,
         3 as place_rank,
         cast(floor(cases.latitude / {{ var('ticket_point_cell_degrees') }}) as varchar) || ','
-            || cast(floor(cases.longitude / {{ var('ticket_point_cell_degrees') }}) as varchar) as place_name
+            || cast(floor(cases.longitude / {{ var('ticket_point_cell_degrees') }}) as varchar) as place_name,
+        cast(floor(cases.latitude / {{ var('ticket_point_cell_degrees') }}) as varchar) || ','
+            || cast(floor(cases.longitude / {{ var('ticket_point_cell_degrees') }}) as varchar) as place_id
     from cases
     inner join point_usage
         on cases.quarter = point_usage.quarter
@@ -80,7 +84,8 @@ pointed as (
 
 areas as (
 
-    select case_id, quarter, 'area' as place_kind, 4 as place_rank, community_code as place_name
+    select case_id, quarter, 'area' as place_kind, 4 as place_rank, community_code as place_name,
+        community_code as place_id
     from cases
     where community_code is not null
         and address_place is null
@@ -109,7 +114,7 @@ final as (
         place_kind,
         place_rank,
         place_name,
-        place_kind || ':' || place_name as place_key
+        place_kind || ':' || place_id as place_key
     from all_places
 
 )

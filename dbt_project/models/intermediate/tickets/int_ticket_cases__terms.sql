@@ -13,10 +13,28 @@ terms as (
 
 ),
 
+titles as (
+
+    select case_id, quarter, {{ strip_boilerplate('title', ' ') }} as title from cases
+
+),
+
+title_terms as (
+
+    {{ text_terms('titles', ['case_id', 'quarter'], 'title') }}
+
+),
+
 term_counts as (
 
-    select case_id, quarter, term, count(*) as term_count
-    from terms
+    -- a title says in a line what the problem is: its terms count `ticket_title_weight` times (once
+    -- already as part of the case's text)
+    select case_id, quarter, term, sum(weight) as term_count
+    from (
+        select case_id, quarter, term, 1.0 as weight from terms
+        union all
+        select case_id, quarter, term, {{ var('ticket_title_weight') }} - 1.0 from title_terms
+    ) as weighted_terms
     group by case_id, quarter, term
 
 ),

@@ -11,11 +11,13 @@
       (家园 in 青青家园: 青家) are mostly seen inside this name — at least `ticket_place_min_cohesion` of
       the cases with that pair write the name. In 道路, 政府 or 网站 the suffix is part of a common word,
       and the pair is everywhere;
-    - none of its character pairs is a stock word (in more than `ticket_stopword_max_df` of the quarter's
-      texts): 我们小区 and 附近小区 are no names.
-    Each shortest name (a 2-character head) stands for the longest name that extends it leftwards and
-    is still written by at least `ticket_place_extension_share` of its cases (more than half, so one):
-    青青家园 and A3区青青家园 become one place when most cases write the longer. -#}
+    - it does not start with a stock word (in more than `ticket_stopword_max_df` of the quarter's texts):
+      我们小区 and 附近小区 are no names.
+    The shortest such name is the place's key (`place_id`), however much of the name a case writes
+    (青青家园, A3区青青家园); where a short one starts with a stock word (国际城), the next longer ones
+    are the places (辉煌国际城, 凯乐国际城). Two places that still share a key are told apart by what
+    their cases say. Its `place_name`, for the reader, is the longest name that extends it leftwards and
+    is still written by at least `ticket_place_extension_share` of its cases (more than half, so one). -#}
 with mentions as (
 
     select * from {{ ref('int_ticket_cases__place_mentions') }}
@@ -32,31 +34,59 @@ terms as (
 
 supported as (
 
-    select quarter, place_name, shortest_name, junction, head_length, count(*) as case_count
+    select quarter, place_name, junction, head_length, count(*) as case_count
     from mentions
-    group by quarter, place_name, shortest_name, junction, head_length
+    group by quarter, place_name, junction, head_length
 
 ),
 
-shortest_names as (
+tails as (
+
+    -- each candidate with the shorter candidates that end it (the same suffix, a shorter head)
+    select
+        supported.quarter,
+        supported.place_name,
+        supported.case_count,
+        supported.head_length,
+        right(supported.place_name, length(supported.place_name) - supported.head_length + tail_head) as tail
+    from supported, unnest(range(2, supported.head_length + 1)) as tail_heads(tail_head)
+
+),
+
+names as (
 
     select supported.*
     from supported
     inner join terms as junctions
         on supported.quarter = junctions.quarter and lower(supported.junction) = junctions.term
-    where supported.head_length = 2
-        and supported.case_count >= {{ var('ticket_place_min_cases') }}
+    where supported.case_count >= {{ var('ticket_place_min_cases') }}
         and supported.case_count <= {{ var('ticket_place_max_df') }} * junctions.case_total
         and supported.case_count >= {{ var('ticket_place_min_cohesion') }} * junctions.document_count
-        -- no stock word in it
+        -- a name does not start with a stock word (我们小区, 附近小区); the suffix itself may be one (小区)
         and not exists (
             select 1
             from terms as stock
             where stock.quarter = supported.quarter
-                and contains(lower(supported.place_name), stock.term)
-                and length(stock.term) = 2
+                and stock.term = lower(left(supported.place_name, 2))
                 and stock.document_count > greatest(3, {{ var('ticket_stopword_max_df') }} * stock.case_total)
         )
+
+),
+
+shortest_names as (
+
+    -- a name that ends another name is the place (国际城 in a city with one such; 煌国际城 where 国际
+    -- starts too many texts)
+    select names.*
+    from names
+    where not exists (
+        select 1
+        from tails
+        inner join names as shorter on tails.quarter = shorter.quarter and tails.tail = shorter.place_name
+        where tails.quarter = names.quarter
+            and tails.place_name = names.place_name
+            and shorter.head_length < names.head_length
+    )
 
 ),
 
@@ -65,23 +95,23 @@ extended as (
     -- the longest extension still written by most of the shortest name's cases
     select
         shortest_names.quarter,
-        shortest_names.shortest_name,
-        supported.place_name
+        shortest_names.place_name as place_id,
+        tails.place_name
     from shortest_names
-    inner join supported
-        on shortest_names.quarter = supported.quarter
-        and shortest_names.shortest_name = supported.shortest_name
-    where supported.case_count >= {{ var('ticket_place_extension_share') }} * shortest_names.case_count
+    inner join tails
+        on shortest_names.quarter = tails.quarter
+        and shortest_names.place_name = tails.tail
+    where tails.case_count >= {{ var('ticket_place_extension_share') }} * shortest_names.case_count
     qualify row_number() over (
-        partition by shortest_names.quarter, shortest_names.shortest_name
-        order by supported.head_length desc, supported.case_count desc, supported.place_name
+        partition by shortest_names.quarter, shortest_names.place_name
+        order by tails.head_length desc, tails.case_count desc, tails.place_name
     ) = 1
 
 ),
 
 final as (
 
-    select quarter, shortest_name, place_name
+    select quarter, place_id, place_name
     from extended
 
 )
