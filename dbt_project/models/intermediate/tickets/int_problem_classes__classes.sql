@@ -82,13 +82,13 @@ place_votes as (
 
 category_votes as (
 
-    select cluster_id, category_code
+    select cluster_id, problem_category, min(category_code) as category_code
     from clustered
-    group by cluster_id, category_code
+    group by cluster_id, problem_category
     qualify row_number() over (
         partition by cluster_id
-        order by case when category_code is null then 1 else 0 end,
-            count(case when not is_duplicate then 1 end) desc, category_code
+        order by case when problem_category is null then 1 else 0 end,
+            count(case when not is_duplicate then 1 end) desc, problem_category
     ) = 1
 
 ),
@@ -102,6 +102,7 @@ final as (
         cluster_sizes.counted_cases,
         cluster_sizes.first_seen_at,
         category_votes.category_code,
+        category_votes.problem_category,
         place_votes.place_kind,
         place_votes.place_name,
         place_votes.place_key,

@@ -103,7 +103,7 @@ final as (
     select
         cases.case_id,
         cases.quarter,
-        'C' || left({{ dbt.hash("cases.quarter || ':' || coalesce(cases.category_code, '') || ':' || main_places.place_key") }}, 16)
+        'C' || left({{ dbt.hash("cases.quarter || ':' || coalesce(cases.problem_category, '') || ':' || main_places.place_key") }}, 16)
             as cluster_id
     from cases
     inner join main_places on cases.case_id = main_places.case_id

@@ -31,7 +31,7 @@ pairs as (
     select
         earlier.cluster_id as earlier_cluster_id,
         later.cluster_id,
-        earlier.category_code is not distinct from later.category_code as same_category
+        earlier.problem_category is not distinct from later.problem_category as same_category
     from classes as earlier
     inner join classes as later
         on later.quarter_index = earlier.quarter_index + 1
@@ -100,7 +100,7 @@ started as (
 
     select
         classes.cluster_id,
-        'T' || left({{ dbt.hash("classes.place_key || ':' || coalesce(classes.category_code, '') || ':' || classes.quarter || ':' || first_cases.first_case_id") }}, 12)
+        'T' || left({{ dbt.hash("classes.place_key || ':' || coalesce(classes.problem_category, '') || ':' || classes.quarter || ':' || first_cases.first_case_id") }}, 12)
             as ticket_id
     from classes
     inner join first_cases on classes.cluster_id = first_cases.cluster_id

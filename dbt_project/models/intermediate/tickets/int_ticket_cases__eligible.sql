@@ -82,6 +82,9 @@ tokenized as (
         quarter,
         cast(left(quarter, 4) as integer) * 4 + cast(right(quarter, 1) as integer) - 1 as quarter_index,
         category_code,
+        -- the problem's category as the case carries it: its code, or, where no reference knows the
+        -- source's categories, the path the export wrote (Boston's request type)
+        coalesce(category_code, nullif(trim(category_path), '')) as problem_category,
         grid_code,
         community_code,
         street_code,

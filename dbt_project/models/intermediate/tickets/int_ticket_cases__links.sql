@@ -82,7 +82,7 @@ candidates as (
     left join distinctive_pairs
         on shared_places.case_id = distinctive_pairs.case_id
         and shared_places.linked_case_id = distinctive_pairs.linked_case_id
-    where left_case.category_code = right_case.category_code or distinctive_pairs.case_id is not null
+    where left_case.problem_category = right_case.problem_category or distinctive_pairs.case_id is not null
 
 ),
 
@@ -113,8 +113,8 @@ compared as (
         candidates.place_name,
         coalesce(shared_terms.similarity, 0) as similarity,
         shared_terms.shared_words,
-        left_case.category_code = right_case.category_code as same_category,
-        left_case.category_code is null or right_case.category_code is null as category_unknown,
+        left_case.problem_category = right_case.problem_category as same_category,
+        left_case.problem_category is null or right_case.problem_category is null as category_unknown,
         {{ list_is_empty('left_case.address_tokens') }} as left_spotless,
         {{ list_is_empty('right_case.address_tokens') }} as right_spotless,
         {{ lists_overlap('left_case.address_tokens', 'right_case.address_tokens') }} as same_spot,
