@@ -98,6 +98,7 @@ tokenized as (
         -- what the reviewer and the similarity see
         channel,
         title,
+        category_path,
         coalesce(nullif(description, ''), title) as description,
         arealess_text,
 

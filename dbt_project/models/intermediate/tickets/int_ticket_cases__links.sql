@@ -16,7 +16,9 @@
       categories is joined this way; two problems at one compound are not);
     - only a community in common: `ticket_similarity`;
     - one names a building or gate and the other does not: at least `ticket_similarity_one_sided_address`.
-    Two cases placed by coordinates only also need to be within `ticket_point_max_metres`.
+    Two cases with addresses must not name different ones (a name in the text, 枫林公寓, does not make
+    丹桂枫林公寓 and 凤凰枫林公寓 one place), nor different spots; two placed by coordinates only must be
+    within `ticket_point_max_metres`.
     With the text signal off there are no links: classes are then whole category-and-place groups. -#}
 with cases as (
 
@@ -115,6 +117,11 @@ compared as (
         shared_terms.shared_words,
         left_case.problem_category = right_case.problem_category as same_category,
         left_case.problem_category is null or right_case.problem_category is null as category_unknown,
+        -- both have an address: it decides where (a grid worker's may go on past the place, 凤凰雅居小区绿化带
+        -- against 凤凰雅居), and their spots are theirs
+        left_case.address_place is not null and right_case.address_place is not null as both_addressed,
+        coalesce(starts_with(left_case.address_place, right_case.address_place)
+            or starts_with(right_case.address_place, left_case.address_place), true) as addresses_agree,
         {{ list_is_empty('left_case.address_tokens') }} as left_spotless,
         {{ list_is_empty('right_case.address_tokens') }} as right_spotless,
         {{ lists_overlap('left_case.address_tokens', 'right_case.address_tokens') }} as same_spot,
@@ -148,12 +155,13 @@ judged as (
             end,
             -- one names a building or gate, the other does not: maybe the same spot, maybe not
             case
-                when place_kind = 'address' and left_spotless <> right_spotless
+                when both_addressed and left_spotless <> right_spotless
                 then {{ var('ticket_similarity_one_sided_address') }} else 0
             end
         ) as bar,
-        -- spots are read where an address says them; in free text a number with 号 is as often a date
-        (place_kind <> 'address' or same_spot or left_spotless or right_spotless)
+        -- spots count where addresses say where; in free text alone a number with 号 is as often a date
+        addresses_agree
+        and (not both_addressed or same_spot or left_spotless or right_spotless)
         and (same_object or left_objectless or right_objectless)
         and (place_kind <> 'point' or distance_metres <= {{ var('ticket_point_max_metres') }}) as whereabouts_agree
     from compared

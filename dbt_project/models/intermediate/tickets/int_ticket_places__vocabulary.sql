@@ -11,6 +11,7 @@
       (家园 in 青青家园: 青家) are mostly seen inside this name — at least `ticket_place_min_cohesion` of
       the cases with that pair write the name. In 道路, 政府 or 网站 the suffix is part of a common word,
       and the pair is everywhere;
+    - where cases carry their community, they are in at most `ticket_place_max_communities` of them;
     - it does not start with a stock word (in more than `ticket_stopword_max_df` of the quarter's texts):
       我们小区 and 附近小区 are no names.
     The shortest such name is the place's key (`place_id`), however much of the name a case writes
@@ -32,11 +33,24 @@ terms as (
 
 ),
 
+communities as (
+
+    select case_id, community_code from {{ ref('int_ticket_cases__eligible') }}
+
+),
+
 supported as (
 
-    select quarter, place_name, junction, head_length, count(*) as case_count
+    select
+        mentions.quarter,
+        mentions.place_name,
+        mentions.junction,
+        mentions.head_length,
+        count(*) as case_count,
+        count(distinct communities.community_code) as community_count
     from mentions
-    group by quarter, place_name, junction, head_length
+    left join communities on mentions.case_id = communities.case_id
+    group by mentions.quarter, mentions.place_name, mentions.junction, mentions.head_length
 
 ),
 
@@ -62,6 +76,8 @@ names as (
     where supported.case_count >= {{ var('ticket_place_min_cases') }}
         and supported.case_count <= {{ var('ticket_place_max_df') }} * junctions.case_total
         and supported.case_count >= {{ var('ticket_place_min_cohesion') }} * junctions.document_count
+        -- written all over the city, it is a phrase (栋邻居, 摆摊堵路), not one place
+        and supported.community_count <= {{ var('ticket_place_max_communities') }}
         -- a name does not start with a stock word (我们小区, 附近小区); the suffix itself may be one (小区)
         and not exists (
             select 1
