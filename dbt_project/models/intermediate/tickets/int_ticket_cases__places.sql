@@ -66,10 +66,10 @@ pointed as (
         cases.quarter,
         'point' as place_kind,
         3 as place_rank,
-        cast(floor(cases.latitude / {{ var('ticket_point_cell_degrees') }}) as varchar) || ','
-            || cast(floor(cases.longitude / {{ var('ticket_point_cell_degrees') }}) as varchar) as place_name,
-        cast(floor(cases.latitude / {{ var('ticket_point_cell_degrees') }}) as varchar) || ','
-            || cast(floor(cases.longitude / {{ var('ticket_point_cell_degrees') }}) as varchar) as place_id
+        cast(cast(floor(cases.latitude / {{ var('ticket_point_cell_degrees') }}) as bigint) as varchar) || ','
+            || cast(cast(floor(cases.longitude / {{ var('ticket_point_cell_degrees') }}) as bigint) as varchar) as place_name,
+        cast(cast(floor(cases.latitude / {{ var('ticket_point_cell_degrees') }}) as bigint) as varchar) || ','
+            || cast(cast(floor(cases.longitude / {{ var('ticket_point_cell_degrees') }}) as bigint) as varchar) as place_id
     from cases
     inner join point_usage
         on cases.quarter = point_usage.quarter
