@@ -22,13 +22,14 @@ export PATH := $(BIN):$(PATH)
 
 DEMO_DATA := $(GRIDLINE_LANDING)
 
-.PHONY: help install airflow-init browser-deps system-deps demo test lint bench-ingest clean
+.PHONY: help install airflow-init browser-deps system-deps demo test lint bench-ingest bench-tickets clean
 
 help:
 	@echo "make demo   - install, generate a small city, run the Airflow DAGs, print the top tickets"
 	@echo "make test   - install and run the test suite"
 	@echo "make lint   - ruff"
 	@echo "make bench-ingest - ingest throughput of the 12345 format (a few minutes)"
+	@echo "make bench-tickets - tickets vs the TF-IDF baseline on the real sets and generated cities"
 
 # A Debian system Python refuses user installs (PEP 668) unless told that a user-level tool is meant.
 $(UV):
@@ -113,6 +114,9 @@ lint: install
 # Ingest throughput of the 12345 CSV format at 0.5 M and 1.2 M orders, against a plain DuckDB COPY.
 bench-ingest: install
 	$(BIN)/python scripts/bench_ingest.py
+
+bench-tickets: install
+	$(BIN)/python scripts/evaluate_real.py
 
 clean:
 	rm -rf $(GRIDLINE_HOME) dbt_project/target dbt_project/logs

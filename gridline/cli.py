@@ -43,16 +43,24 @@ def generate(
     out: Annotated[Path, typer.Option(help="Folder for the landing files and truth.json.")],
     scale: Annotated[str, typer.Option(help="tiny, small, city or megacity.")] = "tiny",
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 1,
+    city: Annotated[
+        str, typer.Option(help="default (the demo city, 云州市) or random (another city per seed).")
+    ] = "default",
+    divisions: Annotated[
+        Path | None,
+        typer.Option(help="A cn_divisions folder: a random city takes a real city's districts and streets."),
+    ] = None,
 ) -> None:
-    """Write realistic synthetic landing files, with the planted ground truth beside them."""
+    """Write realistic synthetic landing files and the city's reference, with the planted ground truth."""
     from ingestion.generate.scenario import generate as generate_city
 
-    summary = generate_city(out, scale, seed)
+    summary = generate_city(out, scale, seed, city, divisions)
     console.print(
-        f"generated {summary['orders']:,} hotline orders, {summary['grid_submissions']:,} grid submissions "
-        f"and {summary['volunteer_sessions']:,} volunteer sessions (~{summary['events_estimate']:,} events), "
+        f"generated {summary['city']}: {summary['orders']:,} hotline orders, "
+        f"{summary['grid_submissions']:,} grid submissions and {summary['volunteer_sessions']:,} volunteer "
+        f"sessions (~{summary['events_estimate']:,} events), "
         f"{summary['classes']} planted classes: {summary['files']:,} files, {summary['bytes'] / 1e6:,.1f} MB "
-        f"in {out} (truth in truth.json)"
+        f"in {out} (truth in truth.json, reference in reference/)"
     )
 
 
@@ -196,6 +204,27 @@ def batches_accept(
     settings = load_settings()
     recorded = accept(settings, batch, note)
     console.print(f"accepted {batch} (recorded in batch {recorded}); run `gridline run` to publish with it")
+
+
+reference_app = typer.Typer(no_args_is_help=True, help="The city's reference data: areas and categories.")
+app.add_typer(reference_app, name="reference")
+
+
+@reference_app.command("import")
+def reference_import(
+    kind: Annotated[str, typer.Argument(help="areas or categories.")],
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX: the generic form or an official list.")],
+    within: Annotated[
+        str | None, typer.Option(help="Areas: keep only codes starting with this (e.g. a city's 4 digits).")
+    ] = None,
+) -> None:
+    """Add a reference file's rows as a new version (replays before it use the one before)."""
+    from gridline.reference import import_reference
+
+    result = import_reference(load_settings(), kind, file, within)
+    console.print(
+        f"{kind}: read {result.rows_read:,} rows; version {result.version.stem} holds {result.total:,}"
+    )
 
 
 @app.command()

@@ -22,6 +22,8 @@ PII_KEY_ENV = "GRIDLINE_PII_KEY"
 # environment variables and from a configured secrets backend (Vault, AWS/GCP secret managers).
 PII_KEY_VARIABLE = "GRIDLINE_PII_KEY"
 LOCAL_TIMEZONE = "Asia/Shanghai"
+# The city's time zone (an IANA name): quarters, days and service levels are cut in it.
+TIMEZONE_ENV = "GRIDLINE_TIMEZONE"
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,21 @@ def airflow_pii_key() -> str | None:
 
 def load_settings() -> Settings:
     home = Path(os.environ.get("GRIDLINE_HOME", "var")).expanduser().resolve()
-    return Settings(home=home)
+    return Settings(home=home, timezone=city_timezone())
+
+
+def city_timezone() -> str:
+    """``$GRIDLINE_TIMEZONE`` when set (checked: a typo would shift every quarter), else Asia/Shanghai."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    zone = os.environ.get(TIMEZONE_ENV, "").strip() or LOCAL_TIMEZONE
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise GridlineError(
+            f"{TIMEZONE_ENV}={zone!r} is not a time zone name (e.g. America/New_York)"
+        ) from None
+    return zone
 
 
 def create_local_key(settings: Settings) -> bool:

@@ -163,8 +163,8 @@ def _load_truth_tables(con: duckdb.DuckDBPyConnection, truth: Truth) -> int:
     con.execute("create or replace temp table keyed (case_id varchar, key varchar)")
     if truth.pair_keys:
         con.executemany("insert into keyed values (?, ?)", truth.pair_keys)
-    # A class is a key too: a pair in one class (in one quarter) is always right.
-    con.execute("insert into keyed select case_id, 'class ' || class_id || ' ' || quarter from planted")
+        # A class is a key too: a pair in one class (in one quarter) is always right.
+        con.execute("insert into keyed select case_id, 'class ' || class_id || ' ' || quarter from planted")
     unknown = "select count(distinct case_id) from truth_rows anti join marts.cases using (case_id)"
     return con.execute(unknown).fetchone()[0]
 
@@ -175,26 +175,34 @@ def score(con: duckdb.DuckDBPyConnection, truth: Truth, tickets: str = GRIDLINE_
     con.execute(
         f"create or replace temp table found as select distinct ticket_id, quarter, case_id from {tickets}"
     )
-    found_pairs, true_pairs, matched, keyed_matched, quarterly_tickets, quarterly_classes = con.execute(
+    found_pairs, true_pairs, matched, quarterly_tickets, quarterly_classes = con.execute(
         """
         with found_sets as (select ticket_id, quarter, count(*) as n from found group by all),
              true_sets as (select class_id, quarter, count(*) as n from planted group by all),
              overlap as (select f.ticket_id, p.class_id, f.quarter, count(*) as n
-                         from found as f join planted as p using (case_id, quarter) group by all),
-             keyed_found as (select f.ticket_id, f.quarter, f.case_id, k.key
-                             from found as f join keyed as k using (case_id)),
-             keyed_pairs as (select distinct a.quarter, a.case_id as first, b.case_id as second
-                             from keyed_found as a join keyed_found as b
-                               on a.ticket_id = b.ticket_id and a.quarter = b.quarter and a.key = b.key
-                              and a.case_id < b.case_id)
+                         from found as f join planted as p using (case_id, quarter) group by all)
         select (select coalesce(sum(n * (n - 1) // 2), 0) from found_sets),
                (select coalesce(sum(n * (n - 1) // 2), 0) from true_sets),
                (select coalesce(sum(n * (n - 1) // 2), 0) from overlap),
-               (select count(*) from keyed_pairs),
                (select count(*) from found_sets),
                (select count(*) from true_sets)
         """
     ).fetchone()
+    # Without pair keys the right pairs are the class pairs; with them, pairs sharing a key (enumerated:
+    # a pair may share several keys, and a key group is never larger than the truth data's own).
+    keyed_matched = matched
+    if truth.pair_keys:
+        keyed_matched = con.execute(
+            """
+            with keyed_found as (select f.ticket_id, f.quarter, f.case_id, k.key
+                                 from found as f join keyed as k using (case_id))
+            select count(*) from (
+                select distinct a.quarter, a.case_id, b.case_id
+                from keyed_found as a join keyed_found as b
+                  on a.ticket_id = b.ticket_id and a.quarter = b.quarter and a.key = b.key
+                 and a.case_id < b.case_id)
+            """
+        ).fetchone()[0]
     # Whole classes against whole tickets (a ticket_id over all its quarters).
     rows = con.execute(
         """

@@ -77,7 +77,7 @@ def replay(settings: Settings, as_of_text: str) -> ReplayReport:
         leftover.unlink(missing_ok=True)
     work = settings.home / "replays" / ".dbt"
     env = {
-        **dbt_env(settings, building),
+        **dbt_env(settings, building, as_of),
         # A folder of its own, so a replay never overwrites the nightly run's artefacts (or races them).
         "DBT_TARGET_PATH": str(work / "target"),
         "DBT_LOG_PATH": str(work / "logs"),

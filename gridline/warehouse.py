@@ -11,8 +11,10 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+from gridline import reference
 from gridline.config import Settings
 from gridline.errors import GridlineError
 
@@ -32,10 +34,15 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def dbt_env(settings: Settings, target_db: Path) -> dict[str, str]:
+def dbt_env(settings: Settings, target_db: Path, as_of: datetime | None = None) -> dict[str, str]:
+    """The environment of a dbt run: the log, the target, the city's zone and its reference as of
+    ``as_of`` (a replay's instant; the newest when None)."""
     return {
         **os.environ,
         "GRIDLINE_LOG_DIR": str(settings.log_dir),
+        "GRIDLINE_TIMEZONE": settings.timezone,
+        "GRIDLINE_REFERENCE_AREAS": str(reference.effective_file(settings, "areas", as_of)),
+        "GRIDLINE_REFERENCE_CATEGORIES": str(reference.effective_file(settings, "categories", as_of)),
         "GRIDLINE_BUILD_DB": str(target_db),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DO_NOT_TRACK": "1",

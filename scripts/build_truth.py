@@ -245,6 +245,25 @@ def boston_truth(path: Path) -> dict:
     }
 
 
+def _dump(truth: dict) -> str:
+    """JSON with one line per class and per case's pair keys: small, and a rebuild diffs line by line."""
+
+    def line(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+    parts = []
+    for key, value in truth.items():
+        if isinstance(value, list):
+            inner = ",\n".join(f"  {line(item)}" for item in value)
+            parts.append(f"{line(key)}: [\n{inner}\n ]")
+        elif isinstance(value, dict) and key == "pair_keys":
+            inner = ",\n".join(f"  {line(case_id)}: {line(keys)}" for case_id, keys in value.items())
+            parts.append(f"{line(key)}: {{\n{inner}\n }}")
+        else:
+            parts.append(f"{line(key)}: {line(value)}")
+    return "{\n " + ",\n ".join(parts) + "\n}\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "real")
@@ -256,7 +275,7 @@ def main() -> None:
         "boston311.json": boston_truth(args.data / "boston311" / "boston311_2015H1.csv"),
     }
     for name, truth in built.items():
-        (args.out / name).write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        (args.out / name).write_text(_dump(truth), encoding="utf-8")
         sizes = [len(c["case_ids"]) for c in truth["classes"]]
         print(f"{name}: {len(sizes):,} classes, {sum(sizes):,} cases (sizes {min(sizes)}..{max(sizes)})")
 

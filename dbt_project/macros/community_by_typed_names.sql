@@ -1,12 +1,7 @@
-{#- The community an operator's typed names point to, for each row of `relation` keyed by `id_column`
-    (which carries `community_name`, `street_name` and `district_name`).
-
-    Names are normalised and read through the area aliases (traditional characters, a typo, the full
-    official name stand for their reference name); a candidate community must share the community name,
-    and a typed street or district that contradicts it rules it out. Of the rest, those agreeing best
-    (street counts more than district) are kept, with `tied` = how many share that best agreement:
-    callers use the match only when `tied = 1`. Cases and volunteer sessions share this rule. -#}
-{% macro community_by_typed_names(relation, id_column) %}
+{#- The normalised place names typed on each row of `relation` keyed by `id_column` (which carries
+    `community_name`, `street_name` and `district_name`), read through the area aliases (traditional
+    characters, a typo, the full official name stand for their reference name). -#}
+{% macro typed_place_keys(relation, id_column) %}
     with typed_keys as (
         select
             {{ id_column }} as row_id,
@@ -18,25 +13,36 @@
 
     place_aliases as (
         select * from {{ ref('int_areas__aliases') }}
+    )
+
+    select
+        typed_keys.row_id,
+        coalesce(community_alias.name_key, typed_keys.community_key) as community_key,
+        coalesce(street_alias.name_key, typed_keys.street_key) as street_key,
+        coalesce(district_alias.name_key, typed_keys.district_key) as district_key
+    from typed_keys
+    left join place_aliases as community_alias
+        on community_alias.level = 'community' and typed_keys.community_key = community_alias.alias_key
+    left join place_aliases as street_alias
+        on street_alias.level = 'street' and typed_keys.street_key = street_alias.alias_key
+    left join place_aliases as district_alias
+        on district_alias.level = 'district' and typed_keys.district_key = district_alias.alias_key
+{% endmacro %}
+
+{#- The community an operator's typed names point to, for each row of `relation` keyed by `id_column`,
+    among the communities of the model `communities` (the city's, by default: reference and derived).
+
+    A candidate community must share the community name (normalised, through the aliases), and a typed
+    street or district that contradicts it rules it out. Of the rest, those agreeing best (street counts
+    more than district) are kept, with `tied` = how many share that best agreement: callers use the
+    match only when `tied = 1`. Cases, volunteer sessions and the derivation of areas share this rule. -#}
+{% macro community_by_typed_names(relation, id_column, communities='int_areas__communities') %}
+    with typed_names as (
+        {{ typed_place_keys(relation, id_column) }}
     ),
 
     communities as (
-        select * from {{ ref('int_areas__communities') }}
-    ),
-
-    typed_names as (
-        select
-            typed_keys.row_id,
-            coalesce(community_alias.name_key, typed_keys.community_key) as community_key,
-            coalesce(street_alias.name_key, typed_keys.street_key) as street_key,
-            coalesce(district_alias.name_key, typed_keys.district_key) as district_key
-        from typed_keys
-        left join place_aliases as community_alias
-            on community_alias.level = 'community' and typed_keys.community_key = community_alias.alias_key
-        left join place_aliases as street_alias
-            on street_alias.level = 'street' and typed_keys.street_key = street_alias.alias_key
-        left join place_aliases as district_alias
-            on district_alias.level = 'district' and typed_keys.district_key = district_alias.alias_key
+        select * from {{ ref(communities) }}
     ),
 
     candidates as (

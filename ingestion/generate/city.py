@@ -72,11 +72,14 @@ class Grid:
     lat: float = 0.0
     lon: float = 0.0
     households: int = 0
+    # The street address of each compound (``望湖路128号``), in a city whose addresses give one.
+    compound_addresses: tuple[str, ...] = ()
 
 
 @dataclass
 class City:
     grids: list[Grid]
+    name: str = CITY
     by_code: dict[str, Grid] = field(default_factory=dict)
     communities: dict[str, list[Grid]] = field(default_factory=dict)
     streets: dict[str, list[Grid]] = field(default_factory=dict)
@@ -87,17 +90,57 @@ class City:
             self.communities.setdefault(grid.community_code, []).append(grid)
             self.streets.setdefault(grid.street_code, []).append(grid)
 
+    @property
+    def short_name(self) -> str:
+        """The name locals use in firm names (云州 for 云州市)."""
+        return self.name[:-1] if self.name.endswith("市") and len(self.name) > 2 else self.name
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The words a city's names are made of: stems and the suffixes of each kind of place."""
+
+    roots: tuple[str, ...] = tuple(_ROOTS)
+    compound_suffixes: tuple[str, ...] = tuple(_COMPOUND_SUFFIXES)
+    road_suffixes: tuple[str, ...] = tuple(_ROAD_SUFFIXES)
+    main_road_suffixes: tuple[str, ...] = ("大道",)
+    river_suffixes: tuple[str, ...] = tuple(_RIVER_SUFFIXES)
+    school_kinds: tuple[str, ...] = ("小学", "中学", "幼儿园")
+    shop_kinds: tuple[str, ...] = tuple(_SHOP_KINDS)
+    firm_kinds: tuple[str, ...] = tuple(_FIRM_KINDS)
+    short_names: float = 0.0  # share of compound and road names with one stem (嘉禾苑) instead of two
+
+
+@dataclass(frozen=True)
+class StreetPlan:
+    """A street (街道) or town (镇, 乡) whose name and code are given, e.g. by the national division list."""
+
+    code: str
+    name: str
+    people: int
+    rural: bool
+
+
+@dataclass(frozen=True)
+class DistrictPlan:
+    code: str
+    name: str
+    population: int
+    rural: bool
+    streets: tuple[StreetPlan, ...] = ()  # empty: split the population and invent the streets
+
 
 class _Names:
-    """Unique two-root names: each call gives a name not handed out before for that suffix family."""
+    """Unique names from the lexicon's stems: each call gives a name not handed out before."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, roots: tuple[str, ...] | list[str] = tuple(_ROOTS)) -> None:
         self.rng = rng
+        self.roots = list(roots)
         self.used: set[str] = set()
 
-    def take(self, suffixes: list[str], roots: int = 2) -> str:
+    def take(self, suffixes: list[str] | tuple[str, ...], roots: int = 2) -> str:
         while True:
-            stem = "".join(self.rng.sample(_ROOTS, roots))
+            stem = "".join(self.rng.sample(self.roots, roots))
             name = stem + self.rng.choice(suffixes)
             if name not in self.used:
                 self.used.add(name)
@@ -116,34 +159,69 @@ def _split(rng: random.Random, total: int, per: int) -> list[int]:
     return parts
 
 
+def _stems(rng: random.Random, lexicon: Lexicon) -> int:
+    # The default lexicon draws nothing here, so the default city stays as its seed made it.
+    return 1 if lexicon.short_names and rng.random() < lexicon.short_names else 2
+
+
 def build_city() -> City:
     """The fixed synthetic city (about 2,200 grids)."""
-    rng = random.Random(CITY_SEED)
-    names = _Names(rng)
+    plans = [
+        DistrictPlan(f"{CITY_CODE}{d:02d}", name, population, rural)
+        for d, (name, population, rural) in enumerate(DISTRICTS, start=1)
+    ]
+    return build(random.Random(CITY_SEED), plans, Lexicon(), (CENTRE_LAT, CENTRE_LON))
+
+
+def build(
+    rng: random.Random,
+    districts: list[DistrictPlan],
+    lexicon: Lexicon,
+    centre: tuple[float, float],
+    name: str = CITY,
+) -> City:
+    """A city of ``districts``: streets (unless given), communities, grids and what residents name there."""
+    names = _Names(rng, lexicon.roots)
     grids: list[Grid] = []
-    for d, (district, population, rural) in enumerate(DISTRICTS, start=1):
-        district_code = f"{CITY_CODE}{d:02d}"
-        for s, street_people in enumerate(_split(rng, population, PEOPLE_PER_STREET[rural]), start=1):
-            street_code = f"{district_code}{s:03d}"
-            street = names.take(["镇"] if rural else ["街道"], roots=1 if rng.random() < 0.5 else 2)
-            main_road = names.take(["大道"])
-            river = names.take(_RIVER_SUFFIXES, roots=1)
-            people = _split(rng, street_people, PEOPLE_PER_COMMUNITY[rural])
+    for district in districts:
+        streets = district.streets or [
+            StreetPlan("", "", people, district.rural)
+            for people in _split(rng, district.population, PEOPLE_PER_STREET[district.rural])
+        ]
+        for s, plan in enumerate(streets, start=1):
+            rural = plan.rural
+            street_code = plan.code or f"{district.code}{s:03d}"
+            street = plan.name or names.take(
+                ["镇"] if rural else ["街道"], roots=1 if rng.random() < 0.5 else 2
+            )
+            names.used.add(street)  # a given name too: no compound or road may take it
+            main_road = names.take(lexicon.main_road_suffixes)
+            river = names.take(lexicon.river_suffixes, roots=1)
+            people = _split(rng, plan.people, PEOPLE_PER_COMMUNITY[rural])
             for c, community_people in enumerate(people, start=1):
                 community_code = f"{street_code}{c:03d}"
                 community = names.take(["村"] if rural else ["社区"], roots=1 if rng.random() < 0.3 else 2)
-                roads = (main_road, *(names.take(_ROAD_SUFFIXES) for _ in range(rng.randint(1, 3))))
-                school = names.take(["小学", "中学", "幼儿园"])
+                roads = (
+                    main_road,
+                    *(
+                        names.take(lexicon.road_suffixes, _stems(rng, lexicon))
+                        for _ in range(rng.randint(1, 3))
+                    ),
+                )
+                school = names.take(lexicon.school_kinds)
                 for g, grid_people in enumerate(_split(rng, community_people, PEOPLE_PER_GRID[rural]), 1):
                     if rural:  # a village grid is one or two of its numbered groups (村民小组)
                         compounds = tuple(f"{community[:-1]}{_GROUPS[2 * g - 2 + k]}组" for k in range(2))
                     else:
-                        compounds = tuple(names.take(_COMPOUND_SUFFIXES) for _ in range(rng.randint(1, 2)))
+                        compounds = tuple(
+                            names.take(lexicon.compound_suffixes, _stems(rng, lexicon))
+                            for _ in range(rng.randint(1, 2))
+                        )
                     index = len(grids)
                     grids.append(
                         Grid(
-                            district_code=district_code,
-                            district=district,
+                            district_code=district.code,
+                            district=district.name,
                             street_code=street_code,
                             street=street,
                             community_code=community_code,
@@ -155,14 +233,14 @@ def build_city() -> City:
                             river=river,
                             main_road=main_road,
                             school=school,
-                            shop=names.take(_SHOP_KINDS),
-                            firm=names.take(_FIRM_KINDS),
-                            lat=round(CENTRE_LAT + ((index // 48) - 23) * 0.004 + rng.uniform(0, 0.003), 6),
-                            lon=round(CENTRE_LON + ((index % 48) - 24) * 0.005 + rng.uniform(0, 0.004), 6),
+                            shop=names.take(lexicon.shop_kinds),
+                            firm=names.take(lexicon.firm_kinds),
+                            lat=round(centre[0] + ((index // 48) - 23) * 0.004 + rng.uniform(0, 0.003), 6),
+                            lon=round(centre[1] + ((index % 48) - 24) * 0.005 + rng.uniform(0, 0.004), 6),
                             households=max(60, int(grid_people / 2.6)),
                         )
                     )
-    return City(grids)
+    return City(grids, name=name)
 
 
 AREA_COLUMNS = [

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from ingestion.generate import vocab
 from ingestion.generate.city import Grid
+from ingestion.generate.world import World
 
 KINDS = ["visit"] * 55 + ["info"] * 8 + ["service"] * 12 + ["issue"] * 20 + ["dispute"] * 5
 VISIT_NOTES = [
@@ -93,12 +94,8 @@ class Submission:
         }
 
 
-def _address(grid: Grid, place: str) -> str:
-    return f"{grid.district}{grid.street}{grid.community}{place}"
-
-
-def _where(rng: random.Random, grid: Grid) -> tuple[float | None, float | None]:
-    if rng.random() < 0.05:
+def _where(rng: random.Random, grid: Grid, located: bool = False) -> tuple[float | None, float | None]:
+    if not located and rng.random() < 0.05:
         return None, None  # no GPS fix
     return round(grid.lat + rng.uniform(-0.002, 0.002), 6), round(grid.lon + rng.uniform(-0.002, 0.002), 6)
 
@@ -109,7 +106,7 @@ def round_time(rng: random.Random, day: datetime) -> datetime:
     return day.replace(hour=hour, minute=rng.randrange(60))
 
 
-def routine(rng: random.Random, day: datetime, grid: Grid, kind: str) -> Submission:
+def routine(rng: random.Random, day: datetime, grid: Grid, kind: str, world: World) -> Submission:
     """A visit, information update, service or dispute on a round."""
     at = round_time(rng, day)
     compound = rng.choice(grid.compounds)
@@ -124,9 +121,10 @@ def routine(rng: random.Random, day: datetime, grid: Grid, kind: str) -> Submiss
         text = f"采集更新{compound}{b}栋人口和房屋信息。"
     elif kind == "service":
         text, category = rng.choice(SERVICES)
-        text = f"{text}（{compound}{b}栋）。"
+        text, category = f"{text}（{compound}{b}栋）。", world.taxonomy.path_of(category)
     else:  # dispute
         template, category = rng.choice(DISPUTES)
+        category = world.taxonomy.path_of(category)
         text = f"调解{compound}{template.format(b=b, u=u)}，" + rng.choice(
             ["双方达成一致。", "已初步化解，持续跟进。", "调解未果，已上报街道综治中心。"]
         )
@@ -144,7 +142,7 @@ def routine(rng: random.Random, day: datetime, grid: Grid, kind: str) -> Submiss
         text,
         status,
         on_site,
-        _address(grid, compound),
+        world.style.incident(rng, grid, compound, ""),
         resident_phone=phone,
         photos=rng.choice([0, 1, 1, 2, 3]),
         lat=lat,
@@ -152,10 +150,12 @@ def routine(rng: random.Random, day: datetime, grid: Grid, kind: str) -> Submiss
     )
 
 
-def issue(rng: random.Random, at: datetime, grid: Grid, problem: vocab.Problem) -> Submission:
+def issue(
+    rng: random.Random, at: datetime, grid: Grid, problem: vocab.Problem, world: World, located: bool = False
+) -> Submission:
     """A problem found on a round; settled on the spot or left ``reported`` for a follow-up."""
     on_site = rng.random() < 0.55
-    lat, lon = _where(rng, grid)
+    lat, lon = _where(rng, grid, located)
     return Submission(
         at,
         grid,
@@ -165,7 +165,7 @@ def issue(rng: random.Random, at: datetime, grid: Grid, problem: vocab.Problem) 
         vocab.worker_text(rng, problem),
         "resolved" if on_site else "reported",
         on_site,
-        _address(grid, problem.place + problem.obj),
+        world.style.incident(rng, grid, problem.place, problem.obj),
         resident_phone=vocab.phone(rng) if rng.random() < 0.15 else None,
         photos=rng.choice([1, 1, 2, 3, 4]),
         lat=lat,
@@ -194,7 +194,9 @@ def follow_up(rng: random.Random, original: Submission) -> Submission:
     )
 
 
-def handling(rng: random.Random, at: datetime, grid: Grid, order_id: str, category_path: str) -> Submission:
+def handling(
+    rng: random.Random, at: datetime, grid: Grid, order_id: str, category_path: str, world: World
+) -> Submission:
     """The grid worker's contact with the resident of a hotline order the grid handles first."""
     lat, lon = _where(rng, grid)
     return Submission(
@@ -208,7 +210,7 @@ def handling(rng: random.Random, at: datetime, grid: Grid, order_id: str, catego
         ),
         "in_progress",
         False,
-        _address(grid, rng.choice(grid.compounds)),
+        world.style.incident(rng, grid, rng.choice(grid.compounds), ""),
         order_id=order_id,
         photos=0,
         lat=lat,

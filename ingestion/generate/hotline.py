@@ -192,6 +192,7 @@ def _lifecycle(
 
 
 def department_for(category_code: str) -> str:
+    """The department for a category of the default list (another city's list keeps it as ``origin``)."""
     return DEPARTMENTS.get(category_code[:5]) or DEPARTMENTS.get(category_code[:2], "区政府办")
 
 

@@ -6,6 +6,10 @@ hotline orders and grid-worker ``issue`` submissions, each described in fresh wo
 over several grids of a community or over a street; one in five is partly filed under a neighbouring
 category. Beside some grid classes sit *decoys*: other problems of the same category in the same grid,
 which a category-and-place rule alone would wrongly merge into the class.
+
+In a random city (``variants``) members also name their place in different ways (:mod:`naming`); some
+compounds hold two classes of different problems (``same_place_as``: they must stay apart); and every class
+has *noise* beside it: single appeals about other problems at the same place.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ingestion.generate import grid as grid_app
-from ingestion.generate import hotline, vocab
+from ingestion.generate import hotline, naming, vocab
 from ingestion.generate.city import City, Grid
+from ingestion.generate.taxonomy import Taxonomy
 
 
 @dataclass
@@ -28,8 +33,12 @@ class PlantedClass:
     grids: list[Grid]
     quarters: list[str]
     also_category: str | None = None
+    place_aliases: tuple[str, ...] = ()
+    same_place_as: str | None = None
     case_ids: dict[str, list[str]] = field(default_factory=dict)
     decoy_ids: dict[str, list[str]] = field(default_factory=dict)
+    noise_ids: dict[str, list[str]] = field(default_factory=dict)
+    naming: dict[str, list[str]] = field(default_factory=dict)  # how each member named the place
 
     def truth(self) -> dict:
         return {
@@ -40,11 +49,15 @@ class PlantedClass:
             "area_code": self.area_code,
             "grid_codes": sorted({g.grid_code for g in self.grids}),
             "place": self.problem.place,
+            "place_aliases": list(self.place_aliases),
+            "same_place_as": self.same_place_as,
             "object": self.problem.obj,
             "problem": self.problem.category.problems[self.problem.group][0],
             "quarters": self.quarters,
             "case_ids": {q: sorted(ids) for q, ids in sorted(self.case_ids.items())},
             "decoy_case_ids": {q: sorted(ids) for q, ids in sorted(self.decoy_ids.items())},
+            "noise_case_ids": {q: sorted(ids) for q, ids in sorted(self.noise_ids.items())},
+            "naming": {mode: sorted(ids) for mode, ids in sorted(self.naming.items())},
         }
 
 
@@ -59,6 +72,8 @@ class Appearance:
     category: vocab.Category
     problem: vocab.Problem
     decoy: bool = False
+    noise: bool = False  # another problem at the class's place (random city), never a member
+    naming: str = naming.FULL
 
 
 def quarter_of(ts: datetime) -> str:
@@ -82,23 +97,37 @@ def _active_quarters(rng: random.Random, quarters: list[str]) -> list[str]:
 
 
 def plan(
-    rng: random.Random, city: City, quarters: list[str], count: int, weights: list[int]
+    rng: random.Random,
+    city: City,
+    quarters: list[str],
+    count: int,
+    weights: list[int],
+    taxonomy: Taxonomy,
+    variants: bool = False,
 ) -> tuple[list[PlantedClass], list[Appearance]]:
     """``count`` classes over ``quarters`` and every appearance of their members and decoys, by time."""
-    placed = [c for c in vocab.CATEGORIES if c.placed]
+    placed = [c for c in taxonomy.categories if c.placed]
     wide = [c for c in placed if any("{road}" in t or "{river}" in t for t in c.objects)]
-    neighbours = dict(vocab.NEIGHBOURS) | {b: a for a, b in vocab.NEIGHBOURS}
+    neighbours = dict(taxonomy.neighbours) | {b: a for a, b in taxonomy.neighbours}
     crossable = [c for c in placed if c.code in neighbours]
     communities = [grids for grids in city.communities.values() if len(grids) >= 2]
     streets = [grids for grids in city.streets.values() if len({g.community_code for g in grids}) >= 2]
     classes: list[PlantedClass] = []
     appearances: list[Appearance] = []
     taken: set[tuple[str, str]] = set()
+    twin_of: PlantedClass | None = None
     while len(classes) < count:
         # The first three classes cover every kind (community, cross-category grid, street), so even a tiny
         # run has each; the rest are drawn: two thirds grid, a quarter community, the rest street.
         roll = [0.7, 0.0, 0.95][len(classes)] if len(classes) < 3 else rng.random()
-        if roll < 0.65:
+        if twin_of is not None:
+            # Another problem at the compound of the class before: the two must stay apart.
+            grid, twin = twin_of.grids[0], twin_of.problem.category
+            category = rng.choice([c for c in placed if c.code not in (twin.code, neighbours.get(twin.code))])
+            place, obj = vocab.draw_object(rng, category, grid)
+            place = twin_of.problem.place if place else place
+            level, code, grids = "grid", grid.grid_code, [grid]
+        elif roll < 0.65:
             grid = rng.choices(city.grids, weights)[0]
             category = rng.choice(crossable if len(classes) == 1 else placed)
             place, obj = vocab.draw_object(rng, category, grid)
@@ -118,12 +147,21 @@ def plan(
         problem = vocab.Problem(category, place, obj, rng.randrange(len(category.problems)))
         if problem.key in taken or any(k[0] == category.code and k[1] == code for k in taken):
             continue  # one class per category and area keeps the truth unambiguous
+        if variants and len(classes) == 3 and not (level == "grid" and place):
+            continue  # the fourth class sits in a compound, so even a tiny run has two problems at one
         taken.add(problem.key)
         taken.add((category.code, code))
         also = neighbours.get(category.code) if rng.random() < 0.2 or len(classes) == 1 else None
         planted = PlantedClass(
             f"K{len(classes) + 1:04d}", problem, level, code, grids, _active_quarters(rng, quarters), also
         )
+        if variants:
+            in_compound = level == "grid" and bool(place)
+            planted.place_aliases = naming.aliases(place) if in_compound and not grids[0].rural else ()
+            if twin_of is not None:
+                planted.same_place_as, twin_of = twin_of.class_id, None
+            elif in_compound and len(classes) >= 3 and (len(classes) == 3 or rng.random() < 0.25):
+                twin_of = planted
         classes.append(planted)
         mixed = rng.random() < 0.6
         decoys = level == "grid" and rng.random() < 0.5
@@ -131,15 +169,21 @@ def plan(
             start, end = quarter_bounds(quarter)
             days = (end - start).days
             hotline_members = rng.randint(4, 8)
+            modes = naming.draw_modes(rng, hotline_members, planted.place_aliases) if variants else []
             for n in range(hotline_members):
                 at = hotline.call_time(rng, start + timedelta(days=rng.randrange(days)))
                 filed = category
                 if also and (n == 3 or (n > 3 and rng.random() < 0.5)):
-                    filed = vocab.BY_CODE[also]
-                appearances.append(Appearance(at, planted, "hotline", rng.choice(grids), filed, problem))
+                    filed = taxonomy.by_code[also]
+                member = Appearance(at, planted, "hotline", rng.choice(grids), filed, problem)
+                member.naming = modes[n] if modes else naming.FULL
+                appearances.append(member)
             for _ in range(rng.randint(1, 3) if mixed else 0):
                 at = grid_app.round_time(rng, start + timedelta(days=rng.randrange(days)))
-                appearances.append(Appearance(at, planted, "grid", rng.choice(grids), category, problem))
+                member = Appearance(at, planted, "grid", rng.choice(grids), category, problem)
+                if variants and planted.place_aliases and rng.random() < 0.3:
+                    member.naming = naming.ALIAS  # the worker's shorthand for the compound
+                appearances.append(member)
             for _ in range(2 if decoys else 0):
                 at = hotline.call_time(rng, start + timedelta(days=rng.randrange(days)))
                 while True:
@@ -147,13 +191,54 @@ def plan(
                     other = vocab.Problem(category, place2, obj2, rng.randrange(len(category.problems)))
                     if other.key != problem.key:
                         break
-                appearances.append(Appearance(at, planted, "hotline", grids[0], category, other, decoy=True))
+                decoy = Appearance(at, planted, "hotline", grids[0], category, other, decoy=True)
+                if variants:
+                    decoy.naming = naming.draw_modes(rng, 2, ())[1]
+                appearances.append(decoy)
+            if variants:
+                appearances += _noise(rng, planted, quarter, placed, neighbours, taken)
     appearances.sort(key=lambda a: a.at)
     return classes, appearances
+
+
+def _noise(
+    rng: random.Random,
+    planted: PlantedClass,
+    quarter: str,
+    placed: list[vocab.Category],
+    neighbours: dict[str, str],
+    taken: set[tuple[str, str]],
+) -> list[Appearance]:
+    """Two or three single appeals about other problems at the class's place in ``quarter``."""
+    start, end = quarter_bounds(quarter)
+    own = planted.problem.category.code
+    others = [c for c in placed if c.code not in (own, neighbours.get(own))]
+    noise: list[Appearance] = []
+    wanted = rng.randint(2, 3)
+    while len(noise) < wanted:
+        category = rng.choice(others)
+        grid = rng.choice(planted.grids)
+        place, obj = vocab.draw_object(rng, category, grid)
+        if place and planted.problem.place:
+            place = planted.problem.place
+        problem = vocab.Problem(category, place, obj, rng.randrange(len(category.problems)))
+        if problem.key in taken:
+            continue
+        taken.add(problem.key)  # one appeal per noise problem: it never forms a class
+        at = hotline.call_time(rng, start + timedelta(days=rng.randrange((end - start).days)))
+        appearance = Appearance(at, planted, "hotline", grid, category, problem, decoy=True, noise=True)
+        appearance.naming = naming.draw_modes(rng, 2, ())[1]
+        noise.append(appearance)
+    return noise
 
 
 def record_member(appearance: Appearance, case_id: str) -> None:
     planted = appearance.planted
     quarter = quarter_of(appearance.at)
-    target = planted.decoy_ids if appearance.decoy else planted.case_ids
-    target.setdefault(quarter, []).append(case_id)
+    if appearance.noise:
+        planted.noise_ids.setdefault(quarter, []).append(case_id)
+    elif appearance.decoy:
+        planted.decoy_ids.setdefault(quarter, []).append(case_id)
+    else:
+        planted.case_ids.setdefault(quarter, []).append(case_id)
+        planted.naming.setdefault(appearance.naming, []).append(case_id)

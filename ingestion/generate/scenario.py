@@ -23,10 +23,11 @@ from itertools import accumulate
 from pathlib import Path
 
 from gridline.errors import GridlineError
-from ingestion.generate import files, hotline, planted, vocab
+from ingestion.generate import files, hotline, naming, planted, reference, vocab
 from ingestion.generate import grid as grid_app
 from ingestion.generate import volunteer as volunteer_app
-from ingestion.generate.city import City, Grid, build_city
+from ingestion.generate.city import City, Grid
+from ingestion.generate.world import World, make_world
 
 
 @dataclass(frozen=True)
@@ -81,11 +82,10 @@ def _typed(rng: random.Random, name: str) -> str:
     """A place name as an operator might type it."""
     if rng.random() >= TYPED_VARIANT:
         return name
-    if name.endswith("社区"):
-        return rng.choice([name[:-2], name + "居委会"])
-    if name.endswith("街道"):
-        return rng.choice([name[:-1], name + "办事处"])
-    return name[:-1] if len(name) > 2 else name
+    variants = reference.typed_variants(name)  # the reference lists them as aliases
+    if len(variants) <= 1:
+        return variants[0] if variants else name
+    return rng.choice(variants)
 
 
 def _key_id(problem: vocab.Problem) -> int:
@@ -174,15 +174,22 @@ class Landing:
 class Generator:
     """One run: the city, the scale, the random stream, and the state carried from day to day."""
 
-    def __init__(self, out: Path, scale: Scale, seed: int) -> None:
+    def __init__(self, out: Path, scale: Scale, seed: int, world: World) -> None:
         self.scale = scale
         self.rng = random.Random(seed)
-        self.city: City = build_city()
+        self.world = world
+        self.city: City = world.city
         self.cum = list(accumulate(g.households for g in self.city.grids))
-        self.categories = list(vocab.CATEGORIES)
+        self.categories = list(world.taxonomy.categories)
         self.cat_cum = list(accumulate(c.weight for c in self.categories))
         self.classes, appearances = planted.plan(
-            self.rng, self.city, list(scale.quarters), scale.classes, [g.households for g in self.city.grids]
+            self.rng,
+            self.city,
+            list(scale.quarters),
+            scale.classes,
+            [g.households for g in self.city.grids],
+            world.taxonomy,
+            world.naming_variants,
         )
         self.appearances = deque(appearances)
         self.reserved = {_key_id(c.problem) for c in self.classes} | {_key_id(a.problem) for a in appearances}
@@ -229,11 +236,16 @@ class Generator:
             grid = self._grid()
         return category, problem
 
-    def _spot(self, grid: Grid, problem: vocab.Problem) -> str:
+    def _address(self, grid: Grid, problem: vocab.Problem, said: naming.Said | None) -> str:
         """Where an order says it happened: a compound, a road, or the caller's home for personal matters."""
+        style = self.world.style
+        if said is not None and said.address_place is None:
+            return style.vague(self.rng, grid)
         if problem.place:
-            return problem.place
-        return problem.obj if problem.category.placed else self.rng.choice(grid.compounds)
+            return style.incident(self.rng, grid, said.address_place if said else problem.place, "")
+        if problem.category.placed:
+            return style.incident(self.rng, grid, "", problem.obj)
+        return style.incident(self.rng, grid, self.rng.choice(grid.compounds), "")
 
     # --- hotline -------------------------------------------------------------------------------------
 
@@ -245,10 +257,12 @@ class Generator:
         category: vocab.Category,
         problem: vocab.Problem,
         noisy: bool,
+        said: naming.Said | None = None,
     ) -> hotline.Order:
         rng = self.rng
         caller, number = vocab.person(rng), vocab.phone(rng)
-        text = vocab.resident_text(rng, problem)
+        told = said.text_problem if said else problem
+        text = vocab.resident_text(rng, told)
         if rng.random() < 0.1:
             note = vocab.contact_note(
                 rng, caller if rng.random() < 0.7 else vocab.person(rng), vocab.phone(rng)
@@ -265,9 +279,9 @@ class Generator:
             "诉求渠道": rng.choice(hotline.CHANNELS),
             "诉求类型": appeal_type,
             "诉求分类": path,
-            "诉求标题": vocab.resident_title(rng, problem),
+            "诉求标题": vocab.resident_title(rng, told, said.title_names_place if said else False),
             "诉求内容": text,
-            "事发地址": f"{grid.district}{grid.street}{grid.community}{self._spot(grid, problem)}",
+            "事发地址": self._address(grid, problem, said),
             "区县": _typed(rng, grid.district),
             "街道": _typed(rng, grid.street),
             "社区": _typed(rng, grid.community),
@@ -276,15 +290,16 @@ class Generator:
             "重办次数": 0,
         }
         grid_first = category.placed and rng.random() < GRID_FIRST
-        unit = hotline.handling_unit(rng, grid, category.code, grid_first)
+        origin = category.origin or category.code
+        unit = hotline.handling_unit(rng, grid, origin, grid_first)
         order = hotline.Order(order_id, at, fixed)
         order.changes = hotline.lifecycle(
-            rng, at, unit, hotline.department_for(category.code), appeal_type, grid_first
+            rng, at, unit, hotline.department_for(origin), appeal_type, grid_first
         )
         if grid_first:
             contact = next(when for when, delta in order.changes if "首次联系时间" in delta)
             self.pending_grid[contact.date()].append(
-                grid_app.handling(rng, contact, grid, order_id, category.path)
+                grid_app.handling(rng, contact, grid, order_id, category.path, self.world)
             )
         self._schedule(order)
         self.recent_orders[grid.community_code].append(order_id)
@@ -320,10 +335,18 @@ class Generator:
         todo.sort(key=lambda item: item[0])
         for seq, (at, grid, category, problem, appearance) in enumerate(todo, start=1):
             order_id = f"HX{at:%y%m%d}{seq:05d}"
-            self._order(order_id, at, grid, category, problem, noisy=appearance is None)
+            said = self._said(appearance)
+            self._order(order_id, at, grid, category, problem, noisy=appearance is None, said=said)
             if appearance is not None:
                 planted.record_member(appearance, f"12345:{order_id}")
         self.counts["orders"] += len(todo)
+
+    def _said(self, appearance: planted.Appearance | None) -> naming.Said | None:
+        """How a planted record names its place, in a city whose classes vary it (None: as usual)."""
+        if appearance is None or not self.world.naming_variants:
+            return None
+        aliases = naming.aliases(appearance.problem.place) if not appearance.grid.rural else ()
+        return naming.say(self.rng, appearance.naming, appearance.problem, appearance.grid, aliases)
 
     def export_hotline(self, index: int) -> None:
         first, last = self.periods[index]
@@ -385,11 +408,15 @@ class Generator:
                 if not category.placed:
                     kind = "visit"
                 else:
-                    todo.append(grid_app.issue(rng, grid_app.round_time(rng, day), grid, problem))
+                    at = grid_app.round_time(rng, day)
+                    todo.append(grid_app.issue(rng, at, grid, problem, self.world))
                     continue
-            todo.append(grid_app.routine(rng, day, grid, kind))
+            todo.append(grid_app.routine(rng, day, grid, kind, self.world))
         for a in self._planted_grid:
-            submission = grid_app.issue(rng, a.at, a.grid, a.problem)
+            said = self._said(a)
+            told = said.text_problem if said else a.problem
+            # A worker on the spot reports with the phone's position when the city's classes are varied.
+            submission = grid_app.issue(rng, a.at, a.grid, told, self.world, located=said is not None)
             submission.extra["appearance"] = a
             todo.append(submission)
         self._planted_grid = []
@@ -473,27 +500,35 @@ class Generator:
             day += timedelta(days=1)
 
 
-def generate(out: Path, scale_name: str = "tiny", seed: int = 1) -> dict:
-    """Write the landing files and ``truth.json`` for ``scale_name`` into ``out``; returns a summary."""
+def generate(
+    out: Path, scale_name: str = "tiny", seed: int = 1, city: str = "default", divisions: Path | None = None
+) -> dict:
+    """Write the landing files, the city's reference and ``truth.json`` into ``out``; returns a summary."""
     if scale_name not in SCALES:
         raise GridlineError(f"unknown scale {scale_name!r}; known: {', '.join(SCALES)}")
+    world = make_world(city, seed, divisions)
     out = Path(out)
     streams = [out / s for s in ("hotline", "grid", "volunteer") if (out / s).exists()]
     if streams and not (out / "truth.json").exists():
         raise GridlineError(f"{out} already holds landing files not written by gridline generate")
     # An earlier run's output is replaced whole, so files of a longer run never mix with this one's.
-    for folder in streams:
-        shutil.rmtree(folder)
+    for folder in [*streams, out / reference.FOLDER]:
+        if folder.exists():
+            shutil.rmtree(folder)
     out.mkdir(parents=True, exist_ok=True)
     scale = SCALES[scale_name]
-    generator = Generator(out, scale, seed)
+    generator = Generator(out, scale, seed, world)
     generator.run()
+    reference.write(out / reference.FOLDER, world)
     counts = generator.counts
     truth = {
         "scale": scale_name,
         "seed": seed,
         "quarters": list(scale.quarters),
         "city": {
+            "kind": city,
+            "name": world.city.name,
+            "address_style": world.style.kind,
             "grids": len(generator.city.grids),
             "communities": len(generator.city.communities),
             "streets": len(generator.city.streets),
@@ -511,6 +546,7 @@ def generate(out: Path, scale_name: str = "tiny", seed: int = 1) -> dict:
     return {
         "scale": scale_name,
         "seed": seed,
+        "city": world.city.name,
         "orders": counts["orders"],
         "grid_submissions": counts["grid_submissions"],
         "volunteer_sessions": counts["volunteer_sessions"],

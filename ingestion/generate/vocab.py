@@ -23,6 +23,7 @@ class Category:
     problems: tuple[tuple[str, ...], ...]
     placed: bool = True  # does the appeal name a place where a problem can recur?
     weight: float = 1.0  # relative frequency among appeals
+    origin: str = ""  # the default list's code when this is another city's renaming of it
 
 
 def _cat(code, path, objects, problems, placed=True, weight=1.0) -> Category:
@@ -470,8 +471,12 @@ def resident_text(rng: random.Random, problem: Problem) -> str:
     return text
 
 
-def resident_title(rng: random.Random, problem: Problem) -> str:
+def resident_title(rng: random.Random, problem: Problem, names_place: bool = False) -> str:
     phrasing = problem.category.problems[problem.group][0]
+    if names_place and problem.place:  # the caller gave no address: the title says where
+        return rng.choice(
+            [f"{problem.place}{problem.obj}{phrasing}", f"反映{problem.place}{problem.obj}问题"]
+        )
     return rng.choice(
         [f"{problem.obj}{phrasing}", f"{problem.category.level3}问题", f"反映{problem.obj}问题"]
     )

@@ -46,12 +46,12 @@ _AGENCIES = [
     "司法局",
 ]
 _STATE_FIRMS = [
-    "云州水务集团",
-    "国网云州供电公司",
-    "云州城投集团",
-    "云州公交集团",
-    "云州燃气集团",
-    "云州农商银行",
+    "{city}水务集团",
+    "国网{city}供电公司",
+    "{city}城投集团",
+    "{city}公交集团",
+    "{city}燃气集团",
+    "{city}农商银行",
 ]
 NOTES = ["", "", "", "清理楼道小广告", "慰问独居老人", "劝导电动车规范停放", "协助社区开展宣传"]
 
@@ -64,7 +64,7 @@ class Unit:
     members: tuple[tuple[str, str], ...]  # (member_id, name)
 
 
-def _unit_name(rng: random.Random, unit_type: str, grid: Grid, serial: int) -> str:
+def _unit_name(rng: random.Random, unit_type: str, grid: Grid, serial: int, city: str) -> str:
     if unit_type == "机关":
         return f"{grid.district}{rng.choice(_AGENCIES)}机关第{serial % 9 + 1}党支部"
     if unit_type == "事业单位":
@@ -76,7 +76,7 @@ def _unit_name(rng: random.Random, unit_type: str, grid: Grid, serial: int) -> s
             ]
         )
     if unit_type == "国有企业":
-        return f"{rng.choice(_STATE_FIRMS)}第{serial % 12 + 1}党支部"
+        return f"{rng.choice(_STATE_FIRMS).format(city=city)}第{serial % 12 + 1}党支部"
     if unit_type == "非公企业":
         return f"{grid.firm}党支部"
     return f"{grid.community}{rng.choice(['社工服务中心', '志愿者协会', '老年协会'])}党支部"
@@ -96,7 +96,12 @@ def build_units(rng: random.Random, city: City) -> list[Unit]:
                 (f"DY{serial:05d}{m:02d}", vocab.person(rng)) for m in range(1, rng.randint(5, 40) + 1)
             )
             units.append(
-                Unit(_unit_name(rng, unit_type, rng.choice(grids), serial), unit_type, grids[0], members)
+                Unit(
+                    _unit_name(rng, unit_type, rng.choice(grids), serial, city.short_name),
+                    unit_type,
+                    grids[0],
+                    members,
+                )
             )
     return units
 

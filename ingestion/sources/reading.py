@@ -262,6 +262,9 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
+cell_text = _cell_text
+
+
 def register_xlsx(con: duckdb.DuckDBPyConnection, path: Path, view: str) -> None:
     """Register ``view`` over the first sheet of a workbook (header in the first row)."""
     from python_calamine import CalamineWorkbook

@@ -20,7 +20,7 @@ cases as (
 
 areas as (
 
-    select * from {{ ref('areas') }}
+    select * from {{ ref('int_areas__grids') }}
 
 )
 

@@ -1,11 +1,14 @@
 {#- Every case — hotline orders, requests of other cities' systems, and problems grid workers report
     (issue submissions that are not a follow-up and not the handling of a hotline order) — placed in the
-    area hierarchy and the category taxonomy.
+    city's areas and classified in its category taxonomy.
 
-    Place: by grid code when the reference knows it; otherwise by the typed names, normalised (spaces and
-    administrative suffixes dropped) and read through the area aliases (seed `area_aliases`), taking the community whose street and district agree best with what
-    was typed, and only when exactly one community is the best match. Category: the last segment of the
-    path, matched on the third-level name or one of its aliases (seeds `categories`, `category_aliases`). What cannot be placed or classified is
+    Place: the grid the case carries (a 网格 code, a mapping's grid code or `grid_cell`) is kept as its
+    grid code, known to the reference or not, and places the case in the grid's community when that is
+    known (int_areas__grids); otherwise the typed names, normalised and read through the aliases, pick
+    the community (reference or derived from the exports, int_areas__communities) whose street and
+    district agree best with what was typed, when exactly one does. Category: the last segment of the
+    path, matched on a reference category's third-level name or alias; a path the reference does not
+    know is a category of its own (int_categories__taxonomy). What cannot be placed or classified is
     kept, flagged and counted, never dropped. -#}
 with folded_cases as (
 
@@ -19,9 +22,9 @@ submissions as (
 
 ),
 
-areas as (
+grids as (
 
-    select * from {{ ref('areas') }}
+    select * from {{ ref('int_areas__grids') }}
 
 ),
 
@@ -31,15 +34,15 @@ communities as (
 
 ),
 
-category_aliases as (
+category_names as (
 
-    select * from {{ ref('category_aliases') }}
+    select * from {{ ref('int_categories__names') }}
 
 ),
 
 categories as (
 
-    select * from {{ ref('categories') }}
+    select * from {{ ref('int_categories__taxonomy') }}
 
 ),
 
@@ -111,32 +114,11 @@ placed as (
         by_grid.grid_code,
         coalesce(by_grid.community_code, by_name.community_code) as community_code
     from all_cases
-    left join areas as by_grid on trim(all_cases.grid_code_raw) = by_grid.grid_code
+    left join grids as by_grid on trim(all_cases.grid_code_raw) = by_grid.grid_code
     left join best_by_name as by_name
-        on by_grid.grid_code is null
+        on by_grid.community_code is null
         and all_cases.case_id = by_name.case_id
         and by_name.tied = 1
-
-),
-
-category_name_list as (
-
-    select category_code, level3 as name, 1 as preference from categories
-    union all
-    select category_code, trim(alias.name) as name, 2 as preference
-    from categories, unnest(string_split(coalesce(aliases, ''), '|')) as alias(name)
-    where trim(alias.name) <> ''
-    union all
-    select category_code, trim(alias) as name, 3 as preference from category_aliases
-
-),
-
-category_names as (
-
-    -- a name that is both one category's own and another's alias means the former
-    select category_code, name
-    from category_name_list
-    qualify row_number() over (partition by name order by preference, category_code) = 1
 
 ),
 
@@ -144,13 +126,15 @@ classified as (
 
     select
         placed.*,
-        category_names.category_code,
+        categories.category_code,
         -- a problem with a place (a broken lamp) or a person's own matter (a pension); null = unknown
         categories.is_place_bound
     from placed
     left join category_names
-        on trim(regexp_extract(placed.category_path, '([^/]+)$', 1)) = category_names.name
-    left join categories on category_names.category_code = categories.category_code
+        on {{ category_path_leaf('placed.category_path') }} = category_names.name
+    left join categories
+        on coalesce(category_names.category_code, {{ category_path_key('placed.category_path') }})
+            = categories.category_code
 
 ),
 
@@ -163,7 +147,8 @@ final as (
         coalesce(communities.street, classified.street_name) as street,
         communities.district_code,
         coalesce(communities.district, classified.district_name) as district,
-        classified.community_code is null as is_unplaced,
+        -- placed: in a community, or at least in a grid cell
+        classified.community_code is null and classified.grid_code is null as is_unplaced,
         classified.category_code is null as is_unclassified
     from classified
     left join communities on classified.community_code = communities.community_code

@@ -1,8 +1,17 @@
-{#- Other names operators type for a place (traditional characters, typos, full official names), keyed
-    by their normalised form and pointing at the normalised reference name, per level. -#}
-with aliases as (
+{#- Other names typed for a place (old or short names, traditional characters, typos, full official
+    names), as the reference lists them, keyed by their normalised form and pointing at the normalised
+    reference name, per level. -#}
+with areas as (
 
-    select * from {{ ref('area_aliases') }}
+    select * from {{ ref('stg_reference__areas') }}
+
+),
+
+aliases as (
+
+    select areas.level, alias.name as alias, areas.name
+    from areas, unnest(areas.aliases) as alias(name)
+    where areas.level in ('district', 'street', 'community')
 
 ),
 
@@ -24,4 +33,6 @@ final as (
 
 )
 
+-- an alias that could mean two places of a level means none: such a case is flagged, not guessed
 select * from final
+qualify count(*) over (partition by level, alias_key) = 1

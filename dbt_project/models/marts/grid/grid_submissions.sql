@@ -6,7 +6,7 @@ with submissions as (
 
 areas as (
 
-    select * from {{ ref('areas') }}
+    select * from {{ ref('int_areas__grids') }}
 
 ),
 

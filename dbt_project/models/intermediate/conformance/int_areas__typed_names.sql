@@ -1,0 +1,55 @@
+{#- Every distinct combination of place names the exports typed (cases and volunteer sessions), with
+    its normalised keys read through the aliases: what areas are derived from when the reference does
+    not know them. -#}
+with cases as (
+
+    select * from {{ ref('int_cases__folded') }}
+
+),
+
+sessions as (
+
+    select * from {{ ref('int_volunteer_sessions__folded') }}
+
+),
+
+typed as (
+
+    select district_name, street_name, community_name from cases
+    union all
+    select district_name, street_name, community_name from sessions
+
+),
+
+combinations as (
+
+    select
+        {{ dbt.hash(
+            "coalesce(district_name, '') || '|' || coalesce(street_name, '') || '|' || coalesce(community_name, '')"
+        ) }} as row_id,
+        district_name,
+        street_name,
+        community_name,
+        count(*) as times_typed
+    from typed
+    where nullif(trim(community_name), '') is not null
+    group by district_name, street_name, community_name
+
+),
+
+keys as (
+
+    {{ typed_place_keys('combinations', 'row_id') }}
+
+),
+
+final as (
+
+    select combinations.*, keys.community_key, keys.street_key, keys.district_key
+    from combinations
+    inner join keys on combinations.row_id = keys.row_id
+    where keys.community_key is not null
+
+)
+
+select * from final
