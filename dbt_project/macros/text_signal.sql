@@ -1,12 +1,13 @@
 {#- Description text reduced to what tells one problem from another: the intake operators' stock phrases
-    (var `text_boilerplate`), redaction placeholders and punctuation removed. Place names are removed by
-    the caller, which knows the case's place. -#}
-{% macro strip_boilerplate(column) -%}
+    (var `text_boilerplate`), redaction placeholders and punctuation removed; with a `separator` of ' ',
+    a run of punctuation and spaces becomes one space, so English words stay apart. Place names are
+    removed by the caller, which knows the case's place. -#}
+{% macro strip_boilerplate(column, separator='') -%}
     {%- set ns = namespace(expr='coalesce(' ~ column ~ ", '')") -%}
     {%- for phrase in var('text_boilerplate') -%}
         {%- set ns.expr = 'replace(' ~ ns.expr ~ ", '" ~ (phrase | replace("'", "''")) ~ "', '')" -%}
     {%- endfor -%}
-    regexp_replace({{ ns.expr }}, '[ \t　,.;:!?()"''，。；：！？、（）“”‘’《》【】…—\\-]+', '', 'g')
+    regexp_replace({{ ns.expr }}, '[ \t\n\r　,.;:!?()"''，。；：！？、（）“”‘’《》【】…—\\-]+', '{{ separator }}', 'g')
 {%- endmacro %}
 
 {#- Remove a place name from a text when the name is known. -#}
@@ -36,21 +37,30 @@
     coalesce(nullif({{ address_up_to_last_place(place) }}, ''), {{ place }})
 {%- endmacro %}
 
-{#- One row per overlapping character pair of `text_column` in `relation`, with `key_columns` carried:
-    Chinese needs no word segmentation for this, a bigram already says most of what a word does. -#}
-{% macro char_bigrams(relation, key_columns, text_column) -%}
-    {{ return(adapter.dispatch('char_bigrams', 'gridline')(relation, key_columns, text_column)) }}
+{#- One row per term of `text_column` in `relation`, with `key_columns` carried. A text is read as a
+    sequence of tokens — each Chinese character on its own, each run of Latin letters or digits as a
+    word — and its terms are every pair of neighbouring tokens (Chinese character bigrams, English word
+    bigrams) and every English word: Chinese needs no word segmentation for this, a bigram already says
+    most of what a word does, while a single English word does. -#}
+{% macro text_terms(relation, key_columns, text_column) -%}
+    {{ return(adapter.dispatch('text_terms', 'gridline')(relation, key_columns, text_column)) }}
 {%- endmacro %}
 
-{% macro default__char_bigrams(relation, key_columns, text_column) -%}
-    select {{ key_columns | join(', ') }}, substring({{ text_column }}, position, 2) as bigram
-    from {{ relation }}
-    lateral view explode(sequence(1, length({{ text_column }}) - 1)) positions as position
-    where length({{ text_column }}) >= 2
-{%- endmacro %}
-
-{% macro duckdb__char_bigrams(relation, key_columns, text_column) -%}
-    select {{ key_columns | join(', ') }}, substring({{ text_column }}, position, 2) as bigram
-    from {{ relation }}, unnest(range(1, length({{ text_column }}))) as positions(position)
-    where length({{ text_column }}) >= 2
+{% macro duckdb__text_terms(relation, key_columns, text_column) -%}
+    with tokenized as (
+        select {{ key_columns | join(', ') }},
+            regexp_extract_all(lower({{ text_column }}), '[a-z0-9]+|[\x{4e00}-\x{9fff}]') as tokens
+        from {{ relation }}
+    )
+    select {{ key_columns | join(', ') }},
+        case when regexp_matches(tokens[position], '^[a-z0-9]{2,}$')
+                and regexp_matches(tokens[position + 1], '^[a-z0-9]+$')
+            then tokens[position] || ' ' || tokens[position + 1]
+            else tokens[position] || tokens[position + 1]
+        end as term
+    from tokenized, unnest(range(1, len(tokens))) as positions(position)
+    union all
+    select {{ key_columns | join(', ') }}, word as term
+    from tokenized, unnest(tokens) as words(word)
+    where regexp_matches(word, '^[a-z][a-z0-9]+$')
 {%- endmacro %}

@@ -1,48 +1,78 @@
-{#- Which class each eligible case falls in: the connected groups of the similarity links, found by
-    label propagation (every case takes the smallest case id among itself and its linked cases, for
-    `ticket_link_rounds` rounds: plain joins, no recursion, so any SQL engine runs it). With the text
-    signal off, a class is a whole category-and-community group of the quarter. -#}
-with cases as (
+{#- Which cluster each eligible case falls in: the connected groups of the links that hold, followed to
+    the end (a recursive walk that stops when it reaches no case it has not reached before — however long
+    a chain, no round count).
+
+    A link holds when it is strong (similarity at least `ticket_strong_link`) or confirmed: the two cases
+    share a third case they are both linked to. A chain of weak links (a–x, x–b, each barely over its bar)
+    thus cannot carry one problem into another; a problem many residents describe links as a web, not
+    a chain, and keeps its links. With the text signal off, a cluster is a whole category-and-place
+    group of the quarter. -#}
+with recursive cases as (
 
     select * from {{ ref('int_ticket_cases__eligible') }}
 
 ),
 
+{% if var('ticket_text_signal') %}
 links as (
 
     select * from {{ ref('int_ticket_cases__links') }}
 
 ),
 
-{% if var('ticket_text_signal') %}
+both_ways as (
+
+    select case_id, linked_case_id, similarity from links
+    union all
+    select linked_case_id, case_id, similarity from links
+
+),
+
+confirmed as (
+
+    -- links whose two cases have a linked case in common
+    select distinct left_side.case_id, right_side.case_id as linked_case_id
+    from both_ways as left_side
+    inner join both_ways as right_side
+        on left_side.linked_case_id = right_side.linked_case_id
+        and left_side.case_id <> right_side.case_id
+    inner join links
+        on links.case_id = least(left_side.case_id, right_side.case_id)
+        and links.linked_case_id = greatest(left_side.case_id, right_side.case_id)
+
+),
+
 edges as (
 
-    select case_id, linked_case_id from links
-    union all
-    select linked_case_id as case_id, case_id as linked_case_id from links
+    select case_id, linked_case_id
+    from both_ways
+    where similarity >= {{ var('ticket_strong_link') }}
+        or exists (
+            select 1 from confirmed
+            where confirmed.case_id = both_ways.case_id and confirmed.linked_case_id = both_ways.linked_case_id
+        )
 
 ),
 
-labels_0 as (
+reached (case_id, reached_case_id) as (
 
-    select case_id, case_id as label from cases
-
-),
-
-{% for round in range(1, var('ticket_link_rounds') + 1) %}
-labels_{{ round }} as (
-
-    select
-        labels.case_id,
-        least(labels.label, coalesce(min(neighbours.label), labels.label)) as label
-    from labels_{{ round - 1 }} as labels
-    left join edges on labels.case_id = edges.case_id
-    left join labels_{{ round - 1 }} as neighbours on edges.linked_case_id = neighbours.case_id
-    group by labels.case_id, labels.label
+    -- every case reaches itself, and what its links reach; UNION keeps the walk finite
+    select case_id, case_id from cases
+    union
+    select edges.linked_case_id, reached.reached_case_id
+    from reached
+    inner join edges on reached.case_id = edges.case_id
 
 ),
 
-{% endfor %}
+labels as (
+
+    select case_id, min(reached_case_id) as label
+    from reached
+    group by case_id
+
+),
+
 final as (
 
     select
@@ -50,17 +80,33 @@ final as (
         cases.quarter,
         'C' || left({{ dbt.hash("cases.quarter || ':' || labels.label") }}, 16) as cluster_id
     from cases
-    inner join labels_{{ var('ticket_link_rounds') }} as labels on cases.case_id = labels.case_id
+    inner join labels on cases.case_id = labels.case_id
 
 )
 {% else %}
+places as (
+
+    select * from {{ ref('int_ticket_cases__places') }}
+
+),
+
+main_places as (
+
+    select case_id, place_key
+    from places
+    qualify row_number() over (partition by case_id order by place_rank, place_key) = 1
+
+),
+
 final as (
 
     select
-        case_id,
-        quarter,
-        'C' || left({{ dbt.hash("quarter || ':' || category_code || ':' || community_code") }}, 16) as cluster_id
+        cases.case_id,
+        cases.quarter,
+        'C' || left({{ dbt.hash("cases.quarter || ':' || coalesce(cases.problem_category, '') || ':' || main_places.place_key") }}, 16)
+            as cluster_id
     from cases
+    inner join main_places on cases.case_id = main_places.case_id
 
 )
 {% endif %}

@@ -1,17 +1,20 @@
-{#- The cases that can join a class of problem: placed in a community and classified under a category
-    whose problems belong to a place (personal matters never form a class), with their review quarter,
-    where they happened and their description reduced for comparison.
+{#- The cases that can join a class of problem, with their review quarter, where they happened as their
+    columns say it, and what they say reduced for comparison.
 
-    Where: the order's address (事发地址) without the area names is the place, read up to the first spot
-    (a building, a gate or a bus route); the spots come from the address and the description. A grid worker's address
-    goes on to name the thing itself (楼道, 井盖, 物业费): what follows the last place suffix or spot is
-    kept as `address_object`, from which int_problem_objects__vocabulary learns what appeals are about.
-    The description loses stock phrases, punctuation and its own area and place names, so two cases
-    resemble each other for what they say, not for where they are. -#}
+    A case filed under a personal-matter category (`is_place_bound` false: a labour contract, a pension)
+    never forms a class; an unknown category (null) may, and so may a case with no category at all.
+
+    Where, from the columns: a Chinese address without the case's own area names is the place up to its
+    first spot (a building, a gate, a bus route; the spots are kept as `address_tokens`), and what it names
+    after its last place suffix or spot is the `address_object` (楼道, 井盖); an English address becomes its
+    street line, normalised (`english_address_key`); coordinates are kept as they are (a point shared by
+    many cases is a placeholder, see int_ticket_cases__places). Place names in the free text are learned
+    from the data in int_ticket_places__vocabulary. The text is the title and the description without
+    stock phrases, punctuation and the case's own area names. -#}
 with cases as (
 
     select * from {{ ref('int_cases__service_levels') }}
-    where community_code is not null and is_place_bound
+    where coalesce(is_place_bound, true)
 
 ),
 
@@ -28,8 +31,9 @@ stripped as (
 
     select
         *,
-        {{ strip_boilerplate('description') }} as stripped_text,
-        {{ strip_boilerplate('address') }} as stripped_address
+        trim({{ strip_boilerplate("coalesce(title, '') || ' ' || coalesce(description, '')", ' ') }}) as stripped_text,
+        {{ strip_boilerplate('address') }} as stripped_address,
+        {{ is_chinese('address') }} as is_chinese_address
     from with_quarter
 
 ),
@@ -53,9 +57,15 @@ located as (
         *,
         -- the place: the address up to its first spot or number (a grid worker's address may go on to
         -- the thing itself, 凤凰雅居小区绿化带; places are compared by prefix, see int_ticket_cases__links)
-        regexp_replace(arealess_address, '({{ var("ticket_spot_token_pattern") }}|[0-9]).*$', '') as place_name,
+        case
+            when is_chinese_address
+            then regexp_replace(arealess_address, '({{ var("ticket_spot_token_pattern") }}|[0-9]).*$', '')
+            else {{ english_address_key('address') }}
+        end as address_place,
         -- what the address names after its last place suffix, spot or unit: the object, if any
-        substring(arealess_address, length({{ address_up_to_last_place('arealess_address', include_spots=true) }}) + 1) as address_tail
+        case when is_chinese_address then
+            substring(arealess_address, length({{ address_up_to_last_place('arealess_address', include_spots=true) }}) + 1)
+        end as address_tail
     from areas_removed
 
 ),
@@ -72,22 +82,38 @@ tokenized as (
         quarter,
         cast(left(quarter, 4) as integer) * 4 + cast(right(quarter, 1) as integer) - 1 as quarter_index,
         category_code,
-        left(category_code, 5) as category_group,
+        -- the problem's category as the case carries it: its code, or, where no reference knows the
+        -- source's categories, the path the export wrote (Boston's request type)
+        coalesce(category_code, nullif(trim(category_path), '')) as problem_category,
         grid_code,
         community_code,
         street_code,
+        district_code,
+
+        -- the area names the case carries, for the reviewer
+        coalesce(community, community_name) as community_name,
+        coalesce(street, street_name) as street_name,
+        coalesce(district, district_name) as district_name,
 
         -- what the reviewer and the similarity see
         channel,
-        description,
+        title,
+        category_path,
+        coalesce(nullif(description, ''), title) as description,
         arealess_text,
+
         -- where: two appeals naming different places or spots (buildings, gates) are about different
         -- things, however alike the rest of their words
-        nullif(place_name, '') as place_name,
-        list_distinct(list_concat(
-            {{ address_tokens('arealess_text', var('ticket_spot_token_pattern')) }},
-            {{ address_tokens('arealess_address', var('ticket_spot_token_pattern')) }}
-        )) as address_tokens,
+        nullif(address_place, '') as address_place,
+        latitude,
+        longitude,
+        case
+            when is_chinese_address then list_distinct(list_concat(
+                {{ address_tokens('arealess_text', var('ticket_spot_token_pattern')) }},
+                {{ address_tokens('arealess_address', var('ticket_spot_token_pattern')) }}
+            ))
+            else {{ address_tokens('arealess_text', var('ticket_spot_token_pattern')) }}
+        end as address_tokens,
         case
             when length(address_tail) between 2 and 8 and not regexp_matches(address_tail, '[0-9]')
             then address_tail
@@ -110,16 +136,17 @@ tokenized as (
 final as (
 
     select
-        * exclude (arealess_text),
+        * rename (arealess_text as case_text),
         -- what the similarity compares: what the appeal says, not where (places and spots are compared
-        -- on their own; left in, a compound's name alone would make all its appeals look alike)
-        list_reduce(
+        -- on their own; left in, a compound's name alone would make all its appeals look alike; learned
+        -- place names are taken out of the vectors in int_ticket_cases__text_vectors)
+        lower(list_reduce(
             list_prepend(
-                {{ remove_name('arealess_text', place_head('place_name')) }},
+                {{ remove_name('arealess_text', place_head('address_place')) }},
                 address_tokens
             ),
             lambda text, name: replace(text, name, ' ')
-        ) as comparable_text
+        )) as comparable_text
     from tokenized
 
 )

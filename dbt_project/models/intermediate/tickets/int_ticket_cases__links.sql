@@ -1,16 +1,25 @@
-{#- Pairs of cases that describe the same problem. Candidates share a quarter and a street and either at
-    least one distinctive bigram (one in at most `ticket_candidate_max_df` of the quarter's descriptions:
-    common words alone make no candidate, which keeps the pairs few at city scale) or a category and a
-    place. A pair is linked when its places, spots and objects do not disagree and the cosine similarity
-    of the descriptions reaches the bar for how far apart the two are:
-    - the same category, place and spot, and the same object or none named by either (the place is then
-      the thing: a road, a river): `ticket_similarity_same_object` (residents describe one problem in
-      many ways; what it is and where already agree);
-    - the same category, place and spot: `ticket_similarity_same_place`;
-    - otherwise `ticket_similarity`, raised for another category (one problem filed under neighbouring
-      categories is joined this way), another community unless both name the place, or a spot only one
-      of the two names.
-    With the text signal off there are no links: classes are then whole category-and-community groups. -#}
+{#- Pairs of cases that describe the same problem at the same place, each with its reasons: the place
+    they share, how alike their texts are and the words they share.
+
+    Candidates share a quarter and a place (int_ticket_cases__places: an address, a place name in the
+    text, a coordinate cell, or a community when nothing finer is known) and either a category or a
+    distinctive term (one in at most `ticket_candidate_max_df` of the quarter's texts): blocking by place
+    keeps the pairs few at city scale. A pair is linked when its spots and objects do not disagree and the
+    cosine similarity of its texts reaches the bar for how much else already agrees:
+    - the same category at the same address and spot, and the same object or none named by either (the
+      place is then the thing: a road, a river): `ticket_similarity_same_object`;
+    - the same category at the same address and spot, or at the same named place or cell:
+      `ticket_similarity_same_place`;
+    - an unknown category on either side (a source without categories) at a named place, address or
+      cell: `ticket_similarity_uncategorised` — the text alone says what the problem is;
+    - two different categories: `ticket_similarity_neighbour_category` (one problem filed under two
+      categories is joined this way; two problems at one compound are not);
+    - only a community in common: `ticket_similarity`;
+    - one names a building or gate and the other does not: at least `ticket_similarity_one_sided_address`.
+    Two cases with addresses must not name different ones (a name in the text, 枫林公寓, does not make
+    丹桂枫林公寓 and 凤凰枫林公寓 one place), nor different spots; two placed by coordinates only must be
+    within `ticket_point_max_metres`.
+    With the text signal off there are no links: classes are then whole category-and-place groups. -#}
 with cases as (
 
     select eligible.*, coalesce(objects.object_names, []) as object_names
@@ -22,43 +31,60 @@ with cases as (
 
 ),
 
+places as (
+
+    select * from {{ ref('int_ticket_cases__places') }}
+
+),
+
 vectors as (
 
     select * from {{ ref('int_ticket_cases__text_vectors') }}
 
 ),
 
-distinctive_terms as (
+shared_places as (
 
-    select vectors.case_id, vectors.quarter, vectors.bigram, cases.street_code
-    from vectors
-    inner join cases on vectors.case_id = cases.case_id
-    where vectors.is_distinctive
+    -- the most specific place each pair of one quarter shares
+    select
+        left_place.case_id,
+        right_place.case_id as linked_case_id,
+        left_place.place_kind,
+        left_place.place_name
+    from places as left_place
+    inner join places as right_place
+        on left_place.quarter = right_place.quarter
+        and left_place.place_key = right_place.place_key
+        and left_place.case_id < right_place.case_id
+    qualify row_number() over (
+        partition by left_place.case_id, right_place.case_id
+        order by left_place.place_rank, left_place.place_name
+    ) = 1
+
+),
+
+distinctive_pairs as (
+
+    select distinct left_terms.case_id, right_terms.case_id as linked_case_id
+    from shared_places
+    inner join vectors as left_terms on shared_places.case_id = left_terms.case_id
+    inner join vectors as right_terms
+        on shared_places.linked_case_id = right_terms.case_id
+        and left_terms.term = right_terms.term
+    where left_terms.is_distinctive
 
 ),
 
 candidates as (
 
-    select left_terms.case_id, right_terms.case_id as linked_case_id
-    from distinctive_terms as left_terms
-    inner join distinctive_terms as right_terms
-        on left_terms.quarter = right_terms.quarter
-        and left_terms.street_code = right_terms.street_code
-        and left_terms.bigram = right_terms.bigram
-        and left_terms.case_id < right_terms.case_id
-
-    union
-
-    -- the same category at (the start of) the same place's name: what is said about one place may share
-    -- no rare word, and the place's name is not in the vectors
-    select left_case.case_id, right_case.case_id
-    from cases as left_case
-    inner join cases as right_case
-        on left_case.quarter = right_case.quarter
-        and left_case.street_code = right_case.street_code
-        and left_case.category_code = right_case.category_code
-        and left(left_case.place_name, 3) = left(right_case.place_name, 3)
-        and left_case.case_id < right_case.case_id
+    select shared_places.*
+    from shared_places
+    inner join cases as left_case on shared_places.case_id = left_case.case_id
+    inner join cases as right_case on shared_places.linked_case_id = right_case.case_id
+    left join distinctive_pairs
+        on shared_places.case_id = distinctive_pairs.case_id
+        and shared_places.linked_case_id = distinctive_pairs.linked_case_id
+    where left_case.problem_category = right_case.problem_category or distinctive_pairs.case_id is not null
 
 ),
 
@@ -67,12 +93,15 @@ shared_terms as (
     select
         candidates.case_id,
         candidates.linked_case_id,
-        sum(left_terms.weight * right_terms.weight) as similarity
+        sum(left_terms.weight * right_terms.weight) as similarity,
+        -- what the reviewer reads: the words that weigh most in the likeness
+        {{ dbt.listagg('left_terms.term', "' '", 'order by left_terms.weight * right_terms.weight desc', var('ticket_reason_terms')) }}
+            as shared_words
     from candidates
     inner join vectors as left_terms on candidates.case_id = left_terms.case_id
     inner join vectors as right_terms
         on candidates.linked_case_id = right_terms.case_id
-        and left_terms.bigram = right_terms.bigram
+        and left_terms.term = right_terms.term
     group by candidates.case_id, candidates.linked_case_id
 
 ),
@@ -82,19 +111,25 @@ compared as (
     select
         candidates.case_id,
         candidates.linked_case_id,
+        candidates.place_kind,
+        candidates.place_name,
         coalesce(shared_terms.similarity, 0) as similarity,
-        left_case.category_code = right_case.category_code as same_category,
-        left_case.community_code = right_case.community_code as same_community,
-        -- a grid worker's address may go on past the place (凤凰雅居小区绿化带 against 凤凰雅居)
-        coalesce(starts_with(left_case.place_name, right_case.place_name)
-            or starts_with(right_case.place_name, left_case.place_name), false) as same_place,
-        left_case.place_name is null or right_case.place_name is null as place_unknown,
+        shared_terms.shared_words,
+        left_case.problem_category = right_case.problem_category as same_category,
+        left_case.problem_category is null or right_case.problem_category is null as category_unknown,
+        -- both have an address: it decides where (a grid worker's may go on past the place, 凤凰雅居小区绿化带
+        -- against 凤凰雅居), and their spots are theirs
+        left_case.address_place is not null and right_case.address_place is not null as both_addressed,
+        coalesce(starts_with(left_case.address_place, right_case.address_place)
+            or starts_with(right_case.address_place, left_case.address_place), true) as addresses_agree,
         {{ list_is_empty('left_case.address_tokens') }} as left_spotless,
         {{ list_is_empty('right_case.address_tokens') }} as right_spotless,
         {{ lists_overlap('left_case.address_tokens', 'right_case.address_tokens') }} as same_spot,
         {{ list_is_empty('left_case.object_names') }} as left_objectless,
         {{ list_is_empty('right_case.object_names') }} as right_objectless,
-        {{ lists_overlap('left_case.object_names', 'right_case.object_names') }} as same_object
+        {{ lists_overlap('left_case.object_names', 'right_case.object_names') }} as same_object,
+        {{ distance_metres('left_case.latitude', 'left_case.longitude', 'right_case.latitude', 'right_case.longitude') }}
+            as distance_metres
     from candidates
     left join shared_terms
         on candidates.case_id = shared_terms.case_id and candidates.linked_case_id = shared_terms.linked_case_id
@@ -106,39 +141,44 @@ compared as (
 judged as (
 
     select
-        case_id,
-        linked_case_id,
-        similarity,
+        *,
         greatest(
             case
-                when same_category and same_place
-                    and (same_spot or (left_spotless and right_spotless))
-                then
+                when place_kind = 'area' then {{ var('ticket_similarity') }}
+                when category_unknown then {{ var('ticket_similarity_uncategorised') }}
+                when not same_category then {{ var('ticket_similarity_neighbour_category') }}
+                when place_kind = 'address' and (same_spot or (left_spotless and right_spotless))
                     -- the same thing, or the place itself (a road, a river) when neither names a thing
-                    case when same_object or (left_objectless and right_objectless)
-                    then {{ var('ticket_similarity_same_object') }}
-                    else {{ var('ticket_similarity_same_place') }} end
-                else {{ var('ticket_similarity') }}
-            end,
-            case when not same_category then {{ var('ticket_similarity_neighbour_category') }} else 0 end,
-            -- a named road or river runs through several communities: only unnamed places are held apart
-            case
-                when not same_community and not same_place
-                then {{ var('ticket_similarity_other_community') }} else 0
+                    and (same_object or (left_objectless and right_objectless))
+                then {{ var('ticket_similarity_same_object') }}
+                else {{ var('ticket_similarity_same_place') }}
             end,
             -- one names a building or gate, the other does not: maybe the same spot, maybe not
-            case when left_spotless <> right_spotless then {{ var('ticket_similarity_one_sided_address') }} else 0 end
+            case
+                when both_addressed and left_spotless <> right_spotless
+                then {{ var('ticket_similarity_one_sided_address') }} else 0
+            end
         ) as bar,
-        (same_place or place_unknown)
-        and (same_spot or left_spotless or right_spotless)
-        and (same_object or left_objectless or right_objectless) as whereabouts_agree
+        -- spots count where addresses say where; in free text alone a number with 号 is as often a date
+        addresses_agree
+        and (not both_addressed or same_spot or left_spotless or right_spotless)
+        and (same_object or left_objectless or right_objectless)
+        and (place_kind <> 'point' or distance_metres <= {{ var('ticket_point_max_metres') }}) as whereabouts_agree
     from compared
 
 ),
 
 final as (
 
-    select case_id, linked_case_id, similarity
+    select
+        case_id,
+        linked_case_id,
+        place_kind,
+        place_name,
+        similarity,
+        bar,
+        same_category,
+        shared_words
     from judged
     where similarity >= bar and whereabouts_agree
 

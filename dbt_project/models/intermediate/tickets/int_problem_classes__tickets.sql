@@ -1,0 +1,133 @@
+{#- The ticket of each class of problem: a `ticket_id` names one recurring problem at one place.
+
+    A class continues last quarter's class — and keeps its ticket — when both are at the same place
+    (`place_key`) and are about the same problem: their profiles' cosine similarity reaches
+    `ticket_recurrence_similarity`, or, when either has no words to compare, they share a category. Each
+    class continues at most one, and is continued by at most one (the most alike pair wins), so a
+    different problem at the same place or in the same area and category starts a ticket of its own,
+    and a class whose area grows from a grid to its community, its place unchanged, keeps its ticket.
+    A class that continues none starts a ticket: a digest of its place, category, quarter and first case.
+    The chain is followed to its start however many quarters it spans. -#}
+with recursive classes as (
+
+    select * from {{ ref('int_problem_classes__classes') }}
+
+),
+
+profiles as (
+
+    select * from {{ ref('int_problem_classes__profiles') }}
+
+),
+
+clusters as (
+
+    select * from {{ ref('int_problem_classes__clusters') }}
+
+),
+
+pairs as (
+
+    select
+        earlier.cluster_id as earlier_cluster_id,
+        later.cluster_id,
+        earlier.problem_category is not distinct from later.problem_category as same_category
+    from classes as earlier
+    inner join classes as later
+        on later.quarter_index = earlier.quarter_index + 1
+        and later.place_key = earlier.place_key
+
+),
+
+likeness as (
+
+    select pairs.earlier_cluster_id, pairs.cluster_id, sum(earlier.weight * later.weight) as similarity
+    from pairs
+    inner join profiles as earlier on pairs.earlier_cluster_id = earlier.cluster_id
+    inner join profiles as later on pairs.cluster_id = later.cluster_id and earlier.term = later.term
+    group by pairs.earlier_cluster_id, pairs.cluster_id
+
+),
+
+worded as (
+
+    select distinct cluster_id from profiles
+
+),
+
+judged as (
+
+    select pairs.*, coalesce(likeness.similarity, 0) as similarity
+    from pairs
+    left join likeness
+        on pairs.earlier_cluster_id = likeness.earlier_cluster_id and pairs.cluster_id = likeness.cluster_id
+    left join worded as earlier_words on pairs.earlier_cluster_id = earlier_words.cluster_id
+    left join worded as later_words on pairs.cluster_id = later_words.cluster_id
+    where coalesce(likeness.similarity, 0) >= {{ var('ticket_recurrence_similarity') }}
+        or ((earlier_words.cluster_id is null or later_words.cluster_id is null) and pairs.same_category)
+
+),
+
+best_for_later as (
+
+    select *
+    from judged
+    qualify row_number() over (
+        partition by cluster_id order by same_category desc, similarity desc, earlier_cluster_id
+    ) = 1
+
+),
+
+continued as (
+
+    select cluster_id, earlier_cluster_id
+    from best_for_later
+    qualify row_number() over (
+        partition by earlier_cluster_id order by same_category desc, similarity desc, cluster_id
+    ) = 1
+
+),
+
+first_cases as (
+
+    select cluster_id, min(case_id) as first_case_id
+    from clusters
+    group by cluster_id
+
+),
+
+started as (
+
+    select
+        classes.cluster_id,
+        'T' || left({{ dbt.hash("classes.place_key || ':' || coalesce(classes.problem_category, '') || ':' || classes.quarter || ':' || first_cases.first_case_id") }}, 12)
+            as ticket_id
+    from classes
+    inner join first_cases on classes.cluster_id = first_cases.cluster_id
+    where classes.cluster_id not in (select cluster_id from continued)
+
+),
+
+chained (cluster_id, ticket_id) as (
+
+    select cluster_id, ticket_id from started
+    union all
+    select continued.cluster_id, chained.ticket_id
+    from chained
+    inner join continued on chained.cluster_id = continued.earlier_cluster_id
+
+),
+
+final as (
+
+    select
+        chained.ticket_id,
+        classes.*,
+        continued.earlier_cluster_id
+    from chained
+    inner join classes on chained.cluster_id = classes.cluster_id
+    left join continued on chained.cluster_id = continued.cluster_id
+
+)
+
+select * from final

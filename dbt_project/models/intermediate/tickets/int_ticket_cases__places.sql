@@ -1,0 +1,122 @@
+{#- The places each eligible case names, one row per place, from everything it carries, most specific
+    first (`place_rank`):
+    1. `address`: its address, read as int_ticket_cases__eligible does (a Chinese address without its
+       area names, up to the first spot; an English street line, normalised);
+    2. `named`: each learned place name (int_ticket_places__vocabulary) its title or text writes;
+    3. `point`: with neither, its coordinates' cell of `ticket_point_cell_degrees`, unless the exact point
+       is shared by more than `ticket_point_placeholder_share` of the quarter's cases (an export's
+       stand-in for "not geocoded", such as a city hall);
+    4. `area`: with none of these, its community (a class that spreads over a community's grids is
+       still one place's).
+    `place_key` is what two cases must share to be compared at all (for a learned name, its shortest
+    form); `place_name` is what the reader sees. -#}
+with cases as (
+
+    select * from {{ ref('int_ticket_cases__eligible') }}
+
+),
+
+mentions as (
+
+    select * from {{ ref('int_ticket_cases__place_mentions') }}
+
+),
+
+vocabulary as (
+
+    select * from {{ ref('int_ticket_places__vocabulary') }}
+
+),
+
+addressed as (
+
+    select case_id, quarter, 'address' as place_kind, 1 as place_rank, address_place as place_name,
+        address_place as place_id
+    from cases
+    where address_place is not null
+
+),
+
+named as (
+
+    -- the learned places a case writes, each by its shortest name
+    select distinct mentions.case_id, mentions.quarter, 'named' as place_kind, 2 as place_rank,
+        vocabulary.place_name, vocabulary.place_id
+    from mentions
+    inner join vocabulary
+        on mentions.quarter = vocabulary.quarter and mentions.place_name = vocabulary.place_id
+
+),
+
+point_usage as (
+
+    select quarter, round(latitude, 5) as latitude, round(longitude, 5) as longitude, count(*) as case_count,
+        max(count(*)) over (partition by quarter) as most_used,
+        sum(count(*)) over (partition by quarter) as case_total
+    from cases
+    where latitude is not null and longitude is not null
+    group by quarter, round(latitude, 5), round(longitude, 5)
+
+),
+
+pointed as (
+
+    select
+        cases.case_id,
+        cases.quarter,
+        'point' as place_kind,
+        3 as place_rank,
+        cast(cast(floor(cases.latitude / {{ var('ticket_point_cell_degrees') }}) as bigint) as varchar) || ','
+            || cast(cast(floor(cases.longitude / {{ var('ticket_point_cell_degrees') }}) as bigint) as varchar) as place_name,
+        cast(cast(floor(cases.latitude / {{ var('ticket_point_cell_degrees') }}) as bigint) as varchar) || ','
+            || cast(cast(floor(cases.longitude / {{ var('ticket_point_cell_degrees') }}) as bigint) as varchar) as place_id
+    from cases
+    inner join point_usage
+        on cases.quarter = point_usage.quarter
+        and round(cases.latitude, 5) = point_usage.latitude
+        and round(cases.longitude, 5) = point_usage.longitude
+    where cases.address_place is null
+        and point_usage.case_count <= greatest(
+            {{ var('ticket_min_cases') }}, {{ var('ticket_point_placeholder_share') }} * point_usage.case_total)
+        and cases.case_id not in (select case_id from named)
+
+),
+
+areas as (
+
+    select case_id, quarter, 'area' as place_kind, 4 as place_rank, community_code as place_name,
+        community_code as place_id
+    from cases
+    where community_code is not null
+        and address_place is null
+        and case_id not in (select case_id from named)
+        and case_id not in (select case_id from pointed)
+
+),
+
+all_places as (
+
+    select * from addressed
+    union all
+    select * from named
+    union all
+    select * from pointed
+    union all
+    select * from areas
+
+),
+
+final as (
+
+    select
+        case_id,
+        quarter,
+        place_kind,
+        place_rank,
+        place_name,
+        place_kind || ':' || place_id as place_key
+    from all_places
+
+)
+
+select * from final
