@@ -269,7 +269,7 @@ def _locked_run(
         report.failures = build.failures or [_last_line(build.output)]
         _write_report(settings, report)
         raise AuditFailed(
-            f"dbt build failed, nothing published ({len(report.failures)} nodes): "
+            f"dbt build failed, nothing published{_low_disk(settings)} ({len(report.failures)} nodes): "
             f"{'; '.join(report.failures[:3])}"
         )
 
@@ -307,6 +307,16 @@ def _locked_run(
     report.published = str(settings.published_db)
     _write_report(settings, report)
     return report
+
+
+# Below this much free space a failed build is most likely the full disk, which dbt's own messages
+# do not always say.
+LOW_DISK_BYTES = 64 << 20
+
+
+def _low_disk(settings: Settings) -> str:
+    free = shutil.disk_usage(settings.warehouse_dir).free
+    return f" (only {free / 1e6:.1f} MB free on the disk of $GRIDLINE_HOME)" if free < LOW_DISK_BYTES else ""
 
 
 def _last_line(output: str) -> str:
