@@ -424,7 +424,7 @@ def test_the_reference_is_valid_and_covers_every_area_the_exports_name(which, ti
             for column, level in (("区县", "district"), ("街道", "street"), ("社区", "community")):
                 named[level].add(row[column])
             named["grid"].add(row["网格"])
-            named["category"].add(row["诉求分类"])
+            named["category"].add(row["诉求分类"] or "")  # a blank XLSX cell reads as None
     for path in _files(landing, "grid"):
         for line in path.read_text(encoding="utf-8").splitlines():
             with contextlib.suppress(json.JSONDecodeError):
