@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -165,7 +166,7 @@ def _with_landmarks(rng: random.Random, town: City, lexicon: Lexicon) -> list[Gr
     that has a metro (on most urban streets, numbered lines)."""
     used = {n for g in town.grids for n in (*g.compounds, *g.roads, g.river, g.school, g.shop, g.firm)}
 
-    def unique(make) -> str:
+    def unique(make: Callable[[], str]) -> str:
         while (name := make()) in used:
             pass
         used.add(name)
