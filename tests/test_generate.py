@@ -333,8 +333,19 @@ def random_landing(tmp_path_factory) -> Path:
 
 def _place_names(town: city.City) -> dict[str, set[str]]:
     """Every name a resident or an export can give, by kind of place."""
-    kinds = ("district", "street", "community", "main_road", "river", "school", "shop", "firm")
-    names = {kind: {getattr(g, kind) for g in town.grids} for kind in kinds}
+    kinds = (
+        "district",
+        "street",
+        "community",
+        "main_road",
+        "river",
+        "school",
+        "shop",
+        "firm",
+        "park",
+        "market",
+    )
+    names = {kind: {getattr(g, kind) for g in town.grids} - {""} for kind in kinds}
     names["compound"] = {c for g in town.grids for c in g.compounds if not g.rural}
     names["road"] = {r for g in town.grids for r in g.roads}
     return names
@@ -365,6 +376,9 @@ def test_the_city_its_categories_and_its_addresses_vary_with_the_seed():
     worlds = [make_world("random", seed) for seed in range(1, 9)]
     assert len({w.city.name for w in worlds}) == len(worlds)
     assert len({w.style.kind for w in worlds}) >= 3
+    # Parks and markets in every city, metro stations in some: landmarks residents name in their appeals.
+    assert all(any(g.park for g in w.city.grids) and any(g.market for g in w.city.grids) for w in worlds)
+    assert any(g.metro for w in worlds for g in w.city.grids)
     default_codes = {c.code for c in vocab.CATEGORIES}
     for world in worlds:
         codes = {c.code for c in world.taxonomy.categories}
@@ -424,7 +438,7 @@ def test_the_reference_is_valid_and_covers_every_area_the_exports_name(which, ti
             for column, level in (("区县", "district"), ("街道", "street"), ("社区", "community")):
                 named[level].add(row[column])
             named["grid"].add(row["网格"])
-            named["category"].add(row["诉求分类"])
+            named["category"].add(row["诉求分类"] or "")  # a blank XLSX cell reads as None
     for path in _files(landing, "grid"):
         for line in path.read_text(encoding="utf-8").splitlines():
             with contextlib.suppress(json.JSONDecodeError):

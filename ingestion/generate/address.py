@@ -53,5 +53,5 @@ def house_number(rng: random.Random, road: str, form: str) -> str:
 
 def random_style(rng: random.Random, city: str) -> tuple[AddressStyle, str]:
     """A city's address habit and its house-number form."""
-    kind = rng.choice(KINDS[1:] + ("areas_first",))
+    kind = rng.choice(KINDS)
     return AddressStyle(kind, city, rng.choice([0.0, 0.15, 0.3])), rng.choice(NUMBER_FORMS)

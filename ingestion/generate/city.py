@@ -75,6 +75,10 @@ class Grid:
     households: int = 0
     # The street address of each compound (``望湖路128号``), in a city whose addresses give one.
     compound_addresses: tuple[str, ...] = ()
+    # Landmarks residents name (another city's): its community's park and market, its street's metro station.
+    park: str = ""
+    market: str = ""
+    metro: str = ""
 
 
 @dataclass

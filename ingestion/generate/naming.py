@@ -37,10 +37,13 @@ def aliases(place: str) -> tuple[str, ...]:
 
 
 def draw_modes(rng: random.Random, members: int, place_aliases: tuple[str, ...]) -> list[str]:
-    """Each member's way of naming the place; the first names it fully, so someone gives both forms."""
+    """Each member's way of naming the place: the first names it fully, so someone gives both forms, and
+    every other way the place allows comes next (a class of four or more shows them all), then any."""
     choices = [m for m in MODES if m != ALIAS or place_aliases]
-    weights = [_WEIGHTS[m] for m in choices]
-    return [FULL] + rng.choices(choices, weights, k=members - 1)
+    others = [m for m in choices if m != FULL]
+    rng.shuffle(others)
+    rest = rng.choices(choices, [_WEIGHTS[m] for m in choices], k=max(0, members - 1 - len(others)))
+    return ([FULL, *others, *rest])[:members]
 
 
 @dataclass(frozen=True)

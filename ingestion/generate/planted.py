@@ -125,6 +125,7 @@ def plan(
     appearances: list[Appearance] = []
     taken: set[tuple[str, str]] = set()
     twin_of: PlantedClass | None = None
+    urban = any(not g.rural for g in city.grids)  # a compound with short names, not a village's group
     while len(classes) < count:
         # The first three classes cover every kind (community, cross-category grid, street), so even a tiny
         # run has each; the rest are drawn: two thirds grid, a quarter community, the rest street.
@@ -158,7 +159,11 @@ def plan(
         problem = vocab.Problem(category, place, obj, rng.randrange(len(category.problems)))
         if problem.key in taken or any(k[0] == category.code and k[1] == code for k in taken):
             continue  # one class per category and area keeps the truth unambiguous
-        if variants and len(classes) == 3 and not (level == "grid" and place):
+        if (
+            variants
+            and len(classes) == 3
+            and not (level == "grid" and place and not (urban and grids[0].rural))
+        ):
             continue  # the fourth class sits in a compound, so even a tiny run has two problems at one
         taken.add(problem.key)
         taken.add((category.code, code))

@@ -52,6 +52,17 @@ LEVEL3_NAMES = {
     "占道经营": ["流动摊贩", "违规占道"],
     "犬只扰民": ["养犬管理", "文明养犬"],
 }
+# Objects at landmarks, which another city's residents also name (by default category code).
+LANDMARK_OBJECTS = {
+    "01.02.01": "{park}路灯",
+    "02.01.02": "{park}广场舞",
+    "02.03.01": "{market}垃圾站",
+    "02.03.03": "{park}公厕 {metro}公厕",
+    "03.01.01": "{metro}出口 {market}门口",
+    "04.02.01": "{park}健身器材",
+    "06.01.01": "{market}门口 {metro}出口",
+    "06.01.03": "{market}熟食摊",
+}
 # Categories the generator's grid services, disputes and neighbour pairs use: a city never drops them.
 _KEPT = {c for pair in vocab.NEIGHBOURS for c in pair} | {
     "05.02.01",
@@ -119,8 +130,11 @@ def random_taxonomy(rng: random.Random) -> Taxonomy:
                 path = f"{level1_names[level1]}/{level2_names.get(level2, level2)}/{level3}"
                 code = scheme(a, b, n)
                 codes[category.code] = code
+                objects = category.objects + tuple(LANDMARK_OBJECTS.get(category.code, "").split())
                 categories.append(
-                    replace(category, code=code, path=path, level3=level3, origin=category.code)
+                    replace(
+                        category, code=code, path=path, level3=level3, origin=category.code, objects=objects
+                    )
                 )
     neighbours = tuple((codes[a], codes[b]) for a, b in vocab.NEIGHBOURS)
     return Taxonomy(tuple(categories), neighbours)

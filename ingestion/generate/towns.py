@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from ingestion.generate.city import (
     PEOPLE_PER_STREET,
     City,
     DistrictPlan,
+    Grid,
     Lexicon,
     StreetPlan,
     build,
@@ -159,6 +161,48 @@ def _real_districts(rng: random.Random, divisions: Path) -> tuple[str, list[Dist
     return name, plans
 
 
+def _with_landmarks(rng: random.Random, town: City, lexicon: Lexicon) -> list[Grid]:
+    """Parks and markets for most urban communities, a market for each town, metro stations in a city
+    that has a metro (on most urban streets, numbered lines)."""
+    used = {n for g in town.grids for n in (*g.compounds, *g.roads, g.river, g.school, g.shop, g.firm)}
+
+    def unique(make: Callable[[], str]) -> str:
+        while (name := make()) in used:
+            pass
+        used.add(name)
+        return name
+
+    def stem() -> str:
+        return "".join(rng.sample(lexicon.roots, rng.choice((1, 1, 2))))
+
+    lines = rng.randint(2, 6) if rng.random() < 0.6 else 0
+    by_street: dict[str, tuple[str, str]] = {}
+    for code, grids in town.streets.items():
+        rural = grids[0].rural
+        metro = ""
+        if lines and not rural and rng.random() < 0.6:
+            metro = unique(lambda: f"地铁{rng.randint(1, lines)}号线{stem()}站")
+        market = ""
+        if rural:  # named for its town; two towns of one name (城关镇) are told apart by their county
+            market = f"{grids[0].street[:-1]}集贸市场"
+            market = f"{grids[0].district[:-1]}{market}" if market in used else market
+            used.add(market)
+        by_street[code] = (metro, market)
+    landmarks: dict[str, tuple[str, str, str]] = {}
+    for code, grids in town.communities.items():
+        metro, market = by_street[grids[0].street_code]
+        park = ""
+        if not grids[0].rural:
+            if rng.random() < 0.7:
+                park = unique(lambda: stem() + rng.choice(["公园", "游园", "湿地公园", "体育公园"]))
+            if rng.random() < 0.6:
+                market = unique(lambda: stem() + rng.choice(["农贸市场", "菜市场", "生鲜市场"]))
+        landmarks[code] = (park, market, metro)
+    return [
+        replace(g, park=p, market=m, metro=s) for g in town.grids for p, m, s in [landmarks[g.community_code]]
+    ]
+
+
 def random_city(seed: int, divisions: Path | None = None) -> tuple[City, AddressStyle, random.Random]:
     """The city of ``seed``: its places, its address habit, and the random stream it continues with."""
     rng = random.Random(f"gridline city {seed}")
@@ -170,10 +214,11 @@ def random_city(seed: int, divisions: Path | None = None) -> tuple[City, Address
     centre = (round(rng.uniform(23.0, 40.0), 4), round(rng.uniform(104.0, 121.0), 4))
     town = build(rng, plans, lexicon, centre, name)
     style, form = random_style(rng, name)
+    grids = _with_landmarks(rng, town, lexicon)
     grids = [
         replace(
             g, compound_addresses=tuple(house_number(rng, rng.choice(g.roads), form) for _ in g.compounds)
         )
-        for g in town.grids
+        for g in grids
     ]
     return City(grids, name=name), style, rng

@@ -364,6 +364,9 @@ NEIGHBOURS = [
     ("02.01.01", "02.02.02"),  # the building site: 施工噪音 or 扬尘污染
 ]
 GATES = ["东门", "西门", "南门", "北门", "正门", "后门"]
+LANDMARKS = ("park", "market", "metro")
+# Placeholders of things a community or street shares, so a class there can span its grids.
+SHARED = ("{road}", "{river}", "{park}", "{market}", "{metro}")
 
 OPENERS = ["市民来电反映：", "来电人反映，", "居民反映", "市民称", "群众来电：", "来电人称，", "", ""]
 SINCE = [
@@ -429,8 +432,13 @@ def draw_object(
 ) -> tuple[str, str]:
     """(place, object) for an appeal in ``grid``; ``wide`` picks objects on roads shared by a community."""
     templates = category.objects
+    if any("{" + k + "}" in t for t in templates for k in LANDMARKS):
+        # Only the landmarks this grid has: not every community has a park, nor every city a metro.
+        templates = tuple(
+            t for t in templates if all(getattr(grid, k) for k in LANDMARKS if "{" + k + "}" in t)
+        )
     if wide:
-        road_like = [t for t in templates if "{road}" in t or "{river}" in t]
+        road_like = [t for t in templates if any(k in t for k in SHARED)]
         templates = tuple(road_like) or templates
     template = rng.choice(templates)
     obj = template.format(
@@ -443,9 +451,12 @@ def draw_object(
         school=grid.school,
         shop=grid.shop,
         firm=grid.firm,
+        park=grid.park,
+        market=grid.market,
+        metro=grid.metro,
     )
-    # Objects on roads and rivers are named by themselves; the others sit in a compound of the grid.
-    wide_object = any(k in template for k in ("{road}", "{river}", "{school}", "{shop}", "{firm}"))
+    # Objects on roads, rivers and landmarks are named by themselves; the others sit in a compound.
+    wide_object = any(k in template for k in (*SHARED, "{school}", "{shop}", "{firm}"))
     place = "" if wide_object or not category.placed else rng.choice(grid.compounds)
     return place, obj
 
