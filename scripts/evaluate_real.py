@@ -3,8 +3,10 @@
 For each data set — the shared message board and Boston 311 halves (with the truth files in
 ``tests/truth/``, built by ``scripts/build_truth.py``), the generated default city and, when the generator
 offers it, a generated random city (with the generator's ``truth.json``) — the script makes a fresh
-``$GRIDLINE_HOME``, ingests the files with ``gridline ingest`` exactly as a user does, runs ``gridline run``,
-and scores the published tickets and the baseline with ``gridline.evaluate`` (metrics defined there).
+``$GRIDLINE_HOME``, ingests the files with ``gridline ingest`` exactly as a user does (a generated city's
+reference files imported first with ``gridline reference import``, as ``make demo`` does, unless
+``--no-reference``), runs ``gridline run``, and scores the published tickets and the baseline with
+``gridline.evaluate`` (metrics defined there).
 
     .venv/bin/python scripts/evaluate_real.py [--only board boston ...] [--scale small] [--keep DIR]
     make bench-tickets
@@ -41,29 +43,40 @@ TRUTH = REPO / "tests" / "truth"
 @dataclass(frozen=True)
 class Dataset:
     name: str
-    # Writes the landing files under the folder given (if any) and returns the ingest calls and the truth.
+    # Writes the landing files under the folder given (if any); returns the gridline calls that load them
+    # (reference imports, ingests) and the truth file.
     prepare: Callable[[Path], tuple[list[list[str]], Path]]
 
 
 def _board(_: Path) -> tuple[list[list[str]], Path]:
     workbook = REAL_DATA / "cn_gov_messages" / "board_messages_2019H1.xlsx"
-    return [["--mapping", "cn_gov_messages", str(workbook)]], TRUTH / "cn_gov_messages.json"
+    return [["ingest", "--mapping", "cn_gov_messages", str(workbook)]], TRUTH / "cn_gov_messages.json"
 
 
 def _boston(_: Path) -> tuple[list[list[str]], Path]:
     export = REAL_DATA / "boston311" / "boston311_2015H1.csv"
-    return [["--mapping", "boston311", str(export)]], TRUTH / "boston311.json"
+    return [["ingest", "--mapping", "boston311", str(export)]], TRUTH / "boston311.json"
 
 
-def _generated(*city: str, scale: str, seed: int) -> Callable[[Path], tuple[list[list[str]], Path]]:
+def _generated(
+    *city: str, scale: str, seed: int, reference: bool
+) -> Callable[[Path], tuple[list[list[str]], Path]]:
     def prepare(work: Path) -> tuple[list[list[str]], Path]:
         landing = work / "landing"
         _gridline(["generate", "--out", str(landing), "--scale", scale, "--seed", str(seed), *city], work)
-        calls = []
+        calls: list[list[str]] = []
+        if reference:
+            # A deployment loads its city's reference (as `make demo` does); the generator writes it.
+            for kind in ("areas", "categories"):
+                if (landing / "reference" / f"{kind}.csv").exists():
+                    calls.append(["reference", "import", kind, str(landing / "reference" / f"{kind}.csv")])
+        # One batch per stream and month (landing folders are days, YYYY-MM-DD): a whole stream at once
+        # can exceed the ingest's memory ceiling.
         for stream in ("hotline", "grid", "volunteer"):
-            files = sorted(str(p) for p in (landing / stream).rglob("*") if p.is_file())
-            if files:
-                calls.append(["--stream", stream, *files])
+            months: dict[str, list[str]] = {}
+            for path in sorted(p for p in (landing / stream).rglob("*") if p.is_file()):
+                months.setdefault(path.relative_to(landing / stream).parts[0][:7], []).append(str(path))
+            calls += [["ingest", "--stream", stream, *files] for files in months.values()]
         return calls, landing / "truth.json"
 
     return prepare
@@ -78,8 +91,12 @@ def _gridline(args: list[str], home: Path, check: bool = True) -> subprocess.Com
     env = os.environ | {"GRIDLINE_HOME": str(home)}
     proc = subprocess.run([str(BIN / "gridline"), *args], env=env, capture_output=True, text=True)
     if check and proc.returncode != 0:
-        raise SystemExit(f"gridline {' '.join(args[:3])} ... failed:\n{proc.stderr[-2000:]}")
+        raise DatasetFailed(f"gridline {' '.join(args[:3])} ... failed: {proc.stderr.strip()[-500:]}")
     return proc
+
+
+class DatasetFailed(Exception):
+    """A step of one data set failed: the table says so and the other data sets still run."""
 
 
 def _run_accepting_held_batches(home: Path) -> int:
@@ -112,7 +129,7 @@ def measure(dataset: Dataset, work: Path) -> Result:
     calls, truth = dataset.prepare(work)
     started = time.monotonic()
     for call in calls:
-        _gridline(["ingest", *call], home)
+        _gridline(call, home)
     accepted = _run_accepting_held_batches(home)
     seconds = time.monotonic() - started
     cases = _gridline(["sql", "select count(*) as n from marts.cases"], home).stdout.splitlines()[-1]
@@ -170,12 +187,18 @@ def main() -> None:
     parser.add_argument("--scale", default="small", help="scale of the generated cities (default small)")
     parser.add_argument("--seed", type=int, default=41, help="seed of the generated cities (default 41)")
     parser.add_argument("--keep", type=Path, help="keep each data set's home under this folder")
+    parser.add_argument(
+        "--no-reference",
+        dest="reference",
+        action="store_false",
+        help="do not import the generated cities' reference files (areas, categories) before ingesting",
+    )
     args = parser.parse_args()
 
     datasets = [
         Dataset("board", _board),
         Dataset("boston", _boston),
-        Dataset("generated", _generated(scale=args.scale, seed=args.seed)),
+        Dataset("generated", _generated(scale=args.scale, seed=args.seed, reference=args.reference)),
     ]
     if _random_city_supported():
         # Real district and street names from the division code list make the random city realistic.
@@ -183,13 +206,14 @@ def main() -> None:
             ["--divisions", str(REAL_DATA / "cn_divisions")] if (REAL_DATA / "cn_divisions").is_dir() else []
         )
         city = ["--city", "random", *divisions]
-        datasets.append(Dataset("random", _generated(*city, scale=args.scale, seed=args.seed)))
+        random_city = _generated(*city, scale=args.scale, seed=args.seed, reference=args.reference)
+        datasets.append(Dataset("random", random_city))
     else:
         print("gridline generate has no --city yet: the random city is left out", file=sys.stderr)
     if args.only:
         datasets = [d for d in datasets if d.name in args.only]
 
-    results = []
+    results, failures = [], []
     for dataset in datasets:
         work = Path(tempfile.mkdtemp(prefix=f"gridline-eval-{dataset.name}-"))
         try:
@@ -197,12 +221,19 @@ def main() -> None:
             result = measure(dataset, work)
             results.append(result)
             print("\n".join(result.comparison.lines()), file=sys.stderr, flush=True)
+        except DatasetFailed as exc:
+            failures.append(f"{dataset.name}: not measured: {exc}")
+            print(failures[-1], file=sys.stderr, flush=True)
         finally:
             if args.keep:
                 shutil.move(str(work), str(args.keep / work.name))
             else:
                 shutil.rmtree(work, ignore_errors=True)
     print(table(results))
+    for failure in failures:
+        print(failure)
+    if failures:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
