@@ -37,7 +37,7 @@ shared_words as (
 
     select
         cluster_id,
-        {{ dbt.listagg('term', "' '", 'order by member_count desc, weight desc, term', var('ticket_reason_terms')) }}
+        {{ dbt.listagg('term', "' '", 'order by member_count desc, round(weight, 9) desc, term', var('ticket_reason_terms')) }}
             as shared_words
     from profiles
     where member_count >= 2

@@ -5,8 +5,8 @@
     A link holds when it is strong (similarity at least `ticket_strong_link`) or confirmed: the two cases
     share a third case they are both linked to. A chain of weak links (a–x, x–b, each barely over its bar)
     thus cannot carry one problem into another; a problem many residents describe links as a web, not
-    a chain, and keeps its links. With the text signal off, a cluster is a whole category-and-place
-    group of the quarter. -#}
+    a chain, and keeps its links. With the text signal off, a cluster is a whole category-and-community
+    group of the quarter (category and place where no community is known). -#}
 with recursive cases as (
 
     select * from {{ ref('int_ticket_cases__eligible') }}
@@ -84,6 +84,7 @@ final as (
 
 )
 {% else %}
+-- depends_on: {{ ref('int_ticket_cases__links') }} (so a run of the text models' descendants rebuilds this)
 places as (
 
     select * from {{ ref('int_ticket_cases__places') }}
@@ -103,7 +104,7 @@ final as (
     select
         cases.case_id,
         cases.quarter,
-        'C' || left({{ dbt.hash("cases.quarter || ':' || coalesce(cases.problem_category, '') || ':' || main_places.place_key") }}, 16)
+        'C' || left({{ dbt.hash("cases.quarter || ':' || coalesce(cases.problem_category, '') || ':' || coalesce('area:' || cases.community_code, main_places.place_key)") }}, 16)
             as cluster_id
     from cases
     inner join main_places on cases.case_id = main_places.case_id

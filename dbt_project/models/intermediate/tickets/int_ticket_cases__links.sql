@@ -19,7 +19,7 @@
     Two cases with addresses must not name different ones (a name in the text, 枫林公寓, does not make
     丹桂枫林公寓 and 凤凰枫林公寓 one place), nor different spots; two placed by coordinates only must be
     within `ticket_point_max_metres`.
-    With the text signal off there are no links: classes are then whole category-and-place groups. -#}
+    With the text signal off there are no links: classes are then whole category-and-community groups. -#}
 with cases as (
 
     select eligible.*, coalesce(objects.object_names, []) as object_names
@@ -95,7 +95,7 @@ shared_terms as (
         candidates.linked_case_id,
         sum(left_terms.weight * right_terms.weight) as similarity,
         -- what the reviewer reads: the words that weigh most in the likeness
-        {{ dbt.listagg('left_terms.term', "' '", 'order by left_terms.weight * right_terms.weight desc', var('ticket_reason_terms')) }}
+        {{ dbt.listagg('left_terms.term', "' '", 'order by round(left_terms.weight * right_terms.weight, 9) desc, left_terms.term', var('ticket_reason_terms')) }}
             as shared_words
     from candidates
     inner join vectors as left_terms on candidates.case_id = left_terms.case_id
