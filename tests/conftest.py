@@ -38,7 +38,6 @@ os.environ.pop("GRIDLINE_LANDING", None)
 TEST_KEY = "test-key-not-a-secret"
 
 
-
 def pytest_sessionstart(session: pytest.Session) -> None:
     """The real-data tests need ``../shared`` beside the checkout, as CI lays it out: say so in one line."""
     if not REAL_DATA.is_dir():
