@@ -1,11 +1,12 @@
 {#- Which cluster each eligible case falls in: the connected groups of the links that hold, followed to
-    the end (a recursive walk that stops when it reaches no case it has not reached before — however long
+    the end (a recursive spread of the smallest case id that stops when no label changes — however long
     a chain, no round count).
 
     A link holds when it is strong (similarity at least `ticket_strong_link`) or confirmed: the two cases
     share a third case they are both linked to. A chain of weak links (a–x, x–b, each barely over its bar)
     thus cannot carry one problem into another; a problem many residents describe links as a web, not
-    a chain, and keeps its links. With the text signal off, a cluster is a whole category-and-community
+    a chain, and keeps its links. Each case's label is the smallest case id it is connected to, spread
+    along the held links until nothing changes. With the text signal off, a cluster is a whole category-and-community
     group of the quarter (category and place where no community is known). -#}
 with recursive cases as (
 
@@ -54,22 +55,19 @@ edges as (
 
 ),
 
-reached (case_id, reached_case_id) as (
+labels (case_id, label) using key (case_id) as (
 
-    -- every case reaches itself, and what its links reach; UNION keeps the walk finite
+    -- every case starts as its own label and takes the smallest label among its linked cases until no
+    -- label changes (DuckDB keeps one row per case and feeds back only the changed ones, so a large web
+    -- of links costs its links, not the square of its size)
     select case_id, case_id from cases
     union
-    select edges.linked_case_id, reached.reached_case_id
-    from reached
-    inner join edges on reached.case_id = edges.case_id
-
-),
-
-labels as (
-
-    select case_id, min(reached_case_id) as label
-    from reached
-    group by case_id
+    select edges.linked_case_id, min(labels.label)
+    from labels
+    inner join edges on labels.case_id = edges.case_id
+    left join recurring.labels as known on edges.linked_case_id = known.case_id
+    group by edges.linked_case_id, known.label
+    having min(labels.label) < known.label
 
 ),
 
