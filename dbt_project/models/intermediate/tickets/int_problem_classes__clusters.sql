@@ -29,17 +29,22 @@ both_ways as (
 
 ),
 
+weak as (
+
+    select case_id, linked_case_id from links where similarity < {{ var('ticket_strong_link') }}
+
+),
+
 confirmed as (
 
-    -- links whose two cases have a linked case in common
-    select distinct left_side.case_id, right_side.case_id as linked_case_id
-    from both_ways as left_side
+    -- weak links whose two cases have a linked case in common (looked up per weak link, so a large web
+    -- of strong links is never searched for triangles)
+    select distinct weak.case_id, weak.linked_case_id
+    from weak
+    inner join both_ways as left_side on weak.case_id = left_side.case_id
     inner join both_ways as right_side
-        on left_side.linked_case_id = right_side.linked_case_id
-        and left_side.case_id <> right_side.case_id
-    inner join links
-        on links.case_id = least(left_side.case_id, right_side.case_id)
-        and links.linked_case_id = greatest(left_side.case_id, right_side.case_id)
+        on weak.linked_case_id = right_side.case_id
+        and left_side.linked_case_id = right_side.linked_case_id
 
 ),
 
@@ -50,7 +55,8 @@ edges as (
     where similarity >= {{ var('ticket_strong_link') }}
         or exists (
             select 1 from confirmed
-            where confirmed.case_id = both_ways.case_id and confirmed.linked_case_id = both_ways.linked_case_id
+            where confirmed.case_id = least(both_ways.case_id, both_ways.linked_case_id)
+                and confirmed.linked_case_id = greatest(both_ways.case_id, both_ways.linked_case_id)
         )
 
 ),
