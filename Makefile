@@ -55,6 +55,11 @@ airflow-init: $(AIRFLOW_HOME)/.migrated
 demo: install airflow-init
 	@$(BIN)/gridline init --local-key
 	@$(BIN)/gridline generate --out $(DEMO_DATA) --scale tiny --seed 7
+	@# The city's reference is data, loaded as a deployment loads its own (the generator writes it; until
+	@# it does, tests/demo_reference.py writes it from the lists the generator draws the city from).
+	@test -f $(DEMO_DATA)/reference/areas.csv || $(BIN)/python -m tests.demo_reference $(DEMO_DATA)
+	@$(BIN)/gridline reference import areas $(DEMO_DATA)/reference/areas.csv
+	@$(BIN)/gridline reference import categories $(DEMO_DATA)/reference/categories.csv
 	@# The nightly run at local midnight after day D ingests the landing folder of day D.
 	@for stream in hotline grid volunteer; do \
 		for day in $$(ls $(DEMO_DATA)/$$stream); do \
@@ -69,7 +74,7 @@ demo: install airflow-init
 		|| { tail -40 $(GRIDLINE_HOME)/airflow-transform.log; exit 1; }
 	@echo "== top class-of-problem tickets (gridline sql)"
 	@$(BIN)/gridline sql "select t.quarter, t.ticket_id, t.status, t.case_count, t.area_level, t.area_code, \
-		c.level3 as category from marts.problem_class_tickets t join reference.categories c using (category_code) \
+		regexp_extract(t.category_path, '[^/]+$$') as category from marts.problem_class_tickets t \
 		where t.status <> 'abated' order by t.case_count desc, t.quarter limit 10" | column -s, -t
 	@echo "== tickets against the planted truth (gridline evaluate)"
 	@$(BIN)/gridline evaluate --truth $(DEMO_DATA)/truth.json

@@ -1,9 +1,12 @@
 """The relations the expectation suites validate, prepared set-based in DuckDB.
 
 Batch suites read ``audit_new_events`` (only the Parquet files of the batches being audited) and
-``audit_batch_metrics`` (one row per new batch and stream: how many new cases, submissions or sessions
-arrived per day, and what share of them lack a category or a place, beside the same figures over the
-trailing 28 days in batches committed before it, retracted and flagged ones left out).
+``audit_batch_metrics`` (one row per new batch, stream and source system: how many new cases,
+submissions or sessions arrived per day, and what share of them lack a category or a place, beside the
+same figures for the same source over the trailing 28 days in batches committed before it, retracted and
+flagged ones left out). A source is judged against its own history only: its first batch is checked for
+schema, ids and timestamps by the other batch suites, not for volume or completeness against nothing,
+and a field the source has never carried is not held against it.
 
 Marts suites read the candidate's ``marts.*`` and two derived relations: ``audit_rates`` (every
 ``*_rate`` column of every mart, summarised) and ``audit_conservation`` (case entities in the log
@@ -69,6 +72,7 @@ def prepare_batch_frames(
             select
                 batch_id,
                 stream,
+                source_system,
                 list_contains({new}, batch_id) as is_new,
                 (occurred_at at time zone '{timezone}')::date as local_day,
                 -- a grid worker's visit or service has no category to lack; issues and disputes do
@@ -87,43 +91,54 @@ def prepare_batch_frames(
         spans as (
             -- the batch's days start at the 5th percentile of its arrival days: a few late arrivals
             -- from weeks ago must not stretch the span and dilute the daily rate
-            select batch_id, stream, quantile_disc(local_day, 0.05) as first_day, max(local_day) as last_day
-            from arrivals where is_new group by batch_id, stream
+            select batch_id, stream, source_system, quantile_disc(local_day, 0.05) as first_day,
+                   max(local_day) as last_day
+            from arrivals where is_new group by batch_id, stream, source_system
         ),
         per_batch as (
-            select s.batch_id, s.stream, s.first_day, s.last_day, count(*) as arrivals,
+            select s.batch_id, s.stream, s.source_system, s.first_day, s.last_day, count(*) as arrivals,
                    count(*) filter (where a.local_day >= s.first_day) as arrivals_in_span,
                    avg(a.lacks_category::int) as category_share, avg(a.lacks_place::int) as place_share
-            from spans s join arrivals a on a.is_new and a.batch_id = s.batch_id and a.stream = s.stream
-            group by s.batch_id, s.stream, s.first_day, s.last_day
+            from spans s join arrivals a
+              on a.is_new and a.batch_id = s.batch_id and a.stream = s.stream
+             and a.source_system is not distinct from s.source_system
+            group by s.batch_id, s.stream, s.source_system, s.first_day, s.last_day
         ),
         baseline as (
-            select p.batch_id, p.stream, count(*) as baseline_arrivals,
+            select p.batch_id, p.stream, p.source_system, count(*) as baseline_arrivals,
                    min(a.local_day) as baseline_first_day,
                    avg(a.lacks_category::int) as baseline_category_share,
                    avg(a.lacks_place::int) as baseline_place_share
             from per_batch p
             join arrivals a
-              on a.stream = p.stream and a.batch_id < p.batch_id  -- batch ids sort by commit time
+              on a.stream = p.stream and a.source_system is not distinct from p.source_system
+             and a.batch_id < p.batch_id  -- batch ids sort by commit time
              and a.local_day >= p.first_day - {TRAILING_DAYS} and a.local_day < p.first_day
-            group by p.batch_id, p.stream
+            group by p.batch_id, p.stream, p.source_system
         ),
         measured as (
             select
-                p.batch_id, p.stream, p.arrivals, p.first_day, p.last_day,
+                p.batch_id, p.stream, p.source_system, p.arrivals, p.first_day, p.last_day,
                 p.arrivals_in_span / (p.last_day - p.first_day + 1) as arrivals_per_day,
                 coalesce(b.baseline_arrivals, 0) as baseline_arrivals,
                 b.baseline_arrivals / (p.first_day - b.baseline_first_day) as baseline_per_day,
                 p.category_share, p.place_share, b.baseline_category_share, b.baseline_place_share
-            from per_batch p left join baseline b using (batch_id, stream)
+            from per_batch p left join baseline b
+              on b.batch_id = p.batch_id and b.stream = p.stream
+             and b.source_system is not distinct from p.source_system
         )
         select
             *,
-            -- judged only where there is enough data to judge: nulls are not checked
+            -- judged only against the source's own history, where there is enough data to judge (nulls
+            -- are not checked), and only on fields the source has carried before
             case when baseline_arrivals >= {MIN_BASELINE}
                  then round(arrivals_per_day / baseline_per_day, 3) end as volume_ratio,
-            case when arrivals >= {MIN_ARRIVALS} then round(category_share, 3) end as lacks_category_share,
-            case when arrivals >= {MIN_ARRIVALS} then round(place_share, 3) end as lacks_place_share,
+            case when arrivals >= {MIN_ARRIVALS} and baseline_arrivals >= {MIN_BASELINE}
+                  and baseline_category_share < 1
+                 then round(category_share, 3) end as lacks_category_share,
+            case when arrivals >= {MIN_ARRIVALS} and baseline_arrivals >= {MIN_BASELINE}
+                  and baseline_place_share < 1
+                 then round(place_share, 3) end as lacks_place_share,
             case when arrivals >= {MIN_ARRIVALS} and baseline_arrivals >= {MIN_BASELINE}
                  then round(category_share - baseline_category_share, 3) end as lacks_category_excess,
             case when arrivals >= {MIN_ARRIVALS} and baseline_arrivals >= {MIN_BASELINE}

@@ -83,7 +83,7 @@ def ingest(
     settings = load_settings()
     console.print(f"reading {len(paths)} file(s) ...")
     request = IngestRequest(paths=paths, stream=stream, format=format, mapping=mapping, source=source)
-    result = ingest_files(request, settings)
+    result = ingest_files(request, settings, progress=lambda step: console.print(f"  {step}"))
     where = f"batch {result.batch_id}" if result.batch_id else "no new batch"
     console.print(
         f"read {result.rows_read:,} rows: appended {result.appended:,} events, "

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,7 +105,13 @@ def _detect_format(con: duckdb.DuckDBPyConnection, view: str, path: Path) -> str
     raise GridlineError(f"{path}: cannot tell its format from the header; pass --format")
 
 
-def ingest(request: IngestRequest, settings: Settings) -> BatchResult:
+# On long work, a progress line at most this often (seconds): files done and rows read so far.
+PROGRESS_EVERY = 5.0
+
+
+def ingest(
+    request: IngestRequest, settings: Settings, progress: Callable[[str], None] | None = None
+) -> BatchResult:
     if not request.paths:
         raise GridlineError("nothing to ingest: give one or more files")
     if request.format and request.format not in FORMATS:
@@ -126,7 +134,15 @@ def ingest(request: IngestRequest, settings: Settings) -> BatchResult:
             staged: list[Path] = []
             # The files' digests (for the manifest) are computed beside the scans: hashlib releases the GIL.
             hasher = ThreadPoolExecutor(max_workers=1)
+            started = last_said = time.monotonic()
             for number, path in enumerate(request.paths):
+                now = time.monotonic()
+                if progress and number and now - last_said >= PROGRESS_EVERY:
+                    progress(
+                        f"{number} of {len(request.paths)} files, {rows_read:,} rows "
+                        f"({now - started:.0f} s) ..."
+                    )
+                    last_said = now
                 path = Path(path).resolve()
                 view = f"landing_{number}"
                 if _is_twelve345_csv(path, request.format or ("mapping" if mapping else None)):
@@ -160,6 +176,8 @@ def ingest(request: IngestRequest, settings: Settings) -> BatchResult:
                 if not isinstance(item["sha256"], str):
                     item["sha256"] = item["sha256"].result()
             hasher.shutdown()
+            if progress and time.monotonic() - started >= PROGRESS_EVERY:
+                progress(f"{len(request.paths)} file(s), {rows_read:,} rows read; committing the batch ...")
             return log.commit(con, batch, {"kind": "ingest", "inputs": inputs}, rows_read, staged)
     except duckdb.OutOfMemoryException:
         # Nothing was committed (the batch is atomic); a smaller batch fits under the memory ceiling.

@@ -72,12 +72,10 @@ def tiny_landing(tmp_path_factory) -> Path:
 def published_home(tmp_path_factory, tiny_landing) -> Path:
     """A home with every stream of the tiny city ingested and published by one `gridline run`, shared by
     the tests that only read a publication (a run costs ~20 s). Tests must not change it."""
-    from tests.demo_reference import reference_files
+    from tests.demo_reference import import_demo_reference
 
     home = tmp_path_factory.mktemp("published") / "home"
-    areas, categories = reference_files(tiny_landing)
-    gridline_cli("reference", "import", "areas", str(areas), env_home=home)
-    gridline_cli("reference", "import", "categories", str(categories), env_home=home)
+    import_demo_reference(tiny_landing, home)
     for stream in ("hotline", "grid", "volunteer"):
         files = sorted(str(p) for p in (tiny_landing / stream).glob("*/*") if p.is_file())
         gridline_cli("ingest", "--stream", stream, *files, env_home=home)

@@ -68,3 +68,19 @@ def reference_files(landing: Path) -> tuple[Path, Path]:
     ]
     _write(categories_file, ["code", "level1", "level2", "level3", "is_place_bound", "aliases"], categories)
     return areas_file, categories_file
+
+
+def import_demo_reference(landing: Path, home: Path) -> None:
+    """Load the generated city's reference into ``home`` as a deployment does: `gridline reference import`."""
+    from tests.conftest import gridline_cli
+
+    areas, categories = reference_files(landing)
+    gridline_cli("reference", "import", "areas", str(areas), env_home=home)
+    gridline_cli("reference", "import", "categories", str(categories), env_home=home)
+
+
+if __name__ == "__main__":
+    import sys
+
+    for written in reference_files(Path(sys.argv[1])):
+        print(written)

@@ -70,3 +70,26 @@ def test_workbook_date_cells_are_times_whatever_the_mapping_formats_say(settings
         .fetchall()
     )
     assert {k: received[k] for k in date_cells} == date_cells
+
+
+def test_long_ingest_work_reports_files_and_rows(settings, tmp_path, monkeypatch):
+    import ingestion.ingest
+
+    monkeypatch.setattr(ingestion.ingest, "PROGRESS_EVERY", 0.0)
+    mapping = tmp_path / "boston.yml"
+    mapping.write_text(
+        "name: boston\nid: CASE_ENQUIRY_ID\nstream: hotline\n"
+        "timestamps: {formats: ['%m/%d/%Y %I:%M:%S %p'], timezone: America/New_York}\n"
+        "fields: {received_at: OPEN_DT}\n"
+    )
+    with open(BOSTON, encoding="utf-8") as handle:
+        lines = list(islice(handle, 61))
+    files = []
+    for part in range(3):
+        files.append(tmp_path / f"part{part}.csv")
+        files[-1].write_text(lines[0] + "".join(lines[1 + 20 * part : 21 + 20 * part]), encoding="utf-8")
+    said: list[str] = []
+    ingest(IngestRequest(paths=files, mapping=str(mapping)), settings, progress=said.append)
+    assert len(said) == 3
+    assert said[0].startswith("1 of 3 files, 20 rows") and said[1].startswith("2 of 3 files, 40 rows")
+    assert said[2].startswith("3 file(s), 60 rows read; committing")

@@ -297,7 +297,7 @@ def test_on_the_spec_minimum_marts_the_loader_computes_what_the_richer_marts_car
     try:
         con.execute(f"attach '{published.published_db}' as src (read_only)")
         con.execute("create schema marts")
-        con.execute("create schema reference")
+        con.execute("create schema intermediate")
         con.execute(
             "create table marts.cases as select case_id, stream, source_system, received_at, category_code, "
             "district, street, community, grid_code, status, resolved_at, satisfaction, quarter, "
@@ -312,8 +312,8 @@ def test_on_the_spec_minimum_marts_the_loader_computes_what_the_richer_marts_car
             "create table marts.problem_class_ticket_cases as select ticket_id, quarter, case_id "
             "from src.marts.problem_class_ticket_cases where not is_duplicate"
         )
-        con.execute("create table reference.areas as select * from src.reference.areas")
-        con.execute("create table reference.categories as select * from src.reference.categories")
+        for table in ("int_areas__grids", "int_areas__communities", "int_categories__taxonomy"):
+            con.execute(f"create table intermediate.{table} as select * from src.intermediate.{table}")
         con.execute("detach src")
     finally:
         con.close()

@@ -7,6 +7,7 @@ import io
 import json
 
 from tests.conftest import gridline_cli
+from tests.demo_reference import import_demo_reference
 
 
 def _csv(text: str) -> list[dict]:
@@ -18,6 +19,7 @@ def test_ingest_run_sql_end_to_end(tmp_path, tiny_landing):
     files = [str(p) for p in sorted((tiny_landing / "hotline").glob("*/*.*"))]
     truth = json.loads((tiny_landing / "truth.json").read_text(encoding="utf-8"))
     malformed = sum(1 for m in truth["malformed"] if m["stream"] == "hotline")
+    import_demo_reference(tiny_landing, home)
     first = gridline_cli("ingest", *files, env_home=home)
     assert "appended" in first.stderr and f"quarantined {malformed}" in first.stderr
 

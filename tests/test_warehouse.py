@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from gridline.evaluate import evaluate
+from gridline.reference import import_reference
 from gridline.warehouse import run_dbt
 from ingestion.ingest import IngestRequest, ingest
 from tests.conftest import gridline_cli
@@ -68,6 +69,9 @@ def test_incremental_run_equals_full_refresh_with_late_events(settings, tiny_lan
     first = _landing_files(tiny_landing, up_to="2025-09-30")
     later = _landing_files(tiny_landing, after="2025-09-30")
     assert first and later
+    areas, categories = reference_files(tiny_landing)  # the city's reference, loaded as data
+    import_reference(settings, "areas", areas)
+    import_reference(settings, "categories", categories)
     ingest(IngestRequest(paths=first), settings)
     incremental = tmp_path / "incremental.duckdb"
     assert run_dbt(settings, incremental, MODELS_ONLY).returncode == 0

@@ -1,7 +1,8 @@
 """What the quarterly review reads from the published marts, as plain Python objects.
 
 The base is what SPEC 4 guarantees: ``marts.cases``, ``marts.problem_class_tickets`` and
-``marts.problem_class_ticket_cases``, with ``reference.areas`` and ``reference.categories`` for names.
+``marts.problem_class_ticket_cases``, with the city's areas and categories as the warehouse conformed them
+(``intermediate.int_areas__grids``, ``int_areas__communities``, ``int_categories__taxonomy``) for names.
 Everything a reviewer needs (residents, escalations, rates, example descriptions) is computed here from
 those, set-based in DuckDB, so the report works on any warehouse that meets the SPEC. Where the published
 warehouse has richer columns and marts (checked in ``information_schema``), their figures win: the
@@ -51,14 +52,20 @@ _REVIEWER_COLUMNS = {
     "matching_activities": "t.matching_activities",
 }
 
+# The city's areas and categories: its reference data, or what was derived from its exports.
+GRIDS = "intermediate.int_areas__grids"
+COMMUNITIES = "intermediate.int_areas__communities"
+CATEGORIES = "intermediate.int_categories__taxonomy"
+
 # One row per place at each level a ticket can sit on, with the names above it.
-_PLACES = """
+_PLACES = f"""
     select 'grid' as level, grid_code as code, district, street, community, grid_code as grid
-    from reference.areas
+    from {GRIDS}
     union all
-    select distinct 'community', community_code, district, street, community, null from reference.areas
+    select distinct 'community', community_code, district, street, community, null from {COMMUNITIES}
     union all
-    select distinct 'street', street_code, district, street, null, null from reference.areas
+    select distinct 'street', street_code, district, street, null, null from {COMMUNITIES}
+    where street_code is not null
 """
 
 
@@ -242,9 +249,7 @@ def load_review(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> Review:
     counts: dict[str, int] = defaultdict(int)
     for ticket in tickets:
         counts[ticket.status] += 1
-    level1 = [
-        r[0] for r in con.execute("select distinct level1 from reference.categories order by 1").fetchall()
-    ]
+    level1 = [r[0] for r in con.execute(f"select distinct level1 from {CATEGORIES} order by 1").fetchall()]
     return Review(
         quarter=quarter,
         current=current,
@@ -276,7 +281,7 @@ def _tickets(con: duckdb.DuckDBPyConnection, quarter: str) -> list[Ticket]:
                t.category_code, c.level1, c.level2, c.level3{extra}
         from marts.problem_class_tickets t
         left join places p on p.level = t.area_level and p.code = t.area_code
-        left join reference.categories c on c.category_code = t.category_code
+        left join {CATEGORIES} c on c.category_code = t.category_code
         where t.quarter = ?
         order by t.ticket_id
         """,
@@ -523,9 +528,9 @@ def _add_capacity(con: duckdb.DuckDBPyConnection, quarter: str, tickets: list[Ti
                             else coalesce(a.community_code, t.area_code) end as community_code,
                        coalesce(a.street_code, s.street_code, t.area_code) as street_code
                 from marts.problem_class_tickets t
-                left join (select distinct grid_code, community_code, street_code from reference.areas) a
+                left join (select distinct grid_code, community_code, street_code from {GRIDS}) a
                   on t.area_level = 'grid' and a.grid_code = t.area_code
-                left join (select distinct community_code, street_code from reference.areas) s
+                left join (select distinct community_code, street_code from {COMMUNITIES}) s
                   on t.area_level = 'community' and s.community_code = t.area_code
                 where t.quarter = ?
             ),
@@ -618,8 +623,10 @@ def _rates_from_cases(con: duckdb.DuckDBPyConnection, quarter: str) -> Rates:
         select count(*),
                count(*) filter (where stream = 'hotline'),
                count(*) filter (where stream = 'grid'),
-               count(*) filter (where first_contact_at <= received_at + interval {RESPONSE_HOURS} hour)
-                   / nullif(count(*), 0),
+               -- unknown, not 0, when the source records no first-contact time
+               case when count(first_contact_at) > 0 then
+                   count(*) filter (where first_contact_at <= received_at + interval {RESPONSE_HOURS} hour)
+                   / count(*) end,
                count(*) filter (where resolved_at is not null) / nullif(count(*), 0),
                count(*) filter (where satisfaction in {SATISFIED})
                    / nullif(count(*) filter (where satisfaction in {RATED}), 0),
@@ -640,7 +647,7 @@ def _by_district(con: duckdb.DuckDBPyConnection, quarter: str) -> list[tuple[str
         select coalesce(p.district, '未定位'), coalesce(c.level1, '未分类'), count(*), sum(t.case_count)
         from marts.problem_class_tickets t
         left join places p on p.level = t.area_level and p.code = t.area_code
-        left join reference.categories c on c.category_code = t.category_code
+        left join {CATEGORIES} c on c.category_code = t.category_code
         where t.quarter = ? and t.status <> 'abated'
         group by all order by 1, 2
         """,
@@ -662,7 +669,7 @@ def _heat_rows(
         counts as (
             select c.district, c.street, coalesce(k.level1, '未分类') as level1, count(*) as n
             from marts.cases c
-            left join reference.categories k on k.category_code = c.category_code
+            left join {CATEGORIES} k on k.category_code = c.category_code
             where c.quarter = ? and c.street is not null and {counted}
             group by all
         ),
@@ -673,7 +680,7 @@ def _heat_rows(
             select distinct p.district, p.street, k.level1
             from marts.problem_class_tickets t
             join places p on p.level = t.area_level and p.code = t.area_code
-            join reference.categories k on k.category_code = t.category_code
+            join {CATEGORIES} k on k.category_code = t.category_code
             where t.quarter = ? and t.status <> 'abated'
         )
         select b.district, b.street, c.level1, c.n, t.level1 is not null

@@ -58,24 +58,35 @@ def iso_utc(column: str) -> str:
     return f"strftime(make_timestamp(epoch_us({column})), '%Y-%m-%dT%H:%M:%SZ')"
 
 
-def state_json_sql() -> str:
-    """The ``json_object`` of a case's whole state over a normalised row."""
+def state_json_sql(snapshot_times: list[str] | tuple[str, ...] = ()) -> str:
+    """The ``json_object`` of a case's whole state over a normalised row.
+
+    ``snapshot_times`` (e.g. ``due_at``) are added only when a source has them, so the state, and with it
+    the snapshot's id, of sources without them stays what it was.
+    """
     text = ", ".join(f"'{c}', {c}" for c in TEXT_FIELDS)
-    stamps = ", ".join(f"'{c}', {iso_utc(f'{c}_utc')}" for c in LIFECYCLE)
+    stamps = ", ".join(f"'{c}', {iso_utc(f'{c}_utc')}" for c in (*LIFECYCLE, *snapshot_times))
     return (
         f"json_object({text}, {stamps}, 'reopen_count', reopen_count, 'caller_key', caller_key, "
         f"'caller_name_key', caller_name_key, 'lat', lat, 'lon', lon, 'extra', extra)"
     )
 
 
-def emit(con: duckdb.DuckDBPyConnection, rows: str, source_system: str, source_file: str) -> None:
+def emit(
+    con: duckdb.DuckDBPyConnection,
+    rows: str,
+    source_system: str,
+    source_file: str,
+    snapshot_times: list[str] | tuple[str, ...] = (),
+) -> None:
     """Insert the candidate events of every row of the normalised table ``rows``.
 
     ``source_file`` is a SQL expression (a quoted literal or a column) giving each event's lineage.
     """
     system = "'" + source_system.replace("'", "''") + "'"
     con.execute(
-        f"create or replace temp table {rows}_state as select *, {state_json_sql()} as state from {rows}"
+        f"create or replace temp table {rows}_state as "
+        f"select *, {state_json_sql(snapshot_times)} as state from {rows}"
     )
     parts = []
     # The state travels once, on the case.updated snapshot; lifecycle events carry only what they add.

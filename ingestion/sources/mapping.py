@@ -52,8 +52,12 @@ FieldName = Literal[
     "resolved_at",
     "rated_at",
     "updated_at",
+    "due_at",
+    "cancelled_at",
 ]
-TIMESTAMP_FIELDS = (*case_events.LIFECYCLE, "updated_at")
+# Times a case carries on its snapshot only (no lifecycle event): when it is due, when it was cancelled.
+SNAPSHOT_TIMES = ("due_at", "cancelled_at")
+TIMESTAMP_FIELDS = (*case_events.LIFECYCLE, "updated_at", *SNAPSHOT_TIMES)
 PlaceLevel = Literal["district", "street", "community", "grid_code"]
 MappedValue = Literal["status", "channel", "appeal_type", "satisfaction", "category_path"]
 
@@ -96,6 +100,9 @@ class GridCell(_Strict):
     size_m: int = Field(default=500, gt=0)
     # south, west, north, east: coordinates outside are placeholders, not places.
     bounds: tuple[float, float, float, float] | None = None
+    # [lat, lon] points inside the city that stand for "not geocoded" (a city hall, a depot): a point
+    # within PLACEHOLDER_TOLERANCE degrees of one is no place.
+    placeholders: list[tuple[float, float]] = []
     prefix: str | None = None
 
     @model_validator(mode="after")
@@ -108,14 +115,22 @@ class GridCell(_Strict):
 class Duplicates(_Strict):
     column: str
     values: list[str] = []
-    contains: str | None = None
+    # one marker or several (any of them, case-insensitive, anywhere in the text)
+    contains: str | list[str] | None = None
     duplicate_of: str | None = None
+    # the status a duplicate closure has, when the export's status column does not say it
+    status: str | None = None
 
     @model_validator(mode="after")
     def _some_test(self) -> Duplicates:
         if not self.values and not self.contains:
             raise ValueError("duplicates needs `values` or `contains`")
+        if self.status is not None and self.status not in STATUSES:
+            raise ValueError(f"duplicates.status {self.status!r} is not one of {', '.join(STATUSES)}")
         return self
+
+    def markers(self) -> list[str]:
+        return [self.contains] if isinstance(self.contains, str) else list(self.contains or [])
 
 
 class Mapping(_Strict):
@@ -233,11 +248,20 @@ def _timestamp_sql(expression: str, stamps: Timestamps) -> str:
     return f"timezone({_lit(stamps.timezone)}, coalesce({attempts}))"
 
 
+# Placeholder points match to about 10 m: exports round coordinates to 4 or more decimals.
+PLACEHOLDER_TOLERANCE = 0.0001
+
+
 def _grid_cell_sql(cell: GridCell) -> tuple[str, str, str]:
     """SQL for (lat, lon, grid cell code); coordinates outside the bounds count as unknown."""
     lat, lon = (
         f"try_cast({_column_text(cell.lat)} as double)",
         f"try_cast({_column_text(cell.lon)} as double)",
+    )
+    near = PLACEHOLDER_TOLERANCE
+    placeholders = " or ".join(
+        f"(abs({lat} - ({p_lat})) < {near} and abs({lon} - ({p_lon})) < {near})"
+        for p_lat, p_lon in cell.placeholders
     )
     if cell.bounds:
         south, west, north, east = cell.bounds
@@ -249,6 +273,8 @@ def _grid_cell_sql(cell: GridCell) -> tuple[str, str, str]:
             f"({lat} between -90 and 90 and {lon} between -180 and 180 and not ({lat} = 0 and {lon} = 0))"
         )
         ref_sql = f"round({lat})"
+    if placeholders:
+        inside = f"({inside} and not coalesce({placeholders}, false))"
     # A cell of size_m metres a side, on an equirectangular grid anchored at the reference latitude.
     metres_per_degree = 111_320
     prefix = cell.prefix or f"{cell.size_m}m"
@@ -277,8 +303,8 @@ def _duplicate_sql(rule: Duplicates | None, system: str) -> tuple[str, str]:
     tests = []
     if rule.values:
         tests.append(f"{column} in ({', '.join(_lit(v) for v in rule.values)})")
-    if rule.contains:
-        tests.append(f"contains(lower({column}), {_lit(rule.contains.lower())})")
+    for marker in rule.markers():
+        tests.append(f"contains(lower({column}), {_lit(marker.lower())})")
     of = (
         f"{_lit(system + ':')} || {_column_text(rule.duplicate_of)}" if rule.duplicate_of else "null::varchar"
     )
@@ -322,6 +348,9 @@ def load(
         for level in ("district", "street", "community")
     }
     is_duplicate, duplicate_of = _duplicate_sql(mapping.duplicates, system)
+    status_sql = _value_map_sql(text("status"), values.get("status", {}), keep_unmapped=False)
+    if mapping.duplicates and mapping.duplicates.status:
+        status_sql = f"case when {is_duplicate} then {_lit(mapping.duplicates.status)} else {status_sql} end"
     extra = (
         "json_object(" + ", ".join(f"{_lit(c)}, {_column_text(c)}" for c in mapping.extra) + ")"
         if mapping.extra
@@ -338,7 +367,7 @@ def load(
                {places["district"]} as district, {places["street"]} as street,
                {places["community"]} as community, {grid_sql} as grid_code,
                {text("handling_unit")} as handling_unit,
-               {_value_map_sql(text("status"), values.get("status", {}), keep_unmapped=False)} as status,
+               {status_sql} as status,
                {text("status")} as status_raw, {text("resolution")} as resolution,
                {text("satisfaction")} as satisfaction, {text("reopen_count")} as reopen_count_raw,
                {text("caller_phone")} as caller_phone, {text("caller_name")} as caller_name,
@@ -386,5 +415,6 @@ def load(
         from {view}_checked where problem is null
         """
     )
-    case_events.emit(con, f"{view}_cases", system, file_literal)
+    snapshot_times = [c for c in SNAPSHOT_TIMES if c in fields]
+    case_events.emit(con, f"{view}_cases", system, file_literal, snapshot_times)
     return con.sql(f"select count(*) from {view}_mapped").fetchall()[0][0]

@@ -80,6 +80,8 @@ grid_cases as (
         escalated_at,
         resolved_at,
         cast(null as timestamp with time zone) as rated_at,
+        cast(null as timestamp with time zone) as due_at,
+        cast(null as timestamp with time zone) as cancelled_at,
         resolved_on_site
     from submissions
     where kind = 'issue' and not is_follow_up and order_id is null
@@ -94,7 +96,7 @@ all_cases as (
         longitude, handling_unit,
         resident_key, status, satisfaction, reopen_count, is_duplicate, duplicate_of_case_id,
         received_at, dispatched_at, accepted_at, first_contact_at, escalated_at, resolved_at, rated_at,
-        false as resolved_on_site
+        due_at, cancelled_at, false as resolved_on_site
     from folded_cases
     union all
     select * from grid_cases

@@ -119,7 +119,12 @@ snapshot_fields as (
         {{ json_text('payload', 'handling_unit') }} as handling_unit,
         {{ json_text('payload', 'status') }} as status,
         {{ json_text('payload', 'satisfaction') }} as satisfaction,
-        {{ json_text('payload', 'caller_key') }} as resident_key,
+        -- the resident: by phone, or by name (pseudonymised) when the source has no phone, as a
+        -- message board's account name
+        coalesce(
+            nullif({{ json_text('payload', 'caller_key') }}, ''),
+            nullif({{ json_text('payload', 'caller_name_key') }}, '')
+        ) as resident_key,
         cast({{ json_text('payload', 'reopen_count') }} as integer) as snapshot_reopen_count,
         cast({{ json_text('payload', 'received_at') }} as timestamp with time zone) as snapshot_received_at,
         cast({{ json_text('payload', 'dispatched_at') }} as timestamp with time zone) as snapshot_dispatched_at,
@@ -128,7 +133,10 @@ snapshot_fields as (
             as snapshot_first_contact_at,
         cast({{ json_text('payload', 'escalated_at') }} as timestamp with time zone) as snapshot_escalated_at,
         cast({{ json_text('payload', 'resolved_at') }} as timestamp with time zone) as snapshot_resolved_at,
-        cast({{ json_text('payload', 'rated_at') }} as timestamp with time zone) as snapshot_rated_at
+        cast({{ json_text('payload', 'rated_at') }} as timestamp with time zone) as snapshot_rated_at,
+        -- times some sources carry on their snapshots only
+        cast({{ json_text('payload', 'due_at') }} as timestamp with time zone) as due_at,
+        cast({{ json_text('payload', 'cancelled_at') }} as timestamp with time zone) as cancelled_at
     from latest_snapshot
 
 ),
@@ -207,6 +215,8 @@ final as (
             else last_resolved_at
         end as resolved_at,
         rated_at,
+        due_at,
+        cancelled_at,
 
         -- lineage for incremental folding
         last_recorded_at

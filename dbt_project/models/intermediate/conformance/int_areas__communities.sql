@@ -169,9 +169,15 @@ derived as (
 
 final as (
 
-    select *, false as is_derived from reference_communities
+    select
+        community_code, community, street_code, street, district_code, district,
+        community_key, street_key, district_key, false as is_derived
+    from reference_communities
     union all
-    select * from derived
+    select
+        community_code, community, street_code, street, district_code, district,
+        community_key, street_key, district_key, is_derived
+    from derived
 
 )
 

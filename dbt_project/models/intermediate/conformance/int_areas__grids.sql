@@ -54,12 +54,15 @@ named as (
 addresses_with_grid as (
 
     -- a few addresses per grid suffice to read its community (and keep the name search small)
-    select trim(grid_code_raw) as grid_code, address
-    from submissions
-    where nullif(trim(grid_code_raw), '') is not null
-        and address is not null
-        and not exists (select 1 from reference_grids)
-    qualify row_number() over (partition by trim(grid_code_raw) order by submission_id) <= 5
+    select grid_code, address
+    from (
+        select distinct trim(grid_code_raw) as grid_code, address
+        from submissions
+        where nullif(trim(grid_code_raw), '') is not null
+            and address is not null
+            and not exists (select 1 from reference_grids)
+    )
+    qualify row_number() over (partition by grid_code order by address) <= 5
 
 ),
 

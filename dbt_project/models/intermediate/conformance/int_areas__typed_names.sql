@@ -1,6 +1,7 @@
-{#- Every distinct combination of place names the exports typed (cases and volunteer sessions), with
-    its normalised keys read through the aliases: what areas are derived from when the reference does
-    not know them. -#}
+{#- Every distinct combination of place names the exports typed (cases and volunteer sessions, and the
+    names grid workers' addresses write out, as those submissions have no place columns), with its
+    normalised keys read through the aliases: what areas are derived from when the reference does not
+    know them. -#}
 with cases as (
 
     select * from {{ ref('int_cases__folded') }}
@@ -13,11 +14,23 @@ sessions as (
 
 ),
 
+submissions as (
+
+    select * from {{ ref('int_grid_submissions__folded') }}
+
+),
+
 typed as (
 
     select district_name, street_name, community_name from cases
     union all
     select district_name, street_name, community_name from sessions
+    union all
+    select
+        {{ address_district('address') }},
+        {{ address_street('address') }},
+        {{ address_community('address') }}
+    from submissions
 
 ),
 

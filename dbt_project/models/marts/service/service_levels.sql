@@ -54,6 +54,8 @@ counted as (
         count(case when stream = 'hotline' then 1 end) as hotline_cases,
         count(case when stream = 'grid' then 1 end) as grid_cases,
         count(case when is_responded_in_time then 1 end) as responded_in_time,
+        -- a source without first-contact times cannot show a response rate (it is unknown, not 0)
+        count(first_contact_at) as with_contact_time,
         count(case when is_resolved then 1 end) as resolved,
         count(case when is_rated then 1 end) as rated,
         count(case when is_satisfied then 1 end) as satisfied,
@@ -90,7 +92,7 @@ final as (
         cast(resolved_at_community as bigint) as resolved_at_community,
         cast(resolved_at_street as bigint) as resolved_at_street,
         cast(resolved_at_department as bigint) as resolved_at_department,
-        round(1.0 * responded_in_time / cases, 4) as response_rate,
+        case when with_contact_time > 0 then round(1.0 * responded_in_time / cases, 4) end as response_rate,
         round(1.0 * resolved / cases, 4) as resolution_rate,
         case when rated > 0 then round(1.0 * satisfied / rated, 4) end as satisfaction_rate,
         case when grid_contact_due > 0
