@@ -62,10 +62,6 @@ def _differences(left: Path, right: Path, table: str, columns: list[str]) -> int
 
 
 def test_incremental_run_equals_full_refresh_with_late_events(settings, tiny_landing, tmp_path):
-    # the city's own reference, as a city starts: its communities and which categories are personal matters
-    areas, categories = reference_files(tiny_landing)
-    gridline_cli("reference", "import", "areas", str(areas), env_home=settings.home)
-    gridline_cli("reference", "import", "categories", str(categories), env_home=settings.home)
     first = _landing_files(tiny_landing, up_to="2025-09-30")
     later = _landing_files(tiny_landing, after="2025-09-30")
     assert first and later

@@ -1,11 +1,12 @@
 {#- Which cluster each eligible case falls in: the connected groups of the links that hold, followed to
-    the end (a recursive walk that stops when it reaches no case it has not reached before — however long
+    the end (a recursive spread of the smallest case id that stops when no label changes — however long
     a chain, no round count).
 
     A link holds when it is strong (similarity at least `ticket_strong_link`) or confirmed: the two cases
     share a third case they are both linked to. A chain of weak links (a–x, x–b, each barely over its bar)
     thus cannot carry one problem into another; a problem many residents describe links as a web, not
-    a chain, and keeps its links. With the text signal off, a cluster is a whole category-and-community
+    a chain, and keeps its links. Each case's label is the smallest case id it is connected to, spread
+    along the held links until nothing changes. With the text signal off, a cluster is a whole category-and-community
     group of the quarter (category and place where no community is known). -#}
 with recursive cases as (
 
@@ -28,17 +29,22 @@ both_ways as (
 
 ),
 
+weak as (
+
+    select case_id, linked_case_id from links where similarity < {{ var('ticket_strong_link') }}
+
+),
+
 confirmed as (
 
-    -- links whose two cases have a linked case in common
-    select distinct left_side.case_id, right_side.case_id as linked_case_id
-    from both_ways as left_side
+    -- weak links whose two cases have a linked case in common (looked up per weak link, so a large web
+    -- of strong links is never searched for triangles)
+    select distinct weak.case_id, weak.linked_case_id
+    from weak
+    inner join both_ways as left_side on weak.case_id = left_side.case_id
     inner join both_ways as right_side
-        on left_side.linked_case_id = right_side.linked_case_id
-        and left_side.case_id <> right_side.case_id
-    inner join links
-        on links.case_id = least(left_side.case_id, right_side.case_id)
-        and links.linked_case_id = greatest(left_side.case_id, right_side.case_id)
+        on weak.linked_case_id = right_side.case_id
+        and left_side.linked_case_id = right_side.linked_case_id
 
 ),
 
@@ -49,27 +55,25 @@ edges as (
     where similarity >= {{ var('ticket_strong_link') }}
         or exists (
             select 1 from confirmed
-            where confirmed.case_id = both_ways.case_id and confirmed.linked_case_id = both_ways.linked_case_id
+            where confirmed.case_id = least(both_ways.case_id, both_ways.linked_case_id)
+                and confirmed.linked_case_id = greatest(both_ways.case_id, both_ways.linked_case_id)
         )
 
 ),
 
-reached (case_id, reached_case_id) as (
+labels (case_id, label) using key (case_id) as (
 
-    -- every case reaches itself, and what its links reach; UNION keeps the walk finite
+    -- every case starts as its own label and takes the smallest label among its linked cases until no
+    -- label changes (DuckDB keeps one row per case and feeds back only the changed ones, so a large web
+    -- of links costs its links, not the square of its size)
     select case_id, case_id from cases
     union
-    select edges.linked_case_id, reached.reached_case_id
-    from reached
-    inner join edges on reached.case_id = edges.case_id
-
-),
-
-labels as (
-
-    select case_id, min(reached_case_id) as label
-    from reached
-    group by case_id
+    select edges.linked_case_id, min(labels.label)
+    from labels
+    inner join edges on labels.case_id = edges.case_id
+    left join recurring.labels as known on edges.linked_case_id = known.case_id
+    group by edges.linked_case_id, known.label
+    having min(labels.label) < known.label
 
 ),
 

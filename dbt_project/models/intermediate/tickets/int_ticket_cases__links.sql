@@ -43,48 +43,58 @@ vectors as (
 
 ),
 
-shared_places as (
+placed as (
 
-    -- the most specific place each pair of one quarter shares
-    select
-        left_place.case_id,
-        right_place.case_id as linked_case_id,
-        left_place.place_kind,
-        left_place.place_name
-    from places as left_place
-    inner join places as right_place
-        on left_place.quarter = right_place.quarter
-        and left_place.place_key = right_place.place_key
-        and left_place.case_id < right_place.case_id
-    qualify row_number() over (
-        partition by left_place.case_id, right_place.case_id
-        order by left_place.place_rank, left_place.place_name
-    ) = 1
+    select places.*, cases.problem_category
+    from places
+    inner join cases on places.case_id = cases.case_id
 
 ),
 
-distinctive_pairs as (
+placed_terms as (
 
-    select distinct left_terms.case_id, right_terms.case_id as linked_case_id
-    from shared_places
-    inner join vectors as left_terms on shared_places.case_id = left_terms.case_id
-    inner join vectors as right_terms
-        on shared_places.linked_case_id = right_terms.case_id
+    -- the distinctive terms of each case at each of its places
+    select placed.case_id, placed.quarter, placed.place_key, vectors.term
+    from placed
+    inner join vectors on placed.case_id = vectors.case_id
+    where vectors.is_distinctive
+
+),
+
+paired as (
+
+    -- at one place, the same category ...
+    select left_place.case_id, right_place.case_id as linked_case_id, left_place.place_key
+    from placed as left_place
+    inner join placed as right_place
+        on left_place.quarter = right_place.quarter
+        and left_place.place_key = right_place.place_key
+        and left_place.problem_category = right_place.problem_category
+        and left_place.case_id < right_place.case_id
+
+    union
+
+    -- ... or a distinctive term (never every pair of a busy place)
+    select left_terms.case_id, right_terms.case_id, left_terms.place_key
+    from placed_terms as left_terms
+    inner join placed_terms as right_terms
+        on left_terms.quarter = right_terms.quarter
+        and left_terms.place_key = right_terms.place_key
         and left_terms.term = right_terms.term
-    where left_terms.is_distinctive
+        and left_terms.case_id < right_terms.case_id
 
 ),
 
 candidates as (
 
-    select shared_places.*
-    from shared_places
-    inner join cases as left_case on shared_places.case_id = left_case.case_id
-    inner join cases as right_case on shared_places.linked_case_id = right_case.case_id
-    left join distinctive_pairs
-        on shared_places.case_id = distinctive_pairs.case_id
-        and shared_places.linked_case_id = distinctive_pairs.linked_case_id
-    where left_case.problem_category = right_case.problem_category or distinctive_pairs.case_id is not null
+    -- the most specific place each pair shares
+    select paired.case_id, paired.linked_case_id, placed.place_kind, placed.place_name
+    from paired
+    inner join placed on paired.case_id = placed.case_id and paired.place_key = placed.place_key
+    qualify row_number() over (
+        partition by paired.case_id, paired.linked_case_id
+        order by placed.place_rank, placed.place_name
+    ) = 1
 
 ),
 
