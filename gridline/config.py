@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from gridline.errors import GridlineError
+from gridline.errors import GridlineError, machine_error
 
 KEY_FILE_NAME = "pii.key"
 PII_KEY_ENV = "GRIDLINE_PII_KEY"
@@ -130,7 +130,7 @@ def secure_home(home: Path) -> None:
         if home.stat().st_uid == os.getuid() and home.stat().st_mode & 0o077:
             home.chmod(0o700)  # a home made by an older version, or by hand
     except OSError as exc:
-        raise GridlineError(f"cannot prepare $GRIDLINE_HOME at {home}: {exc.strerror}") from None
+        raise machine_error(f"cannot prepare $GRIDLINE_HOME at {home}", exc) from None
 
 
 def create_local_key(settings: Settings) -> bool:

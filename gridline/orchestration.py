@@ -99,16 +99,19 @@ def default_args() -> dict:
 
 
 def fail_fast_on_bad_data(function):
-    """Bad input will not get better by retrying: turn it into a failure Airflow does not retry."""
+    """Bad input will not get better by retrying: turn it into a failure Airflow does not retry (the
+    machine failing is retried as usual)."""
 
     @wraps(function)
     def wrapper(*args, **kwargs):
         from airflow.sdk.exceptions import AirflowFailException
 
-        from gridline.errors import GridlineError
+        from gridline.errors import GridlineError, MachineError
 
         try:
             return function(*args, **kwargs)
+        except MachineError:
+            raise  # a full disk or a missing mount may be gone by the next try
         except GridlineError as exc:
             raise AirflowFailException(str(exc)) from exc
 

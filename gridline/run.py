@@ -20,7 +20,6 @@ Every run writes a report to ``$GRIDLINE_HOME/runs/<run_id>.json``. Runs are ser
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import hashlib
 import json
@@ -37,7 +36,7 @@ from expectations.frames import prepare_batch_frames, prepare_marts_frames
 from expectations.runner import AuditResult, Checkpoint, run_suites
 from gridline import batches, publish
 from gridline.config import Settings
-from gridline.errors import GridlineError
+from gridline.errors import GridlineError, machine_error
 from gridline.snapshot import link_build_snapshot, verify_batches
 from gridline.warehouse import DBT_PROJECT_DIR, run_dbt
 from ingestion.integrity import sha256_of
@@ -222,15 +221,8 @@ def build_audit_publish(
             if isinstance(exc, OSError | duckdb.IOException):
                 report.outcome = "failed: machine"
                 _write_report(settings, report)
-                raise GridlineError(f"run failed, nothing published: {_machine_reason(exc)}") from None
+                raise machine_error("run failed, nothing published", exc) from None
             raise
-
-
-def _machine_reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "No space left" in str(exc):
-        return "no space left on the device"
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
 
 
 def _locked_run(

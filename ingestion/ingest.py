@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from gridline.config import Settings
-from gridline.errors import GridlineError
+from gridline.errors import GridlineError, machine_error
 from ingestion import events, privacy
 from ingestion.log import BatchResult, EventLog
 from ingestion.sources import grid_jsonl, open311, reading, twelve345, volunteer
@@ -168,14 +168,7 @@ def ingest(
             "nothing was committed: ingest fewer files at a time (e.g. one landing day per batch)"
         ) from None
     except (OSError, duckdb.IOException) as exc:
-        raise GridlineError(f"ingest failed, nothing was committed: {_reason(exc)}") from None
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "No space left" in str(exc):
-        return "no space left on the device"
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+        raise machine_error("ingest failed, nothing was committed", exc) from None
 
 
 def _ingest(
