@@ -24,6 +24,8 @@ PII_KEY_VARIABLE = "GRIDLINE_PII_KEY"
 LOCAL_TIMEZONE = "Asia/Shanghai"
 # The city's time zone (an IANA name): quarters, days and service levels are cut in it.
 TIMEZONE_ENV = "GRIDLINE_TIMEZONE"
+# Without the setting, the zone a home adopted from the first export it read (see adopt_timezone).
+TIMEZONE_FILE_NAME = "timezone"
 
 
 @dataclass(frozen=True)
@@ -104,21 +106,35 @@ PRIVATE_UMASK = 0o077
 def load_settings() -> Settings:
     home = Path(os.environ.get("GRIDLINE_HOME", "var")).expanduser().resolve()
     secure_home(home)
-    return Settings(home=home, timezone=city_timezone())
+    return Settings(home=home, timezone=city_timezone(home))
 
 
-def city_timezone() -> str:
-    """``$GRIDLINE_TIMEZONE`` when set (checked: a typo would shift every quarter), else Asia/Shanghai."""
+def city_timezone(home: Path | None = None) -> str:
+    """The city's zone: ``$GRIDLINE_TIMEZONE`` when set, else the one the home adopted from its first
+    export, else Asia/Shanghai. Checked, since a typo would shift every quarter."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    zone = os.environ.get(TIMEZONE_ENV, "").strip() or LOCAL_TIMEZONE
+    zone, origin = os.environ.get(TIMEZONE_ENV, "").strip(), TIMEZONE_ENV
+    adopted = home / TIMEZONE_FILE_NAME if home else None
+    if not zone and adopted and adopted.is_file():
+        zone, origin = adopted.read_text(encoding="utf-8").strip(), str(adopted)
+    zone = zone or LOCAL_TIMEZONE
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise GridlineError(
-            f"{TIMEZONE_ENV}={zone!r} is not a time zone name (e.g. America/New_York)"
-        ) from None
+        raise GridlineError(f"{origin}: {zone!r} is not a time zone name (e.g. America/New_York)") from None
     return zone
+
+
+def adopt_timezone(settings: Settings, zone: str) -> bool:
+    """Give a home that has no zone of its own the zone its first export is written in (a mapping's
+    ``timestamps.timezone``): a deployment fed Boston's exports cuts Boston's quarters without being told.
+    ``$GRIDLINE_TIMEZONE`` overrides it; returns whether the zone was adopted."""
+    adopted = settings.home / TIMEZONE_FILE_NAME
+    if os.environ.get(TIMEZONE_ENV, "").strip() or adopted.exists():
+        return False
+    adopted.write_text(zone + "\n", encoding="utf-8")
+    return True
 
 
 def secure_home(home: Path) -> None:

@@ -7,7 +7,6 @@ file in it is committed or none is.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import shutil
 import time
@@ -18,9 +17,10 @@ from pathlib import Path
 
 import duckdb
 
-from gridline.config import Settings
+from gridline.config import TIMEZONE_ENV, Settings, adopt_timezone
 from gridline.errors import GridlineError, machine_error
 from ingestion import events, privacy
+from ingestion.integrity import sha256_of
 from ingestion.log import BatchResult, EventLog
 from ingestion.sources import grid_jsonl, open311, reading, twelve345, volunteer
 from ingestion.sources import mapping as mapping_files
@@ -80,14 +80,6 @@ def _files_under(folder: Path) -> list[Path]:
             if resolved.is_file():
                 found.append(resolved)
     return found
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _is_twelve345_csv(path: Path, fmt: str | None) -> bool:
@@ -186,6 +178,7 @@ def _ingest(
     if mapping and request.format not in (None, "mapping"):
         raise GridlineError(f"--mapping goes with --format mapping, not {request.format}")
     log = EventLog(settings.log_dir)
+    first_batch = not log.batch_dirs()
     scratch = reading.scratch_dir()
     try:
         con = _open_connection(settings, scratch)
@@ -208,7 +201,7 @@ def _ingest(
                 if _is_twelve345_csv(path, request.format or ("mapping" if mapping else None)):
                     if request.stream not in (None, twelve345.STREAM):
                         raise GridlineError(f"{path}: 12345 exports belong to the hotline stream")
-                    digest = hasher.submit(_sha256, path)
+                    digest = hasher.submit(sha256_of, path)
                     read, part = twelve345.stream_csv(con, path, view, batch, scratch)
                     rows_read += read
                     staged.append(part)
@@ -217,7 +210,7 @@ def _ingest(
                 fmt = request.format or ("mapping" if mapping else _sniff_json_format(path))
                 if fmt in JSON_FORMATS:
                     rows_read += _load_json_file(con, fmt, path, view, request, scratch)
-                    inputs.append({"path": str(path), "format": fmt, "sha256": _sha256(path)})
+                    inputs.append({"path": str(path), "format": fmt, "sha256": sha256_of(path)})
                     continue
                 reading.register_table_file(con, path, view, scratch)
                 fmt = fmt or _detect_format(con, view, path)
@@ -231,13 +224,18 @@ def _ingest(
                     if request.stream not in (None, twelve345.STREAM):
                         raise GridlineError(f"{path}: 12345 exports belong to the hotline stream")
                     rows_read += twelve345.load(con, view, str(path))
-                inputs.append({"path": str(path), "format": fmt, "sha256": _sha256(path)})
+                inputs.append({"path": str(path), "format": fmt, "sha256": sha256_of(path)})
             for item in inputs:
                 if not isinstance(item["sha256"], str):
                     item["sha256"] = item["sha256"].result()
             hasher.shutdown()
             if progress and time.monotonic() - started >= PROGRESS_EVERY:
                 progress(f"{len(files)} file(s), {rows_read:,} rows read; committing the batch ...")
-            return log.commit(con, batch, {"kind": "ingest", "inputs": inputs}, rows_read, staged)
+            result = log.commit(con, batch, {"kind": "ingest", "inputs": inputs}, rows_read, staged)
+        # A city's first export says which clock it lives by, unless the deployment said otherwise.
+        if mapping and first_batch and adopt_timezone(settings, mapping.timestamps.timezone) and progress:
+            zone = mapping.timestamps.timezone
+            progress(f"the city's time zone is now {zone} (set {TIMEZONE_ENV} to choose another)")
+        return result
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import duckdb
 
-from tests.conftest import REAL_DATA, gridline_cli
+from tests.conftest import REAL_DATA, REPO, gridline_cli
 
 BOSTON = REAL_DATA / "boston311" / "boston311_2015H1.csv"
 BOARD = REAL_DATA / "cn_gov_messages" / "board_messages_2019H1.xlsx"
 
 
-def _first_run(home, mapping: str, export, timezone: str) -> duckdb.DuckDBPyConnection:
+def _first_run(home, mapping: str, export, timezone: str = "") -> duckdb.DuckDBPyConnection:
+    """Ingest and run; an empty ``timezone`` leaves the city's zone unset, as a new user would."""
     gridline_cli("ingest", "--mapping", mapping, str(export), env_home=home, GRIDLINE_TIMEZONE=timezone)
     gridline_cli("run", env_home=home, GRIDLINE_TIMEZONE=timezone)
     return duckdb.connect(str(home / "warehouse" / "published.duckdb"), read_only=True)
 
 
 def test_boston_publishes_on_its_first_run_placed_by_ward_or_cell_in_boston_quarters(tmp_path):
-    with _first_run(tmp_path / "home", "boston311", BOSTON, "America/New_York") as con:
+    # no zone given: the home adopts the one Boston's export is written in
+    with _first_run(tmp_path / "home", "boston311", BOSTON) as con:
         total, located, placed_located, at_city_hall = con.sql(
             """select count(*),
                       count(*) filter (where address is not null or community_name is not null),
@@ -63,3 +65,32 @@ def test_a_message_board_with_no_area_columns_publishes_on_its_first_run(tmp_pat
     assert cases == 2_109
     assert residents > 100  # counted from the poster's (pseudonymised) name: the board has no phone
     assert response and all(rate is None for (rate,) in response)  # no contact times: unknown, not 0
+
+
+def test_a_home_adopts_the_zone_of_its_first_export_unless_told_otherwise(tmp_path, monkeypatch):
+    from gridline.config import load_settings
+    from ingestion.ingest import IngestRequest, ingest
+
+    monkeypatch.setenv("GRIDLINE_PII_KEY", "test-key-not-a-secret")
+    monkeypatch.delenv("GRIDLINE_TIMEZONE", raising=False)
+    sample = tmp_path / "boston.csv"
+    with open(BOSTON, encoding="utf-8") as source:
+        sample.write_text("".join(next(source) for _ in range(21)), encoding="utf-8")
+
+    monkeypatch.setenv("GRIDLINE_HOME", str(tmp_path / "boston"))
+    assert load_settings().timezone == "Asia/Shanghai"  # nothing read yet: the default
+    ingest(IngestRequest(paths=[sample], mapping="boston311"), load_settings())
+    assert load_settings().timezone == "America/New_York"
+    # a later export written in another zone does not move the quarters already cut
+    paris = tmp_path / "boston_in_paris.yml"
+    shipped = REPO / "ingestion" / "mappings" / "boston311.yml"
+    paris.write_text(shipped.read_text(encoding="utf-8").replace("America/New_York", "Europe/Paris"))
+    ingest(IngestRequest(paths=[sample], mapping=str(paris)), load_settings())
+    assert load_settings().timezone == "America/New_York"
+    monkeypatch.setenv("GRIDLINE_TIMEZONE", "Europe/London")
+    assert load_settings().timezone == "Europe/London"  # the setting always wins
+
+    monkeypatch.setenv("GRIDLINE_HOME", str(tmp_path / "told"))
+    ingest(IngestRequest(paths=[sample], mapping="boston311"), load_settings())
+    monkeypatch.delenv("GRIDLINE_TIMEZONE")
+    assert load_settings().timezone == "Asia/Shanghai"  # a home told its zone adopts none
