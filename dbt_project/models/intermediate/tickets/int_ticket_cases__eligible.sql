@@ -103,8 +103,14 @@ tokenized as (
         arealess_text,
 
         -- where: two appeals naming different places or spots (buildings, gates) are about different
-        -- things, however alike the rest of their words
-        nullif(address_place, '') as address_place,
+        -- things, however alike the rest of their words. An address that names no place of its own (only
+        -- areas, somewhere near something, a stub too short to be a name) leaves the place to the text.
+        case
+            when not is_chinese_address then nullif(address_place, '')
+            when length(address_place) >= {{ var('ticket_address_place_min_length') }}
+                and not regexp_matches(address_place, '{{ var("ticket_vague_address_pattern") }}')
+            then address_place
+        end as address_place,
         latitude,
         longitude,
         case
