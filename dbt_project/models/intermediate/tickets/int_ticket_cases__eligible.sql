@@ -51,6 +51,49 @@ areas_removed as (
 
 ),
 
+address_starts as (
+
+    -- how a quarter's Chinese addresses start: a start many of them write all over the city (the city's
+    -- own name, which no area column carries) is where they all are, not a place
+    select quarter, start_length, left(arealess_address, start_length) as address_start,
+        count(*) as address_count,
+        count(distinct community_code) as community_count,
+        sum(count(*)) over (partition by quarter, start_length) as address_total
+    from areas_removed, unnest(range(2, {{ var('ticket_place_max_head') }} + 1)) as starts(start_length)
+    where is_chinese_address and length(arealess_address) > start_length
+    group by quarter, start_length, left(arealess_address, start_length)
+
+),
+
+common_starts as (
+
+    select quarter, address_start
+    from address_starts
+    where address_count >= {{ var('ticket_common_address_start_share') }} * address_total
+        -- one busy compound of a small city is in one community; the city's name is in all of them
+        and community_count > {{ var('ticket_place_max_communities') }}
+
+),
+
+city_removed as (
+
+    -- each address without the longest start the quarter's addresses have in common
+    select
+        areas_removed.* replace (
+            coalesce(substring(areas_removed.arealess_address, length(common.address_start) + 1),
+                areas_removed.arealess_address) as arealess_address
+        )
+    from areas_removed
+    left join common_starts as common
+        on areas_removed.quarter = common.quarter
+        and areas_removed.is_chinese_address
+        and starts_with(areas_removed.arealess_address, common.address_start)
+    qualify row_number() over (
+        partition by areas_removed.case_id order by length(common.address_start) desc nulls last
+    ) = 1
+
+),
+
 located as (
 
     select
@@ -66,7 +109,7 @@ located as (
         case when is_chinese_address then
             substring(arealess_address, length({{ address_up_to_last_place('arealess_address', include_spots=true) }}) + 1)
         end as address_tail
-    from areas_removed
+    from city_removed
 
 ),
 
