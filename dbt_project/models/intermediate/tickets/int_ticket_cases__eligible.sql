@@ -65,13 +65,27 @@ address_starts as (
 
 ),
 
-common_starts as (
+frequent_starts as (
 
     select quarter, address_start
     from address_starts
     where address_count >= {{ var('ticket_common_address_start_share') }} * address_total
         -- one busy compound of a small city is in one community; the city's name is in all of them
         and community_count > {{ var('ticket_place_max_communities') }}
+
+),
+
+common_starts as (
+
+    -- the whole name only (石城市, not its start 石城, which 石城路 also has)
+    select *
+    from frequent_starts
+    where not exists (
+        select 1 from frequent_starts as longer
+        where longer.quarter = frequent_starts.quarter
+            and longer.address_start <> frequent_starts.address_start
+            and starts_with(longer.address_start, frequent_starts.address_start)
+    )
 
 ),
 
