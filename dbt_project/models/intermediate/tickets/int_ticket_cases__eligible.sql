@@ -51,6 +51,63 @@ areas_removed as (
 
 ),
 
+address_starts as (
+
+    -- how a quarter's Chinese addresses start: a start many of them write all over the city (the city's
+    -- own name, which no area column carries) is where they all are, not a place
+    select quarter, start_length, left(arealess_address, start_length) as address_start,
+        count(*) as address_count,
+        count(distinct community_code) as community_count,
+        sum(count(*)) over (partition by quarter, start_length) as address_total
+    from areas_removed, unnest(range(2, {{ var('ticket_place_max_head') }} + 1)) as starts(start_length)
+    where is_chinese_address and length(arealess_address) > start_length
+    group by quarter, start_length, left(arealess_address, start_length)
+
+),
+
+frequent_starts as (
+
+    select quarter, address_start
+    from address_starts
+    where address_count >= {{ var('ticket_common_address_start_share') }} * address_total
+        -- one busy compound of a small city is in one community; the city's name is in all of them
+        and community_count > {{ var('ticket_place_max_communities') }}
+
+),
+
+common_starts as (
+
+    -- the whole name only (石城市, not its start 石城, which 石城路 also has)
+    select *
+    from frequent_starts
+    where not exists (
+        select 1 from frequent_starts as longer
+        where longer.quarter = frequent_starts.quarter
+            and longer.address_start <> frequent_starts.address_start
+            and starts_with(longer.address_start, frequent_starts.address_start)
+    )
+
+),
+
+city_removed as (
+
+    -- each address without the longest start the quarter's addresses have in common
+    select
+        areas_removed.* replace (
+            coalesce(substring(areas_removed.arealess_address, length(common.address_start) + 1),
+                areas_removed.arealess_address) as arealess_address
+        )
+    from areas_removed
+    left join common_starts as common
+        on areas_removed.quarter = common.quarter
+        and areas_removed.is_chinese_address
+        and starts_with(areas_removed.arealess_address, common.address_start)
+    qualify row_number() over (
+        partition by areas_removed.case_id order by length(common.address_start) desc nulls last
+    ) = 1
+
+),
+
 located as (
 
     select
@@ -66,7 +123,7 @@ located as (
         case when is_chinese_address then
             substring(arealess_address, length({{ address_up_to_last_place('arealess_address', include_spots=true) }}) + 1)
         end as address_tail
-    from areas_removed
+    from city_removed
 
 ),
 
@@ -103,8 +160,14 @@ tokenized as (
         arealess_text,
 
         -- where: two appeals naming different places or spots (buildings, gates) are about different
-        -- things, however alike the rest of their words
-        nullif(address_place, '') as address_place,
+        -- things, however alike the rest of their words. An address that names no place of its own (only
+        -- areas, somewhere near something, a stub too short to be a name) leaves the place to the text.
+        case
+            when not is_chinese_address then nullif(address_place, '')
+            when length(address_place) >= {{ var('ticket_address_place_min_length') }}
+                and not regexp_matches(address_place, '{{ var("ticket_vague_address_pattern") }}')
+            then address_place
+        end as address_place,
         latitude,
         longitude,
         case

@@ -17,8 +17,9 @@
     - only a community in common: `ticket_similarity`;
     - one names a building or gate and the other does not: at least `ticket_similarity_one_sided_address`.
     Two cases with addresses must not name different ones (a name in the text, 枫林公寓, does not make
-    丹桂枫林公寓 and 凤凰枫林公寓 one place), nor different spots; two placed by coordinates only must be
-    within `ticket_point_max_metres`.
+    丹桂枫林公寓 and 凤凰枫林公寓 one place), nor different spots; nor may two that meet at an address,
+    one of them placed there by its text; two placed by coordinates only must be within
+    `ticket_point_max_metres`.
     With the text signal off there are no links: classes are then whole category-and-community groups. -#}
 with cases as (
 
@@ -169,9 +170,10 @@ judged as (
                 then {{ var('ticket_similarity_one_sided_address') }} else 0
             end
         ) as bar,
-        -- spots count where addresses say where; in free text alone a number with 号 is as often a date
+        -- spots count where addresses say where, or where a text names a place an address names; in free
+        -- text alone a number with 号 is as often a date
         addresses_agree
-        and (not both_addressed or same_spot or left_spotless or right_spotless)
+        and (not (both_addressed or place_kind = 'address') or same_spot or left_spotless or right_spotless)
         and (same_object or left_objectless or right_objectless)
         and (place_kind <> 'point' or distance_metres <= {{ var('ticket_point_max_metres') }}) as whereabouts_agree
     from compared
