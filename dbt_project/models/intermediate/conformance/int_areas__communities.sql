@@ -66,14 +66,14 @@ uncovered as (
 
 derived_names as (
 
-    -- typed variants of one combination of keys are one area, named as typed most often
+    -- typed variants of one combination of keys are one area, named as typed most often (ties: the fuller)
     select
         community_key,
         street_key,
         district_key,
-        arg_max(trim(community_name), times_typed) as community,
-        arg_max(trim(street_name), times_typed) as street,
-        arg_max(trim(district_name), times_typed) as district
+        {{ most_typed('community_name', 'times_typed') }} as community,
+        {{ most_typed('street_name', 'times_typed') }} as street,
+        {{ most_typed('district_name', 'times_typed') }} as district
     from uncovered
     group by community_key, street_key, district_key
 
