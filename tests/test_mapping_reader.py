@@ -90,6 +90,8 @@ def test_long_ingest_work_reports_files_and_rows(settings, tmp_path, monkeypatch
         files[-1].write_text(lines[0] + "".join(lines[1 + 20 * part : 21 + 20 * part]), encoding="utf-8")
     said: list[str] = []
     ingest(IngestRequest(paths=files, mapping=str(mapping)), settings, progress=said.append)
-    assert len(said) == 3
+    assert len(said) == 4
     assert said[0].startswith("1 of 3 files, 20 rows") and said[1].startswith("2 of 3 files, 40 rows")
     assert said[2].startswith("3 file(s), 60 rows read; committing")
+    # the home's first export tells the city's clock
+    assert said[3].startswith("the city's time zone is now America/New_York")
