@@ -46,7 +46,7 @@ def generate(
     scale: Annotated[str, typer.Option(help="tiny, small, city or megacity.")] = "tiny",
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 1,
     city: Annotated[
-        str, typer.Option(help="default (the demo city, 云州市) or random (another city per seed).")
+        str, typer.Option(help="default (the demo city) or random (another city per seed).")
     ] = "default",
     divisions: Annotated[
         Path | None,
