@@ -1,0 +1,130 @@
+"""The ticket models are incremental by quarter: a late case for an earlier quarter rebuilds that quarter
+only, joins its class there, and the tickets equal those of a full refresh (ids included)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import duckdb
+
+from gridline.reference import import_reference
+from gridline.warehouse import run_dbt
+from ingestion.ingest import IngestRequest, ingest
+from tests.demo_reference import reference_files
+from tests.test_warehouse import MODELS_ONLY, _differences, _tables
+
+TICKET_TABLES = ("intermediate.int_ticket", "intermediate.int_problem", "marts.problem_class")
+
+
+def _late_copy_of_a_class_member(landing: Path, quarter: str, out: Path) -> str:
+    """A hotline export holding one new order: a copy, under a new id, of a planted class member received
+    in ``quarter`` (the same complaint at the same place, raised again then but delivered late)."""
+    truth = json.loads((landing / "truth.json").read_text())
+    members = {
+        case_id.split(":", 1)[1]
+        for planted in truth["classes"]
+        for case_id in planted["case_ids"].get(quarter, [])
+        if case_id.startswith("12345:")
+    }
+    for export in sorted((landing / "hotline").glob("*/*.csv")):
+        with export.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            for row in reader:
+                if row["工单编号"] in members:
+                    late_id = row["工单编号"] + "9"
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    with out.open("w", encoding="utf-8", newline="") as late:
+                        writer = csv.DictWriter(late, fieldnames=reader.fieldnames)
+                        writer.writeheader()
+                        writer.writerow(row | {"工单编号": late_id})
+                    return f"12345:{late_id}"
+    raise AssertionError(f"no hotline member of a planted class in {quarter}")
+
+
+def _quarters(database: Path) -> list[str]:
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return [
+            q
+            for (q,) in con.sql(
+                "select distinct quarter from intermediate.int_ticket_cases__eligible order by 1"
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+
+
+def _mark(database: Path, quarter: str) -> tuple[str, str]:
+    """Change one stored term count of ``quarter`` by hand: it stays changed only if the quarter is not
+    rebuilt. Returns the row's key."""
+    con = duckdb.connect(str(database))
+    try:
+        case_id, term = con.sql(
+            f"""select case_id, term from intermediate.int_ticket_cases__terms
+                where quarter = '{quarter}' order by case_id, term limit 1"""
+        ).fetchall()[0]
+        con.execute(
+            "update intermediate.int_ticket_cases__terms set term_count = term_count + 1000 "
+            "where case_id = ? and term = ?",
+            [case_id, term],
+        )
+        return case_id, term
+    finally:
+        con.close()
+
+
+def _marked(database: Path, key: tuple[str, str]) -> bool:
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        count = con.execute(
+            "select term_count from intermediate.int_ticket_cases__terms where case_id = ? and term = ?",
+            list(key),
+        ).fetchall()[0][0]
+        return count >= 1000
+    finally:
+        con.close()
+
+
+def test_a_late_case_rebuilds_its_quarter_only_and_tickets_equal_a_full_refresh(
+    settings, tiny_landing, tmp_path
+):
+    areas, categories = reference_files(tiny_landing)
+    import_reference(settings, "areas", areas)
+    import_reference(settings, "categories", categories)
+    ingest(IngestRequest(paths=sorted(p for p in tiny_landing.glob("*/*/*") if p.is_file())), settings)
+    incremental = tmp_path / "incremental.duckdb"
+    assert run_dbt(settings, incremental, MODELS_ONLY).returncode == 0
+    earlier, later = _quarters(incremental)[:2]
+
+    late_case = _late_copy_of_a_class_member(
+        tiny_landing, earlier, tmp_path / "late" / "12345_export_late.csv"
+    )
+    untouched, touched = _mark(incremental, later), _mark(incremental, earlier)
+    ingest(IngestRequest(paths=[tmp_path / "late" / "12345_export_late.csv"]), settings)
+    step = run_dbt(settings, incremental, MODELS_ONLY)
+    assert step.returncode == 0, step.output[-2000:]
+
+    # the late case's quarter was rebuilt, the later one was not
+    assert not _marked(incremental, touched)
+    assert _marked(incremental, untouched)
+    con = duckdb.connect(str(incremental))
+    con.execute(
+        "update intermediate.int_ticket_cases__terms set term_count = term_count - 1000 "
+        "where case_id = ? and term = ?",
+        list(untouched),
+    )
+    # the late case joined a ticket of its quarter
+    joined = con.execute(
+        "select quarter from marts.problem_class_ticket_cases where case_id = ?", [late_case]
+    ).fetchall()
+    con.close()
+    assert joined == [(earlier,)]
+
+    full = tmp_path / "full.duckdb"
+    assert run_dbt(settings, full, MODELS_ONLY).returncode == 0
+    tables = {t: c for t, c in _tables(full).items() if t.startswith(TICKET_TABLES)}
+    assert "marts.problem_class_tickets" in tables and "intermediate.int_ticket_cases__links" in tables
+    for table, columns in tables.items():
+        assert _differences(incremental, full, table, columns) == 0, table
