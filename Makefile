@@ -22,7 +22,7 @@ export PATH := $(BIN):$(PATH)
 
 DEMO_DATA := $(GRIDLINE_LANDING)
 
-.PHONY: help install airflow-init browser-deps system-deps demo test lint bench-ingest bench-tickets drills clean
+.PHONY: help install airflow-init browser-deps system-deps demo test lint bench-ingest bench-tickets bench-ticket-nights drills clean
 
 help:
 	@echo "make demo   - install, generate a small city, run the Airflow DAGs, print the top tickets"
@@ -31,6 +31,7 @@ help:
 	@echo "make bench-ingest - ingest throughput of the 12345 format (a few minutes)"
 	@echo "make drills - kills, full disks, damaged files and hostile queries on the tiny city (~10 min)"
 	@echo "make bench-tickets - tickets vs the TF-IDF baseline on the real sets and generated cities"
+	@echo "make bench-ticket-nights HOME_DIR=... - the ticket models on a full build and a night, on HOME_DIR's warehouse"
 
 # A Debian system Python refuses user installs (PEP 668) unless told that a user-level tool is meant.
 $(UV):
@@ -128,6 +129,10 @@ drills: install
 
 bench-tickets: install
 	$(BIN)/python scripts/evaluate_real.py
+
+# On a built warehouse (a city-scale home for the nightly budget); default: $GRIDLINE_HOME.
+bench-ticket-nights: install
+	$(BIN)/python scripts/bench_ticket_nights.py $(if $(HOME_DIR),--home $(HOME_DIR))
 
 clean:
 	rm -rf $(GRIDLINE_HOME) dbt_project/target dbt_project/logs
