@@ -10,7 +10,7 @@ for the nightly budget of issue 16), the script
 3. builds them again with nothing new;
 4. builds the whole year from scratch on a second copy, and checks that the night's tickets marts equal it.
 
-It prints each step's seconds (the sum of the ticket models' own times from dbt's ``run_results.json``,
+It prints each step's seconds (the sum of the ticket models' own times from dbt's log,
 and dbt's wall clock), the quarters each incremental step rebuilt and the slowest models. The warehouse
 given is only read. Not a test: the seconds depend on the machine.
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -42,20 +43,35 @@ CASES = "intermediate.int_cases__service_levels"
 MARTS = ("marts.problem_class_tickets", "marts.problem_class_ticket_cases")
 
 
-def ticket_model_seconds(target: Path) -> dict[str, float]:
-    """Seconds of each ticket model (models under intermediate/tickets and marts/review) in the last dbt
-    invocation whose artifacts are in ``target``."""
-    manifest = json.loads((target / "manifest.json").read_text())
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    seconds = {}
-    for result in results:
-        node = manifest["nodes"].get(result["unique_id"], {})
-        path = node.get("original_file_path", "")
-        if node.get("resource_type") == "model" and (
-            "/intermediate/tickets/" in path or "/marts/review/" in path
-        ):
-            seconds[node["name"]] = result["execution_time"]
-    return seconds
+def _ticket_models(manifest: dict) -> set[str]:
+    """The ticket models: those under intermediate/tickets and marts/review."""
+    return {
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node.get("resource_type") == "model"
+        and (
+            "/intermediate/tickets/" in node["original_file_path"]
+            or "/marts/review/" in node["original_file_path"]
+        )
+    }
+
+
+# dbt's log line for a built model: "... OK created sql incremental model intermediate.name ... [OK in 1.23s]"
+_BUILT = re.compile(r"OK created sql \w+ model \w+\.(\w+) .*\[OK in ([0-9.]+)s")
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def ticket_model_seconds(home: Path) -> dict[str, float]:
+    """Seconds of each ticket model in the last dbt invocation of ``home`` that built any, from dbt's log
+    (``gridline run`` generates the docs after the build, which leaves no run results of the build)."""
+    tickets = _ticket_models(json.loads((home / "dbt" / "target" / "manifest.json").read_text()))
+    log = _COLOUR.sub("", (home / "dbt" / "logs" / "dbt.log").read_text())
+    invocations = log.split("Running with dbt=")
+    for invocation in reversed(invocations):
+        built = {name: float(s) for name, s in _BUILT.findall(invocation) if name in tickets}
+        if built:
+            return built
+    return {}
 
 
 def _built_digests(database: Path) -> dict[str, str]:
@@ -114,7 +130,7 @@ def _build(settings: Settings, database: Path, full: bool) -> tuple[float, dict[
     wall = time.monotonic() - started
     if result.returncode != 0:
         raise SystemExit(f"dbt {' '.join(args)} failed:\n{result.output[-3000:]}")
-    return wall, ticket_model_seconds(settings.home / "dbt" / "target")
+    return wall, ticket_model_seconds(settings.home)
 
 
 def _mart_differences(left: Path, right: Path) -> dict[str, int]:

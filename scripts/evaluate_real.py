@@ -7,7 +7,7 @@ offers it, a generated random city (with the generator's ``truth.json``) — the
 reference files imported first with ``gridline reference import``, as ``make demo`` does, unless
 ``--no-reference``), runs ``gridline run``, and scores the published tickets and the baseline with
 ``gridline.evaluate`` (metrics defined there). The table also gives the seconds the ticket models took
-within that run (their own times in dbt's ``run_results.json``).
+within that run (their own times in dbt's log).
 
 Held-out halves: checks we cannot see run on other halves of the same kinds of data, so each real set is
 also measured in two halves, each ingested and run on its own — the board split by date at its median
@@ -231,7 +231,7 @@ def measure(dataset: Dataset, work: Path) -> Result:
         _gridline(call, home)
     accepted = _run_accepting_held_batches(home)
     seconds = time.monotonic() - started
-    tickets = sum(ticket_model_seconds(home / "dbt" / "target").values())
+    tickets = sum(ticket_model_seconds(home).values())
     cases = _gridline(["sql", "select count(*) as n from marts.cases"], home).stdout.splitlines()[-1]
     started = time.monotonic()
     comparison = compare(Settings(home=home, timezone=dataset.timezone), truth)
