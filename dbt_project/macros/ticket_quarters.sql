@@ -19,18 +19,28 @@
                'channel', 'title', 'description', 'address', 'latitude', 'longitude', 'is_duplicate']) }}
 {%- endmacro %}
 
+{#- The settings given on the command line (`--vars`), as text: part of every quarter's digest, so a
+    build with other settings (the text signal off, another bar) rebuilds every quarter. The settings in
+    dbt_project.yml need no such care: `gridline run` rebuilds everything when the project changes. -#}
+{% macro ticket_settings_text() -%}
+    {{ return(tojson(invocation_args_dict.get('vars') or {}, sort_keys=true)) }}
+{%- endmacro %}
+
 {% macro ticket_quarter_builds_relation() -%}
     {{ return(api.Relation.create(database=this.database, schema=this.schema, identifier='ticket_quarter_builds')) }}
 {%- endmacro %}
 
+{#- Each quarter's digest for a model of `level`, with the settings of this invocation: read when the
+    model itself is built, so a build of only some models with other settings rebuilds those. -#}
 {% macro ticket_quarter_digests(level) -%}
     {%- if level == 'cases' -%}
-        {{ return(ref('int_ticket_quarters__digests')) }}
+        {%- set digests = ref('int_ticket_quarters__digests') -%}
     {%- elif level == 'objects' -%}
-        {{ return(ref('int_ticket_quarters__object_digests')) }}
+        {%- set digests = ref('int_ticket_quarters__object_digests') -%}
     {%- else -%}
         {{ exceptions.raise_compiler_error("ticket quarter level must be 'cases' or 'objects', not " ~ level) }}
     {%- endif -%}
+    (select quarter, digest || ':' || md5({{ dbt.string_literal(ticket_settings_text()) }}) as digest from {{ digests }})
 {%- endmacro %}
 
 {#- The quarters whose rows this model holds and are still current (built from today's digest). -#}

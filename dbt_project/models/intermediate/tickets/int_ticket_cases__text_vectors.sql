@@ -13,7 +13,7 @@ with terms as (
     where {{ ticket_quarters_to_build('cases') }}
     {% if not var('ticket_text_signal') %}
     -- the text signal is switched off: no vectors
-    where false
+        and false
     {% endif %}
 
 ),

@@ -1,6 +1,6 @@
 {#- A digest per quarter of everything the ticket models read of the quarter's cases (`ticket_case_columns`):
-    a quarter whose digest is unchanged since a ticket model last built it is not rebuilt (see the
-    ticket_quarters macros). -#}
+    a quarter whose digest is unchanged since a ticket model last built it (with the same settings) is not
+    rebuilt (see the ticket_quarters macros). -#}
 with cases as (
 
     select {{ ticket_case_columns() | join(', ') }}
