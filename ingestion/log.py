@@ -19,6 +19,7 @@ copied. Nothing under ``batches/`` is ever rewritten; a correction or retraction
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -35,6 +36,7 @@ import duckdb
 from gridline.errors import GridlineError
 from ingestion.events import BATCH_FILE_OPTIONS, EVENT_COLUMNS
 from ingestion.integrity import damage_message, describe_contents
+from ingestion.state import LogState
 
 SYSTEM_STREAM = "system"
 
@@ -237,13 +239,24 @@ class EventLog:
         in ``occurred_at`` order: a late, older snapshot is compared with what preceded it then, not with
         the newest state, and is kept with its own ``occurred_at`` when it differs.
         """
+        # What the log already holds comes from its compact state (ingestion/state.py), not its history.
         # Events of a retracted or flagged batch do not count as known, so re-ingesting corrected files
         # brings them back instead of skipping them as duplicates.
-        con.execute(
-            f"""create or replace temp view committed_events as
-                with logged as ({self.events_sql()})
-                select * from logged where batch_id not in ({excluded_batches_sql("logged")})"""
-        )
+        del rows_read  # the outcome of every row read is counted instead (see _commit)
+        state = self.state(con)
+        try:
+            return self._commit(con, batch, manifest, staged, state)
+        finally:
+            state.close()
+
+    def _commit(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        batch: OpenBatch,
+        manifest: dict,
+        staged: list[Path] | tuple[Path, ...],
+        state: LogState,
+    ) -> BatchResult:
         con.execute(f"create or replace temp view batch_candidates as {_candidates_sql(staged)}")
         events_file = batch.stage / "events.parquet"
         # Which candidates to leave out is decided on narrow columns only (ids, entity, time, state
@@ -285,9 +298,8 @@ class EventLog:
                 f"select stream, count(*) from read_parquet('{events_file}') group by 1 order by 1"
             ).fetchall()
         )
-        # ``rows_read`` is the adapters' own tally; the outcome of every row read is counted instead,
-        # so the figures add up whatever an adapter counts.
-        del rows_read
+        # The outcome of every row read is counted (not the adapters' own tally of ``rows_read``), so
+        # the figures add up whatever an adapter counts.
         result = BatchResult(
             batch_id=None,
             rows_read=rows_new + rows_known + quarantined_new,
@@ -326,22 +338,29 @@ class EventLog:
         self.batches_dir.mkdir(parents=True, exist_ok=True)
         os.rename(stage, self.batches_dir / batch_id)  # the commit point
         _fsync_dir(self.batches_dir)
+        # After the commit point: should this fail, the next writer takes the batch in (LogState.catch_up).
+        with contextlib.suppress(duckdb.Error, OSError):
+            state.apply(self.batches_dir / batch_id)
         return result
+
+    def state(self, con: duckdb.DuckDBPyConnection) -> LogState:
+        """The log's compact state attached to ``con``, caught up with every committed batch, with the
+        relations the commit compares a batch with. Only under the writer lock."""
+        state = LogState(con, self.root)
+        state.catch_up(self.batch_dirs())
+        state.create_views(excluded_batches_sql(state.system_events_relation()))
+        return state
 
     def _drop_known_quarantine(self, con: duckdb.DuckDBPyConnection) -> None:
         """Forget quarantine rows the log already holds (same file, record and reason), so that
         re-ingesting a file with bad rows adds nothing. A re-sent copy at another path is a new
         delivery and is quarantined again, as it should be reported again."""
         con.execute(
-            f"""
+            """
             delete from quarantine where rowid in (
                 select q.rowid from quarantine q
-                join (
-                    with logged as ({self.events_sql()}),
-                    kept as ({self.quarantine_sql()})
-                    select source_file, source_line, reason from kept
-                    where batch_id not in ({excluded_batches_sql("logged")})
-                ) k on q.source_file = k.source_file
+                join known_quarantine k
+                     on q.source_file = k.source_file
                     and q.source_line is not distinct from k.source_line
                     and q.reason = k.reason
             )
@@ -406,7 +425,7 @@ _DROPPED_CANDIDATES_SQL = """
     ),
     known as (
         select k.event_id, k._part, k.source_line
-        from keys k semi join committed_events e using (event_id)
+        from keys k semi join known_event_ids e using (event_id)
     ),
     unseen_snapshots as (
         select k.* from keys k
@@ -417,9 +436,8 @@ _DROPPED_CANDIDATES_SQL = """
     snapshot_history as (
         select entity_id, occurred_at, state_hash, event_id,
                false as is_candidate, null::integer as _part, null::bigint as source_line
-        from committed_events
-        where state_hash is not null
-          and entity_id in (select entity_id from unseen_snapshots)
+        from known_snapshots
+        where entity_id in (select entity_id from unseen_snapshots)
         union all
         select entity_id, occurred_at, state_hash, event_id, true, _part, source_line
         from unseen_snapshots
