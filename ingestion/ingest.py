@@ -142,6 +142,36 @@ def _detect_format(con: duckdb.DuckDBPyConnection, view: str, path: Path) -> str
     raise GridlineError(f"{path}: cannot tell its format from the header; pass --format")
 
 
+def _size(path: Path) -> int:
+    return path.stat().st_size
+
+
+class CommittedFiles:
+    """The files counted batches have read, to skip a delivery of the same bytes without parsing it.
+
+    A file is hashed only when some committed file has its size. A copy at another path is skipped
+    only when the earlier delivery gave no quarantine records: a re-sent copy of a file with bad rows
+    is a new delivery whose bad rows are reported again."""
+
+    def __init__(self, files: list[dict], stream: str | None):
+        self.by_size: dict[int | None, list[dict]] = {}
+        for item in files:
+            # A file meant for another stream is read, so that its adapter refuses it in one clear line.
+            if stream in (None, item["stream"]):
+                self.by_size.setdefault(item["bytes"], []).append(item)
+
+    def earlier_delivery(self, path: Path) -> tuple[dict | None, str | None]:
+        """The committed file ``path`` repeats (or None), and the digest if it had to be computed."""
+        same_size = self.by_size.get(_size(path), []) + self.by_size.get(None, [])
+        if not same_size:
+            return None, None
+        digest = sha256_of(path)
+        for item in same_size:
+            if item["sha256"] == digest and (item["path"] == str(path) or not item["had_quarantine"]):
+                return item, digest
+        return None, digest
+
+
 # On long work, a progress line at most this often (seconds): files done and rows read so far.
 PROGRESS_EVERY = 5.0
 
@@ -190,6 +220,7 @@ def _ingest(
             # The files' digests (for the manifest) are computed beside the scans: hashlib releases the GIL.
             hasher = ThreadPoolExecutor(max_workers=1)
             files = landing_files(request.paths)
+            committed = CommittedFiles(log.committed_files(), request.stream)
             started = last_said = time.monotonic()
             for number, path in enumerate(files):
                 now = time.monotonic()
@@ -198,19 +229,43 @@ def _ingest(
                     progress(f"{number} of {len(files)} files, {rows_read:,} rows ({elapsed:.0f} s) ...")
                     last_said = now
                 view = f"landing_{number}"
+                earlier, digest = committed.earlier_delivery(path)
+                if earlier:
+                    inputs.append(
+                        {"path": str(path), "sha256": digest, "bytes": earlier["bytes"]}
+                        | {
+                            "same_as_batch": earlier["batch_id"],
+                            "rows": earlier["rows"],
+                            "events": earlier["events"],
+                        }
+                    )
+                    if progress:
+                        progress(
+                            f"{path}: skipped unread, the same file was read in batch {earlier['batch_id']}"
+                        )
+                    continue
                 if _is_twelve345_csv(path, request.format or ("mapping" if mapping else None)):
                     if request.stream not in (None, twelve345.STREAM):
                         raise GridlineError(f"{path}: 12345 exports belong to the hotline stream")
-                    digest = hasher.submit(sha256_of, path)
+                    digest = digest or hasher.submit(sha256_of, path)
                     read, part = twelve345.stream_csv(con, path, view, batch, scratch)
                     rows_read += read
                     staged.append(part)
-                    inputs.append({"path": str(path), "format": "12345", "sha256": digest})
+                    inputs.append(
+                        {"path": str(path), "format": "12345", "sha256": digest, "bytes": _size(path)}
+                    )
                     continue
                 fmt = request.format or ("mapping" if mapping else _sniff_json_format(path))
                 if fmt in JSON_FORMATS:
                     rows_read += _load_json_file(con, fmt, path, view, request, scratch)
-                    inputs.append({"path": str(path), "format": fmt, "sha256": sha256_of(path)})
+                    inputs.append(
+                        {
+                            "path": str(path),
+                            "format": fmt,
+                            "sha256": digest or sha256_of(path),
+                            "bytes": _size(path),
+                        }
+                    )
                     continue
                 reading.register_table_file(con, path, view, scratch)
                 fmt = fmt or _detect_format(con, view, path)
@@ -224,7 +279,14 @@ def _ingest(
                     if request.stream not in (None, twelve345.STREAM):
                         raise GridlineError(f"{path}: 12345 exports belong to the hotline stream")
                     rows_read += twelve345.load(con, view, str(path))
-                inputs.append({"path": str(path), "format": fmt, "sha256": sha256_of(path)})
+                inputs.append(
+                    {
+                        "path": str(path),
+                        "format": fmt,
+                        "sha256": digest or sha256_of(path),
+                        "bytes": _size(path),
+                    }
+                )
             for item in inputs:
                 if not isinstance(item["sha256"], str):
                     item["sha256"] = item["sha256"].result()

@@ -270,6 +270,9 @@ class EventLog:
         ).fetchall()[0]
         adapter_rows = con.sql("select count(*) from candidate_events").fetchall()[0][0]
         appended = total - dropped
+        # Before the staged files move: what each file gave, so a later delivery of the same file can be
+        # counted without being read (ingestion/ingest.py skips it by digest).
+        _record_file_counts(con, manifest.get("inputs") or [])
         if appended and not dropped and not adapter_rows and len(staged) == 1:
             # The one streamed file is the batch, exactly as written: no second pass over the payloads.
             os.rename(staged[0], events_file)
@@ -293,6 +296,10 @@ class EventLog:
         quarantine_records = con.sql("select count(*) from quarantine").fetchall()[0][0]
         quarantined_new = con.sql(_QUARANTINED_ROWS_SQL).fetchall()[0][0]
         rows_known += quarantined_read - quarantined_new  # bad rows the log already reported
+        # Files skipped unread, as the same bytes were committed before: all their rows are known.
+        skipped = [item for item in manifest.get("inputs") or [] if item.get("same_as_batch")]
+        rows_known += sum(item["rows"] for item in skipped)
+        skipped_events = sum(item["events"] for item in skipped)
         streams = dict(
             con.sql(
                 f"select stream, count(*) from read_parquet('{events_file}') group by 1 order by 1"
@@ -304,7 +311,7 @@ class EventLog:
             batch_id=None,
             rows_read=rows_new + rows_known + quarantined_new,
             appended=appended,
-            already_known=total - appended,  # a repeat within the batch is known too
+            already_known=total - appended + skipped_events,  # a repeat within the batch is known too
             quarantined=quarantined_new,
             streams=streams,
             rows_new=rows_new,
@@ -343,6 +350,23 @@ class EventLog:
             state.apply(self.batches_dir / batch_id)
         return result
 
+    def committed_files(self) -> list[dict]:
+        """Each file a counted batch read: ``path``, ``sha256``, ``bytes``, the ``rows`` and ``events`` it
+        gave, its ``batch_id`` and whether it gave quarantine records. Only under the writer lock."""
+        con = duckdb.connect()
+        try:
+            state = self.state(con)
+            relation = con.sql(
+                """select f.*, exists (select 1 from known_quarantine q where q.source_file = f.path)
+                       as had_quarantine
+                   from known_files f"""
+            )
+            files = [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
+            state.close()
+            return files
+        finally:
+            con.close()
+
     def state(self, con: duckdb.DuckDBPyConnection) -> LogState:
         """The log's compact state attached to ``con``, caught up with every committed batch, with the
         relations the commit compares a batch with. Only under the writer lock."""
@@ -366,6 +390,34 @@ class EventLog:
             )
             """
         )
+
+
+def _record_file_counts(con: duckdb.DuckDBPyConnection, inputs: list[dict]) -> None:
+    """Add to each input read in this batch the ``rows`` (records) and ``events`` (candidates) it gave,
+    and the ``stream`` of those events.
+
+    Counted by lineage (``source_file``); an input whose adapter names its lineage otherwise gets no
+    counts, and is then never skipped unread."""
+    events = {
+        file: (count, stream)
+        for file, count, stream in con.sql(
+            "select source_file, count(*), any_value(stream) from batch_candidates group by 1"
+        ).fetchall()
+    }
+    rows = dict(
+        con.sql(
+            """select source_file, count(*) from (
+                   select source_file, source_line from row_outcomes
+                   union
+                   select source_file, source_line from quarantine)
+               group by 1"""
+        ).fetchall()
+    )
+    for item in inputs:
+        if item.get("same_as_batch") or item["path"] not in rows:
+            continue
+        item["rows"] = rows[item["path"]]
+        item["events"], item["stream"] = events.get(item["path"], (0, None))
 
 
 _CANDIDATE_COLUMNS = (

@@ -39,7 +39,11 @@ _TABLES = {
         "stream varchar, event_type varchar, recorded_at timestamptz, payload json, batch_id varchar not null"
     ),
     "known_quarantine": "source_file varchar, source_line bigint, reason varchar, batch_id varchar not null",
-    "known_files": "path varchar, sha256 varchar, bytes bigint, batch_id varchar not null",
+    # Files read (not skipped) by a batch, with what they gave: records and candidate events.
+    "known_files": (
+        "path varchar, sha256 varchar, bytes bigint, rows bigint, events bigint, stream varchar, "
+        "batch_id varchar not null"
+    ),
 }
 
 # The tables' rows for one committed batch, from its files alone.
@@ -141,14 +145,13 @@ class LogState:
                         from read_parquet({_sql_text(str(quarantine))})"""
                 )
             for item in manifest.get("inputs") or []:
+                if "rows" not in item or item.get("same_as_batch"):
+                    continue  # skipped unread, or read by an adapter whose rows cannot be counted per file
                 self.con.execute(
-                    f"insert into {self.schema}.known_files values ($path, $sha256, $bytes, $batch_id)",
-                    {
-                        "path": item.get("path"),
-                        "sha256": item.get("sha256"),
-                        "bytes": item.get("bytes"),
-                        "batch_id": batch_id,
-                    },
+                    f"insert into {self.schema}.known_files "
+                    "values ($path, $sha256, $bytes, $rows, $events, $stream, $batch_id)",
+                    {name: item.get(name) for name in ("path", "sha256", "bytes", "rows", "events", "stream")}
+                    | {"batch_id": batch_id},
                 )
             self.con.execute(f"insert into {self.schema}.applied_batches values ($id)", {"id": batch_id})
             self.con.execute("commit")
