@@ -394,14 +394,15 @@ class EventLog:
 
 def _record_file_counts(con: duckdb.DuckDBPyConnection, inputs: list[dict]) -> None:
     """Add to each input read in this batch the ``rows`` (records) and ``events`` (candidates) it gave,
-    and the ``stream`` of those events.
+    and the one ``stream`` of those events (null when they went to several).
 
     Counted by lineage (``source_file``); an input whose adapter names its lineage otherwise gets no
     counts, and is then never skipped unread."""
     events = {
         file: (count, stream)
         for file, count, stream in con.sql(
-            "select source_file, count(*), any_value(stream) from batch_candidates group by 1"
+            """select source_file, count(*), if(count(distinct stream) = 1, any_value(stream), null)
+               from batch_candidates group by 1"""
         ).fetchall()
     }
     rows = dict(

@@ -25,7 +25,7 @@ import duckdb
 STATE_FILE = "state.duckdb"
 SCHEMA = "log_state"
 # Raised whenever the tables below change shape: an older state is then rebuilt from the log.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 _TABLES = {
     "applied_batches": "batch_id varchar primary key",
@@ -42,7 +42,7 @@ _TABLES = {
     # Files read (not skipped) by a batch, with what they gave: records and candidate events.
     "known_files": (
         "path varchar, sha256 varchar, bytes bigint, rows bigint, events bigint, stream varchar, "
-        "batch_id varchar not null"
+        "format varchar, mapping varchar, source varchar, batch_id varchar not null"
     ),
 }
 
@@ -57,6 +57,10 @@ _BATCH_ROWS = {
         "select stream, event_type, recorded_at, payload, batch_id from {events} where stream = 'system'"
     ),
 }
+
+
+# What a manifest's ``inputs`` entry records of a file read, as ``known_files`` keeps it.
+_FILE_FACTS = ("path", "sha256", "bytes", "rows", "events", "stream", "format", "mapping", "source")
 
 
 def _sql_text(value: str) -> str:
@@ -147,11 +151,10 @@ class LogState:
             for item in manifest.get("inputs") or []:
                 if "rows" not in item or item.get("same_as_batch"):
                     continue  # skipped unread, or read by an adapter whose rows cannot be counted per file
+                values = ", ".join(f"${name}" for name in (*_FILE_FACTS, "batch_id"))
                 self.con.execute(
-                    f"insert into {self.schema}.known_files "
-                    "values ($path, $sha256, $bytes, $rows, $events, $stream, $batch_id)",
-                    {name: item.get(name) for name in ("path", "sha256", "bytes", "rows", "events", "stream")}
-                    | {"batch_id": batch_id},
+                    f"insert into {self.schema}.known_files values ({values})",
+                    {name: item.get(name) for name in _FILE_FACTS} | {"batch_id": batch_id},
                 )
             self.con.execute(f"insert into {self.schema}.applied_batches values ($id)", {"id": batch_id})
             self.con.execute("commit")
