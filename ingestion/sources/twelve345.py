@@ -21,7 +21,13 @@ import duckdb
 from ingestion.events import BATCH_FILE_OPTIONS, event_id_sql
 from ingestion.log import OpenBatch
 from ingestion.sources import reading
-from ingestion.sources.case_events import LIFECYCLE
+from ingestion.sources.case_events import (
+    EMPTY_PAYLOAD,
+    LIFECYCLE,
+    LIFECYCLE_PAYLOADS,
+    state_hash_sql,
+    state_json_sql,
+)
 from ingestion.sources.case_events import iso_utc as _iso_utc
 from ingestion.sources.reading import columns_of
 
@@ -58,26 +64,6 @@ HEADERS = {
 }
 REQUIRED_HEADERS = ("工单编号", "来电时间")
 MAX_REOPENINGS = 99  # more is a typing error, not a history: quarantined rather than expanded
-
-# What each lifecycle event carries besides its time; the state itself is on the case.updated snapshot.
-LIFECYCLE_PAYLOAD = {
-    "case.dispatched": "json_object('handling_unit', handling_unit)",
-    "case.resolved": "json_object('resolution', resolution)",
-    "case.rated": "json_object('satisfaction', satisfaction)",
-}
-TEXT_STATE = (
-    "channel",
-    "appeal_type",
-    "category_path",
-    "district",
-    "street",
-    "community",
-    "grid_code",
-    "handling_unit",
-    "status",
-    "resolution",
-    "satisfaction",
-)
 
 
 def matches(columns: list[str]) -> bool:
@@ -140,8 +126,6 @@ def candidates_sql(source: str, present: set[str], source_file: str) -> str:
     snapshot_slot = len(steps)
     iso = ", ".join(f"{_iso_utc(f'{c}_utc')} as {c}_iso" for c in steps)
     file_literal = source_file.replace("'", "''")
-    state_fields = ", ".join(f"'{c}', {c}" for c in TEXT_STATE)
-    ts_fields = ", ".join(f"'{c}', {c}_iso" for c in steps)
     event_type = _slot_case([f"'{LIFECYCLE[c]}'" for c in steps] + ["'case.updated'"], "'case.reopened'")
     occurred_at = _slot_case([f"{c}_utc" for c in steps], "snapshot_at")
     # What makes each event's id unique for its order: the step's time; the snapshot's time and state;
@@ -151,34 +135,35 @@ def candidates_sql(source: str, present: set[str], source_file: str) -> str:
         f"(k - {snapshot_slot})::varchar",
     )
     payload = _slot_case(
-        [LIFECYCLE_PAYLOAD.get(LIFECYCLE[c], "'{}'::json") for c in steps] + ["state"],
+        [LIFECYCLE_PAYLOADS.get(LIFECYCLE[c], EMPTY_PAYLOAD) for c in steps] + ["state"],
         f"json_object('reopen_count', k - {snapshot_slot})",
     )
     return f"""
         with {_checked_sql(source, present)},
-        shaped as (
-            select _line, '{SOURCE_SYSTEM}:' || order_id as entity_id,
-                {", ".join(f"{c}_utc" for c in steps)},
+        -- the case's state in the contract's fields (case_events), personal data pseudonymised
+        prepared as (
+            select * replace (
+                    redact_text(title, caller_name) as title,
+                    redact_text(description, caller_name) as description,
+                    redact_phones(address) as address,
+                    coalesce(reopen_n, 0) as reopen_count),
+                '{SOURCE_SYSTEM}:' || order_id as entity_id,
                 coalesce(updated_at_utc, received_at_utc) as snapshot_at,
-                handling_unit, resolution, satisfaction, coalesce(reopen_n, 0) as reopenings, problem, {iso},
-                json_object(
-                    'order_id', order_id, {state_fields}, {ts_fields},
-                    'reopen_count', coalesce(reopen_n, 0),
-                    'title', redact_text(title, caller_name),
-                    'description', redact_text(description, caller_name),
-                    'address', redact_phones(address),
-                    'caller_key', phone_hash(caller_phone),
-                    'caller_name_key', pii_hash(caller_name)
-                ) as state
+                null::varchar as status_raw, phone_hash(caller_phone) as caller_key,
+                pii_hash(caller_name) as caller_name_key, null::double as lat, null::double as lon,
+                null::json as extra, {iso}
             from checked
         ),
+        shaped as (
+            select *, {state_json_sql(stamp=lambda c: f"{c}_iso")} as state from prepared
+        ),
         hashed as (
-            select *, md5(state::varchar) as state_hash from shaped
+            select *, {state_hash_sql("state")} as state_hash from shaped
         ),
         slots as (
             -- a record that cannot be read has no slots (a WHERE here would be pushed down to the scan,
             -- where DuckDB would parse every timestamp a second time to evaluate it)
-            select *, unnest(range(0, if(problem is null, {snapshot_slot + 1} + reopenings, 0))) as k
+            select *, unnest(range(0, if(problem is null, {snapshot_slot + 1} + reopen_count, 0))) as k
             from hashed
         ),
         proposed as (
