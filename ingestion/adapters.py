@@ -12,7 +12,6 @@ import csv
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
 
 import duckdb
 
@@ -41,10 +40,10 @@ class ReadContext:
 
 @dataclass(frozen=True)
 class FileRead:
-    """Records read from one file, and the events file it streamed into the batch, if it did."""
+    """Records read, and the events files streamed into the batch's staging folder, if any."""
 
     rows: int
-    staged: Path | None = None
+    staged: tuple[Path, ...] = ()
 
 
 class LandingFile:
@@ -88,17 +87,29 @@ class LandingFile:
         return self._table
 
 
-class Adapter(Protocol):
+class Adapter:
+    """One landing format. A subclass names it, says which stream its files belong to, how to recognise
+    one, and how to read one; a format whose files are better read together says so too."""
+
     format: str
-    stream: str | None  # the stream its files belong to; None when the request or a mapping decides
+    stream: str | None = None  # the stream its files belong to; None when the request or a mapping decides
     files: str  # what its files are called in messages ("12345 exports")
 
-    def recognises(self, file: LandingFile) -> bool: ...
+    def recognises(self, file: LandingFile) -> bool:
+        raise NotImplementedError
 
-    def read(self, file: LandingFile, context: ReadContext) -> FileRead: ...
+    def read(self, file: LandingFile, context: ReadContext) -> FileRead:
+        raise NotImplementedError
+
+    def reads_together(self, file: LandingFile) -> bool:
+        """Whether ``file`` waits to be read with the batch's other such files in one pass."""
+        return False
+
+    def read_together(self, files: list[LandingFile], context: ReadContext) -> FileRead:
+        raise NotImplementedError
 
 
-class Twelve345Adapter:
+class Twelve345Adapter(Adapter):
     format, stream, files = "12345", twelve345.STREAM, "12345 exports"
 
     def recognises(self, file: LandingFile) -> bool:
@@ -106,15 +117,22 @@ class Twelve345Adapter:
 
     def read(self, file: LandingFile, context: ReadContext) -> FileRead:
         if file.suffix in CSV_SUFFIXES:
-            # Streamed: memory stays flat whatever the export's size.
-            rows, staged = twelve345.stream_csv(
-                context.con, file.path, file.view, context.batch, context.scratch
-            )
-            return FileRead(rows, staged)
+            return self.read_together([file], context)
         return FileRead(twelve345.load(context.con, file.table(), str(file.path)))
 
+    def read_together(self, files: list[LandingFile], context: ReadContext) -> FileRead:
+        """CSV exports in one streamed scan per header: memory stays flat, and many small files cost
+        about what one file of their records does."""
+        rows, staged = twelve345.stream_csv(
+            context.con, [f.path for f in files], files[0].view, context.batch, context.scratch
+        )
+        return FileRead(rows, tuple(staged))
 
-class VolunteerAdapter:
+    def reads_together(self, file: LandingFile) -> bool:
+        return file.suffix in CSV_SUFFIXES
+
+
+class VolunteerAdapter(Adapter):
     format, stream, files = "volunteer", volunteer.STREAM, "volunteer logs"
 
     def recognises(self, file: LandingFile) -> bool:
@@ -124,7 +142,7 @@ class VolunteerAdapter:
         return FileRead(volunteer.load(context.con, file.table(), str(file.path)))
 
 
-class Open311Adapter:
+class Open311Adapter(Adapter):
     format, stream, files = "open311", None, "Open311 requests"
 
     def recognises(self, file: LandingFile) -> bool:
@@ -137,7 +155,7 @@ class Open311Adapter:
         return FileRead(open311.load(context.con, file.view, label, source, context.stream))
 
 
-class GridJsonlAdapter:
+class GridJsonlAdapter(Adapter):
     format, stream, files = "grid-jsonl", grid_jsonl.STREAM, "grid-app submissions"
 
     def recognises(self, file: LandingFile) -> bool:
@@ -149,7 +167,7 @@ class GridJsonlAdapter:
         return FileRead(grid_jsonl.load(context.con, file.view, str(file.path)))
 
 
-class MappingAdapter:
+class MappingAdapter(Adapter):
     """A city's own table export, read by a mapping file; never recognised, always asked for."""
 
     format, stream, files = "mapping", None, "mapped exports"

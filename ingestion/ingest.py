@@ -20,7 +20,7 @@ import duckdb
 from gridline.config import TIMEZONE_ENV, Settings, adopt_timezone
 from gridline.errors import GridlineError, machine_error
 from ingestion import events, privacy
-from ingestion.adapters import FORMATS, LandingFile, ReadContext, adapter_for, check_stream
+from ingestion.adapters import ADAPTERS, FORMATS, LandingFile, ReadContext, adapter_for, check_stream
 from ingestion.integrity import sha256_of
 from ingestion.log import BatchResult, EventLog
 from ingestion.sources import mapping as mapping_files
@@ -178,6 +178,7 @@ def _ingest(
             committed = CommittedFiles(log.committed_files(), request)
             started = last_said = time.monotonic()
             context = ReadContext(con, batch, scratch, request.stream, request.source, mapping)
+            together: dict[str, list[LandingFile]] = {}  # files an adapter reads in one pass, by format
             for number, path in enumerate(files):
                 now = time.monotonic()
                 if progress and number and now - last_said >= PROGRESS_EVERY:
@@ -202,15 +203,21 @@ def _ingest(
                 file = LandingFile(con, path, f"landing_{number}", scratch)
                 adapter = adapter_for(file, request.format or ("mapping" if mapping else None))
                 check_stream(adapter, request.stream, path)
-                got = adapter.read(file, context)
-                rows_read += got.rows
-                if got.staged:
-                    staged.append(got.staged)
+                if adapter.reads_together(file):
+                    together.setdefault(adapter.format, []).append(file)
+                else:
+                    got = adapter.read(file, context)
+                    rows_read += got.rows
+                    staged += got.staged
                 inputs.append(
                     {"path": str(path), "format": adapter.format, "bytes": _size(path)}
                     | {"mapping": request.mapping, "source": request.source}
                     | {"sha256": digest or hasher.submit(sha256_of, path)}
                 )
+            for format_name, waiting in together.items():
+                got = ADAPTERS[format_name].read_together(waiting, context)
+                rows_read += got.rows
+                staged += got.staged
             for item in inputs:
                 if not isinstance(item["sha256"], str):
                     item["sha256"] = item["sha256"].result()

@@ -258,6 +258,10 @@ class EventLog:
         state: LogState,
     ) -> BatchResult:
         con.execute(f"create or replace temp view batch_candidates as {_candidates_sql(staged)}")
+        con.execute("create or replace temp table input_order (source_file varchar, ordinal integer)")
+        inputs = [item["path"] for item in manifest.get("inputs") or []]
+        if inputs:
+            con.executemany("insert into input_order values (?, ?)", [(p, n) for n, p in enumerate(inputs)])
         events_file = batch.stage / "events.parquet"
         # Which candidates to leave out is decided on narrow columns only (ids, entity, time, state
         # digest); payloads are read at most once more, and only when something is left out.
@@ -456,10 +460,13 @@ _QUARANTINED_ROWS_SQL = """
 """
 
 _DROPPED_CANDIDATES_SQL = """
+    -- a sighting's place in reading order: its file's place among the batch's inputs, then its part
+    -- (a part can hold several files read in one pass), then its record
     with keys as (
         select event_id, entity_id, occurred_at, state_hash, _part, source_line,
-               _part::hugeint * 1099511627776 + source_line as sighting
-        from batch_candidates
+               (coalesce(o.ordinal, 0)::hugeint << 84) + ((_part + 1099511627776)::hugeint << 42)
+                   + source_line as sighting
+        from batch_candidates left join input_order o using (source_file)
     ),
     -- ids seen more than once in the batch: narrowed on a fixed-size hash first (cheap to group
     -- millions of), then confirmed on the id itself
