@@ -36,7 +36,7 @@ import duckdb
 from gridline.errors import GridlineError
 from ingestion.events import BATCH_FILE_OPTIONS, EVENT_COLUMNS
 from ingestion.integrity import damage_message, describe_contents
-from ingestion.state import LogState
+from ingestion.state import LogState, rebuild_differences
 
 SYSTEM_STREAM = "system"
 
@@ -370,6 +370,12 @@ class EventLog:
             return files
         finally:
             con.close()
+
+    def state_differences(self, workdir: Path) -> list[str]:
+        """The state tables in which the maintained state differs from one rebuilt from the batches now,
+        in ``workdir`` (empty when it is exact). Takes the writer lock."""
+        with self.writer_lock():
+            return rebuild_differences(self.root, self.batch_dirs(), workdir)
 
     def state(self, con: duckdb.DuckDBPyConnection) -> LogState:
         """The log's compact state attached to ``con``, caught up with every committed batch, with the

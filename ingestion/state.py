@@ -206,6 +206,7 @@ def rebuild_differences(log_root: Path, batch_dirs: list[Path], workdir: Path) -
     try:
         maintained = LogState(con, log_root)
         maintained.catch_up(batch_dirs)
+        workdir.mkdir(parents=True, exist_ok=True)
         (workdir / STATE_FILE).unlink(missing_ok=True)
         rebuilt = LogState(con, workdir, schema="rebuilt_state")
         rebuilt.catch_up(batch_dirs)
