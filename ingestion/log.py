@@ -466,32 +466,34 @@ _QUARANTINED_ROWS_SQL = """
 """
 
 _DROPPED_CANDIDATES_SQL = """
-    -- a sighting's place in reading order: its file's place among the batch's inputs, then its part
-    -- (a part can hold several files read in one pass), then its record
     with keys as (
-        select event_id, entity_id, occurred_at, state_hash, _part, source_line,
-               (coalesce(o.ordinal, 0)::hugeint << 84) + ((_part + 1099511627776)::hugeint << 42)
-                   + source_line as sighting
-        from batch_candidates left join input_order o using (source_file)
+        select event_id, entity_id, occurred_at, state_hash, _part, source_line, source_file
+        from batch_candidates
     ),
     -- ids seen more than once in the batch: narrowed on a fixed-size hash first (cheap to group
     -- millions of), then confirmed on the id itself
     repeated_hashes as (
         select hash(event_id) as h from keys group by h having count(*) > 1
     ),
+    -- a repeat's place in reading order: its file's place among the batch's inputs, then its part (a
+    -- part can hold several files read in one pass), then its record; the first sighting is kept
+    repeats as (
+        select k.*, (coalesce(o.ordinal, 0)::hugeint << 84) + ((_part + 1099511627776)::hugeint << 42)
+                    + source_line as sighting
+        from keys k left join input_order o using (source_file)
+        where hash(event_id) in (select h from repeated_hashes)
+    ),
     repeated as (
-        select event_id, min(sighting) as first_sighting
-        from keys where hash(event_id) in (select h from repeated_hashes)
-        group by event_id having count(*) > 1
+        select event_id, min(sighting) as first_sighting from repeats group by event_id having count(*) > 1
     ),
     later_sightings as (
         select k.event_id, k._part, k.source_line
-        from keys k join repeated r using (event_id)
+        from repeats k join repeated r using (event_id)
         where k.sighting <> r.first_sighting
     ),
     known as (
         select k.event_id, k._part, k.source_line
-        from keys k semi join known_event_ids e using (event_id)
+        from keys k semi join known_event_ids e on event_key(k.event_id) = e.event_key
     ),
     unseen_snapshots as (
         select k.* from keys k
@@ -499,13 +501,16 @@ _DROPPED_CANDIDATES_SQL = """
         anti join later_sightings using (event_id, _part, source_line)
         where k.state_hash is not null
     ),
+    -- ids and digests compared as the numbers the state keeps them as (the same order as their text)
     snapshot_history as (
-        select entity_id, occurred_at, state_hash, event_id,
-               false as is_candidate, null::integer as _part, null::bigint as source_line
+        select entity_id, occurred_at, state_key, event_key,
+               false as is_candidate, null::varchar as event_id, null::integer as _part,
+               null::bigint as source_line
         from known_snapshots
         where entity_id in (select entity_id from unseen_snapshots)
         union all
-        select entity_id, occurred_at, state_hash, event_id, true, _part, source_line
+        select entity_id, occurred_at, event_key(state_hash), event_key(event_id), true, event_id, _part,
+               source_line
         from unseen_snapshots
     ),
     -- only an entity with two or more snapshots can have one equal to its predecessor
@@ -514,12 +519,12 @@ _DROPPED_CANDIDATES_SQL = """
     ),
     unchanged_snapshots as (
         select event_id, _part, source_line from (
-            select *, lag(state_hash) over (
-                partition by entity_id order by occurred_at, is_candidate, event_id
+            select *, lag(state_key) over (
+                partition by entity_id order by occurred_at, is_candidate, event_key
             ) as previous_state
             from snapshot_history
             where entity_id in (select entity_id from multiple_snapshots)
-        ) where is_candidate and state_hash = previous_state
+        ) where is_candidate and state_key = previous_state
     )
     select event_id, _part, source_line, bool_or(is_repeat) as is_repeat
     from (

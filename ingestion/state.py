@@ -22,17 +22,20 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.events import install_event_key
+
 STATE_FILE = "state.duckdb"
 SCHEMA = "log_state"
 # Raised whenever the tables below change shape: an older state is then rebuilt from the log.
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 
 _TABLES = {
     "applied_batches": "batch_id varchar primary key",
-    "known_events": "event_id varchar not null, batch_id varchar not null",
+    # Ids and state digests as numbers (ingestion.events.install_event_key).
+    "known_events": "event_key uhugeint not null, batch_id varchar not null",
     "snapshots": (
-        "entity_id varchar not null, occurred_at timestamptz not null, state_hash varchar not null, "
-        "event_id varchar not null, batch_id varchar not null"
+        "entity_id varchar not null, occurred_at timestamptz not null, state_key uhugeint not null, "
+        "event_key uhugeint not null, batch_id varchar not null"
     ),
     # gridline's own decisions (retractions, verdicts), with the columns the exclusion rule reads.
     "system_events": (
@@ -48,9 +51,10 @@ _TABLES = {
 
 # The tables' rows for one committed batch, from its files alone.
 _BATCH_ROWS = {
-    "known_events": "select event_id, batch_id from {events}",
+    "known_events": "select event_key(event_id), batch_id from {events}",
     "snapshots": (
-        "select entity_id, occurred_at, state_hash, event_id, batch_id from {events} "
+        "select entity_id, occurred_at, event_key(state_hash), event_key(event_id), batch_id "
+        "from {events} "
         "where state_hash is not null"
     ),
     "system_events": (
@@ -80,6 +84,7 @@ class LogState:
         self._attach()
 
     def _attach(self) -> None:
+        install_event_key(self.con)
         try:
             self.con.execute(f"attach {_sql_text(str(self.path))} as {self.schema}")
             version = self._layout_version()
@@ -171,7 +176,7 @@ class LogState:
         counted = "batch_id not in (select batch_id from excluded_batches)"
         self.con.execute(
             f"create or replace temp view known_event_ids as "
-            f"select event_id from {self.schema}.known_events where {counted}"
+            f"select event_key from {self.schema}.known_events where {counted}"
         )
         for table in ("snapshots", "known_quarantine", "known_files"):
             alias = "known_snapshots" if table == "snapshots" else table
