@@ -35,7 +35,12 @@ QUARANTINE_COLUMNS = """
 # How event files (batches, and the scans' scratch files) are written. Payloads and ids are nearly all
 # distinct, so the writer's attempts at dictionary encoding cost time for nothing (measured: a fifth of
 # the write); zstd at its fastest level compresses the JSON as well as its default level does.
-BATCH_FILE_OPTIONS = "format parquet, compression zstd, compression_level 1, dictionary_size_limit 0"
+# A row group is capped by bytes as well as rows: each writing thread holds one in memory, and a group of
+# snapshot payloads at the default 122,880 rows takes a large part of the ingest's memory ceiling.
+BATCH_FILE_OPTIONS = (
+    "format parquet, compression zstd, compression_level 1, dictionary_size_limit 0, "
+    "row_group_size_bytes '48MB'"
+)
 
 # The committed event: what `log.events` shows and what dbt reads.
 EVENT_COLUMNS = (
