@@ -6,6 +6,8 @@ Layout under ``$GRIDLINE_HOME/log``::
     batches/<batch_id>/quarantine.parquet   rows of that batch that could not be read, with reasons
     batches/<batch_id>/manifest.json        what was read, from where, and the counts
     _staging/                               batches being written; never read
+    state.duckdb                            compact state a new batch is compared with (ingestion/state.py),
+                                            a cache of the batches: rebuilt from them when lost
 
 A batch is written whole into ``_staging`` and committed by one atomic directory rename, so a reader
 globbing ``batches/*/events.parquet`` sees all of a batch or none of it, and a process killed mid-batch
