@@ -108,7 +108,7 @@ def pull_open311(
     page_size: Annotated[int, typer.Option(help="Requests per page.")] = 500,
 ) -> None:
     """Pull the Open311 requests updated in a window into the event log, resuming a broken pull."""
-    from ingestion.sources.open311 import PullOptions, pull
+    from ingestion.open311_pull import PullOptions, pull
 
     def utc(value: str | None) -> datetime | None:
         if not value:

@@ -111,7 +111,7 @@ def pull_open311_interval(
     settings: Settings, endpoint_url: str, source_name: str, start: datetime, end: datetime
 ) -> dict:
     """Pull the Open311 requests updated in [start, end) from ``endpoint_url`` into the event log."""
-    from ingestion.sources.open311 import pull
+    from ingestion.open311_pull import pull
 
     # Open311 requests are residents' service requests: the hotline stream, whose Asset the DAG emits.
     result = pull(settings, endpoint_url, source_name, start, end, stream="hotline")

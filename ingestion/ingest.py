@@ -20,14 +20,11 @@ import duckdb
 from gridline.config import TIMEZONE_ENV, Settings, adopt_timezone
 from gridline.errors import GridlineError, machine_error
 from ingestion import events, privacy
+from ingestion.adapters import ADAPTERS, FORMATS, LandingFile, ReadContext, adapter_for, check_stream
 from ingestion.integrity import sha256_of
 from ingestion.log import BatchResult, EventLog
-from ingestion.sources import grid_jsonl, open311, reading, twelve345, volunteer
 from ingestion.sources import mapping as mapping_files
-
-FORMATS = ("12345", "open311", "mapping", "grid-jsonl", "volunteer")
-# Formats whose files are JSON, read by their own adapter rather than as a table of columns.
-JSON_FORMATS = ("open311", "grid-jsonl")
+from ingestion.sources import reading
 
 
 @dataclass(frozen=True)
@@ -82,18 +79,6 @@ def _files_under(folder: Path) -> list[Path]:
     return found
 
 
-def _is_twelve345_csv(path: Path, fmt: str | None) -> bool:
-    """A CSV file that is (or, undeclared, looks like) a 12345 export: it takes the streaming path."""
-    if fmt not in (None, "12345") or path.suffix.lower() not in (".csv", ".txt") or not path.exists():
-        return False
-    if fmt == "12345":
-        return True
-    encoding = reading.detect_encoding(path, limit=1 << 16)
-    with open(path, encoding="utf-8-sig" if encoding == "utf-8" else encoding, errors="replace") as handle:
-        header = handle.readline()
-    return twelve345.matches([name.strip().strip('"') for name in header.split(",")])
-
-
 def _open_connection(settings: Settings, scratch: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(config={"temp_directory": str(scratch / "spill")})
     # A fixed ceiling: past it the log's set-based steps spill to the scratch folder, so an ingest's
@@ -106,40 +91,40 @@ def _open_connection(settings: Settings, scratch: Path) -> duckdb.DuckDBPyConnec
     return con
 
 
-def _sniff_json_format(path: Path) -> str | None:
-    """``open311`` or ``grid-jsonl`` when the file's first bytes say so, else None (a table file)."""
-    if not path.exists() or path.suffix.lower() in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls"):
-        return None
-    with open(path, "rb") as handle:
-        head = handle.read(1 << 16).decode("utf-8", errors="replace").lstrip("\ufeff")
-    if open311.matches_text(head):
-        return "open311"
-    first_line = next((line for line in head.splitlines() if line.strip()), "")
-    if grid_jsonl.matches_line(first_line):
-        return "grid-jsonl"
-    return None
+def _size(path: Path) -> int:
+    return path.stat().st_size
 
 
-def _load_json_file(
-    con: duckdb.DuckDBPyConnection, fmt: str, path: Path, view: str, request: IngestRequest, scratch: Path
-) -> int:
-    if fmt == "open311":
-        open311.register_file(con, path, view)
-        source = request.source or open311.DEFAULT_SOURCE
-        return open311.load(con, view, open311.lineage_label(path), source, request.stream)
-    if request.stream not in (None, grid_jsonl.STREAM):
-        raise GridlineError(f"{path}: grid-app submissions belong to the grid stream")
-    grid_jsonl.register_lines(con, path, view, scratch)
-    return grid_jsonl.load(con, view, str(path))
+class CommittedFiles:
+    """The files counted batches have read, to skip a delivery of the same bytes without parsing it.
 
+    A file is hashed only when some committed file has its size. A copy at another path is skipped
+    only when the earlier delivery gave no quarantine records: a re-sent copy of a file with bad rows
+    is a new delivery whose bad rows are reported again."""
 
-def _detect_format(con: duckdb.DuckDBPyConnection, view: str, path: Path) -> str:
-    columns = reading.columns_of(con, view)
-    if twelve345.matches(columns):
-        return "12345"
-    if volunteer.matches(columns):
-        return "volunteer"
-    raise GridlineError(f"{path}: cannot tell its format from the header; pass --format")
+    def __init__(self, files: list[dict], request: IngestRequest):
+        self.by_size: dict[int | None, list[dict]] = {}
+        for item in files:
+            # Only a file read the way this request reads it counts: another mapping or source could
+            # read other events from the same bytes, and a file meant for another stream is read so
+            # that its adapter refuses it in one clear line.
+            if (
+                request.stream in (None, item["stream"])
+                and request.format in (None, item["format"])
+                and (request.mapping, request.source) == (item["mapping"], item["source"])
+            ):
+                self.by_size.setdefault(item["bytes"], []).append(item)
+
+    def earlier_delivery(self, path: Path) -> tuple[dict | None, str | None]:
+        """The committed file ``path`` repeats (or None), and the digest if it had to be computed."""
+        same_size = self.by_size.get(_size(path), []) + self.by_size.get(None, [])
+        if not same_size:
+            return None, None
+        digest = sha256_of(path)
+        for item in same_size:
+            if item["sha256"] == digest and (item["path"] == str(path) or not item["had_quarantine"]):
+                return item, digest
+        return None, digest
 
 
 # On long work, a progress line at most this often (seconds): files done and rows read so far.
@@ -190,41 +175,49 @@ def _ingest(
             # The files' digests (for the manifest) are computed beside the scans: hashlib releases the GIL.
             hasher = ThreadPoolExecutor(max_workers=1)
             files = landing_files(request.paths)
+            committed = CommittedFiles(log.committed_files(), request)
             started = last_said = time.monotonic()
+            context = ReadContext(con, batch, scratch, request.stream, request.source, mapping)
+            together: dict[str, list[LandingFile]] = {}  # files an adapter reads in one pass, by format
             for number, path in enumerate(files):
                 now = time.monotonic()
                 if progress and number and now - last_said >= PROGRESS_EVERY:
                     elapsed = now - started
                     progress(f"{number} of {len(files)} files, {rows_read:,} rows ({elapsed:.0f} s) ...")
                     last_said = now
-                view = f"landing_{number}"
-                if _is_twelve345_csv(path, request.format or ("mapping" if mapping else None)):
-                    if request.stream not in (None, twelve345.STREAM):
-                        raise GridlineError(f"{path}: 12345 exports belong to the hotline stream")
-                    digest = hasher.submit(sha256_of, path)
-                    read, part = twelve345.stream_csv(con, path, view, batch, scratch)
-                    rows_read += read
-                    staged.append(part)
-                    inputs.append({"path": str(path), "format": "12345", "sha256": digest})
+                earlier, digest = committed.earlier_delivery(path)
+                if earlier:
+                    inputs.append(
+                        {"path": str(path), "sha256": digest, "bytes": earlier["bytes"]}
+                        | {
+                            "same_as_batch": earlier["batch_id"],
+                            "rows": earlier["rows"],
+                            "events": earlier["events"],
+                        }
+                    )
+                    if progress:
+                        progress(
+                            f"{path}: skipped unread, the same file was read in batch {earlier['batch_id']}"
+                        )
                     continue
-                fmt = request.format or ("mapping" if mapping else _sniff_json_format(path))
-                if fmt in JSON_FORMATS:
-                    rows_read += _load_json_file(con, fmt, path, view, request, scratch)
-                    inputs.append({"path": str(path), "format": fmt, "sha256": sha256_of(path)})
-                    continue
-                reading.register_table_file(con, path, view, scratch)
-                fmt = fmt or _detect_format(con, view, path)
-                if fmt == "mapping":
-                    rows_read += mapping_files.load(con, view, str(path), mapping, request.stream)
-                elif fmt == "volunteer":
-                    if request.stream not in (None, volunteer.STREAM):
-                        raise GridlineError(f"{path}: volunteer logs belong to the volunteer stream")
-                    rows_read += volunteer.load(con, view, str(path))
-                elif fmt == "12345":
-                    if request.stream not in (None, twelve345.STREAM):
-                        raise GridlineError(f"{path}: 12345 exports belong to the hotline stream")
-                    rows_read += twelve345.load(con, view, str(path))
-                inputs.append({"path": str(path), "format": fmt, "sha256": sha256_of(path)})
+                file = LandingFile(con, path, f"landing_{number}", scratch)
+                adapter = adapter_for(file, request.format or ("mapping" if mapping else None))
+                check_stream(adapter, request.stream, path)
+                if adapter.reads_together(file):
+                    together.setdefault(adapter.format, []).append(file)
+                else:
+                    got = adapter.read(file, context)
+                    rows_read += got.rows
+                    staged += got.staged
+                inputs.append(
+                    {"path": str(path), "format": adapter.format, "bytes": _size(path)}
+                    | {"mapping": request.mapping, "source": request.source}
+                    | {"sha256": digest or hasher.submit(sha256_of, path)}
+                )
+            for format_name, waiting in together.items():
+                got = ADAPTERS[format_name].read_together(waiting, context)
+                rows_read += got.rows
+                staged += got.staged
             for item in inputs:
                 if not isinstance(item["sha256"], str):
                     item["sha256"] = item["sha256"].result()

@@ -6,6 +6,8 @@ Layout under ``$GRIDLINE_HOME/log``::
     batches/<batch_id>/quarantine.parquet   rows of that batch that could not be read, with reasons
     batches/<batch_id>/manifest.json        what was read, from where, and the counts
     _staging/                               batches being written; never read
+    state.duckdb                            compact state a new batch is compared with (ingestion/state.py),
+                                            a cache of the batches: rebuilt from them when lost
 
 A batch is written whole into ``_staging`` and committed by one atomic directory rename, so a reader
 globbing ``batches/*/events.parquet`` sees all of a batch or none of it, and a process killed mid-batch
@@ -19,6 +21,7 @@ copied. Nothing under ``batches/`` is ever rewritten; a correction or retraction
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -35,6 +38,7 @@ import duckdb
 from gridline.errors import GridlineError
 from ingestion.events import BATCH_FILE_OPTIONS, EVENT_COLUMNS
 from ingestion.integrity import damage_message, describe_contents
+from ingestion.state import LogState, rebuild_differences
 
 SYSTEM_STREAM = "system"
 
@@ -237,14 +241,29 @@ class EventLog:
         in ``occurred_at`` order: a late, older snapshot is compared with what preceded it then, not with
         the newest state, and is kept with its own ``occurred_at`` when it differs.
         """
+        # What the log already holds comes from its compact state (ingestion/state.py), not its history.
         # Events of a retracted or flagged batch do not count as known, so re-ingesting corrected files
         # brings them back instead of skipping them as duplicates.
-        con.execute(
-            f"""create or replace temp view committed_events as
-                with logged as ({self.events_sql()})
-                select * from logged where batch_id not in ({excluded_batches_sql("logged")})"""
-        )
+        del rows_read  # the outcome of every row read is counted instead (see _commit)
+        state = self.state(con)
+        try:
+            return self._commit(con, batch, manifest, staged, state)
+        finally:
+            state.close()
+
+    def _commit(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        batch: OpenBatch,
+        manifest: dict,
+        staged: list[Path] | tuple[Path, ...],
+        state: LogState,
+    ) -> BatchResult:
         con.execute(f"create or replace temp view batch_candidates as {_candidates_sql(staged)}")
+        con.execute("create or replace temp table input_order (source_file varchar, ordinal integer)")
+        inputs = [item["path"] for item in manifest.get("inputs") or []]
+        if inputs:
+            con.executemany("insert into input_order values (?, ?)", [(p, n) for n, p in enumerate(inputs)])
         events_file = batch.stage / "events.parquet"
         # Which candidates to leave out is decided on narrow columns only (ids, entity, time, state
         # digest); payloads are read at most once more, and only when something is left out.
@@ -257,6 +276,9 @@ class EventLog:
         ).fetchall()[0]
         adapter_rows = con.sql("select count(*) from candidate_events").fetchall()[0][0]
         appended = total - dropped
+        # Before the staged files move: what each file gave, so a later delivery of the same file can be
+        # counted without being read (ingestion/ingest.py skips it by digest).
+        _record_file_counts(con, manifest.get("inputs") or [])
         if appended and not dropped and not adapter_rows and len(staged) == 1:
             # The one streamed file is the batch, exactly as written: no second pass over the payloads.
             os.rename(staged[0], events_file)
@@ -280,19 +302,22 @@ class EventLog:
         quarantine_records = con.sql("select count(*) from quarantine").fetchall()[0][0]
         quarantined_new = con.sql(_QUARANTINED_ROWS_SQL).fetchall()[0][0]
         rows_known += quarantined_read - quarantined_new  # bad rows the log already reported
+        # Files skipped unread, as the same bytes were committed before: all their rows are known.
+        skipped = [item for item in manifest.get("inputs") or [] if item.get("same_as_batch")]
+        rows_known += sum(item["rows"] for item in skipped)
+        skipped_events = sum(item["events"] for item in skipped)
         streams = dict(
             con.sql(
                 f"select stream, count(*) from read_parquet('{events_file}') group by 1 order by 1"
             ).fetchall()
         )
-        # ``rows_read`` is the adapters' own tally; the outcome of every row read is counted instead,
-        # so the figures add up whatever an adapter counts.
-        del rows_read
+        # The outcome of every row read is counted (not the adapters' own tally of ``rows_read``), so
+        # the figures add up whatever an adapter counts.
         result = BatchResult(
             batch_id=None,
             rows_read=rows_new + rows_known + quarantined_new,
             appended=appended,
-            already_known=total - appended,  # a repeat within the batch is known too
+            already_known=total - appended + skipped_events,  # a repeat within the batch is known too
             quarantined=quarantined_new,
             streams=streams,
             rows_new=rows_new,
@@ -326,27 +351,86 @@ class EventLog:
         self.batches_dir.mkdir(parents=True, exist_ok=True)
         os.rename(stage, self.batches_dir / batch_id)  # the commit point
         _fsync_dir(self.batches_dir)
+        # After the commit point: should this fail, the next writer takes the batch in (LogState.catch_up).
+        with contextlib.suppress(duckdb.Error, OSError):
+            state.apply(self.batches_dir / batch_id)
         return result
+
+    def committed_files(self) -> list[dict]:
+        """Each file a counted batch read: ``path``, ``sha256``, ``bytes``, the ``rows`` and ``events`` it
+        gave, its ``batch_id`` and whether it gave quarantine records. Only under the writer lock."""
+        con = duckdb.connect()
+        try:
+            state = self.state(con)
+            relation = con.sql(
+                """select f.*, exists (select 1 from known_quarantine q where q.source_file = f.path)
+                       as had_quarantine
+                   from known_files f"""
+            )
+            files = [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
+            state.close()
+            return files
+        finally:
+            con.close()
+
+    def state_differences(self, workdir: Path) -> list[str]:
+        """The state tables in which the maintained state differs from one rebuilt from the batches now,
+        in ``workdir`` (empty when it is exact). Takes the writer lock."""
+        with self.writer_lock():
+            return rebuild_differences(self.root, self.batch_dirs(), workdir)
+
+    def state(self, con: duckdb.DuckDBPyConnection) -> LogState:
+        """The log's compact state attached to ``con``, caught up with every committed batch, with the
+        relations the commit compares a batch with. Only under the writer lock."""
+        state = LogState(con, self.root)
+        state.catch_up(self.batch_dirs())
+        state.create_views(excluded_batches_sql(state.system_events_relation()))
+        return state
 
     def _drop_known_quarantine(self, con: duckdb.DuckDBPyConnection) -> None:
         """Forget quarantine rows the log already holds (same file, record and reason), so that
         re-ingesting a file with bad rows adds nothing. A re-sent copy at another path is a new
         delivery and is quarantined again, as it should be reported again."""
         con.execute(
-            f"""
+            """
             delete from quarantine where rowid in (
                 select q.rowid from quarantine q
-                join (
-                    with logged as ({self.events_sql()}),
-                    kept as ({self.quarantine_sql()})
-                    select source_file, source_line, reason from kept
-                    where batch_id not in ({excluded_batches_sql("logged")})
-                ) k on q.source_file = k.source_file
+                join known_quarantine k
+                     on q.source_file = k.source_file
                     and q.source_line is not distinct from k.source_line
                     and q.reason = k.reason
             )
             """
         )
+
+
+def _record_file_counts(con: duckdb.DuckDBPyConnection, inputs: list[dict]) -> None:
+    """Add to each input read in this batch the ``rows`` (records) and ``events`` (candidates) it gave,
+    and the one ``stream`` of those events (null when they went to several).
+
+    Counted by lineage (``source_file``); an input whose adapter names its lineage otherwise gets no
+    counts, and is then never skipped unread."""
+    events = {
+        file: (count, stream)
+        for file, count, stream in con.sql(
+            """select source_file, count(*), if(count(distinct stream) = 1, any_value(stream), null)
+               from batch_candidates group by 1"""
+        ).fetchall()
+    }
+    rows = dict(
+        con.sql(
+            """select source_file, count(*) from (
+                   select source_file, source_line from row_outcomes
+                   union
+                   select source_file, source_line from quarantine)
+               group by 1"""
+        ).fetchall()
+    )
+    for item in inputs:
+        if item.get("same_as_batch") or item["path"] not in rows:
+            continue
+        item["rows"] = rows[item["path"]]
+        item["events"], item["stream"] = events.get(item["path"], (0, None))
 
 
 _CANDIDATE_COLUMNS = (
@@ -385,8 +469,7 @@ _QUARANTINED_ROWS_SQL = """
 
 _DROPPED_CANDIDATES_SQL = """
     with keys as (
-        select event_id, entity_id, occurred_at, state_hash, _part, source_line,
-               _part::hugeint * 1099511627776 + source_line as sighting
+        select event_id, entity_id, occurred_at, state_hash, _part, source_line, source_file
         from batch_candidates
     ),
     -- ids seen more than once in the batch: narrowed on a fixed-size hash first (cheap to group
@@ -394,19 +477,25 @@ _DROPPED_CANDIDATES_SQL = """
     repeated_hashes as (
         select hash(event_id) as h from keys group by h having count(*) > 1
     ),
+    -- a repeat's place in reading order: its file's place among the batch's inputs, then its part (a
+    -- part can hold several files read in one pass), then its record; the first sighting is kept
+    repeats as (
+        select k.*, (coalesce(o.ordinal, 0)::hugeint << 84) + ((_part + 1099511627776)::hugeint << 42)
+                    + source_line as sighting
+        from keys k left join input_order o using (source_file)
+        where hash(event_id) in (select h from repeated_hashes)
+    ),
     repeated as (
-        select event_id, min(sighting) as first_sighting
-        from keys where hash(event_id) in (select h from repeated_hashes)
-        group by event_id having count(*) > 1
+        select event_id, min(sighting) as first_sighting from repeats group by event_id having count(*) > 1
     ),
     later_sightings as (
         select k.event_id, k._part, k.source_line
-        from keys k join repeated r using (event_id)
+        from repeats k join repeated r using (event_id)
         where k.sighting <> r.first_sighting
     ),
     known as (
         select k.event_id, k._part, k.source_line
-        from keys k semi join committed_events e using (event_id)
+        from keys k semi join known_event_ids e on event_key(k.event_id) = e.event_key
     ),
     unseen_snapshots as (
         select k.* from keys k
@@ -414,14 +503,16 @@ _DROPPED_CANDIDATES_SQL = """
         anti join later_sightings using (event_id, _part, source_line)
         where k.state_hash is not null
     ),
+    -- ids and digests compared as the numbers the state keeps them as (the same order as their text)
     snapshot_history as (
-        select entity_id, occurred_at, state_hash, event_id,
-               false as is_candidate, null::integer as _part, null::bigint as source_line
-        from committed_events
-        where state_hash is not null
-          and entity_id in (select entity_id from unseen_snapshots)
+        select entity_id, occurred_at, state_key, event_key,
+               false as is_candidate, null::varchar as event_id, null::integer as _part,
+               null::bigint as source_line
+        from known_snapshots
+        where entity_id in (select entity_id from unseen_snapshots)
         union all
-        select entity_id, occurred_at, state_hash, event_id, true, _part, source_line
+        select entity_id, occurred_at, event_key(state_hash), event_key(event_id), true, event_id, _part,
+               source_line
         from unseen_snapshots
     ),
     -- only an entity with two or more snapshots can have one equal to its predecessor
@@ -430,12 +521,12 @@ _DROPPED_CANDIDATES_SQL = """
     ),
     unchanged_snapshots as (
         select event_id, _part, source_line from (
-            select *, lag(state_hash) over (
-                partition by entity_id order by occurred_at, is_candidate, event_id
+            select *, lag(state_key) over (
+                partition by entity_id order by occurred_at, is_candidate, event_key
             ) as previous_state
             from snapshot_history
             where entity_id in (select entity_id from multiple_snapshots)
-        ) where is_candidate and state_hash = previous_state
+        ) where is_candidate and state_key = previous_state
     )
     select event_id, _part, source_line, bool_or(is_repeat) as is_repeat
     from (

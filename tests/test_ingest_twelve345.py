@@ -203,3 +203,47 @@ def test_two_copies_of_a_file_in_one_batch_commit_each_event_once(settings, tiny
     events = _events(settings)
     total, distinct = events.aggregate("count(*), count(distinct event_id)").fetchall()[0]
     assert result.appended == total == distinct > 0
+
+
+def test_files_read_in_one_pass_keep_their_own_record_numbers(settings, tmp_path, tiny_landing):
+    """Daily files are read in one scan; each record is still numbered within its own file, and a
+    malformed record shifts only the numbers after it in its own file."""
+    rows = _rows(_export_files(tiny_landing)[0])[:9]
+    paths = []
+    for day, (start, broken_after) in enumerate([(0, 1), (3, None), (6, 0)]):
+        path = tmp_path / f"day{day}.csv"
+        hotline.write_orders(path, rows[start : start + 3], "gb18030" if day == 1 else "utf-8")
+        if broken_after is not None:  # a short record after data record ``broken_after`` (0-based)
+            lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+            lines.insert(2 + broken_after, "HX_BROKEN,2025-07-01 08:00:00\n")
+            path.write_text("".join(lines), encoding="utf-8")
+        paths.append(path)
+    result = ingest(IngestRequest(paths=paths), settings)
+    assert (result.rows_read, result.rows_new, result.quarantined) == (11, 9, 2)
+    quarantine = duckdb.sql(EventLog(settings.log_dir).quarantine_sql())
+    assert sorted(quarantine.select("source_file, source_line").fetchall()) == [
+        (str(paths[0].resolve()), 4),
+        (str(paths[2].resolve()), 3),
+    ]
+    snapshots = _events(settings).filter("event_type = 'case.updated'")
+    where = dict(snapshots.select("entity_id, source_file || '#' || source_line").fetchall())
+    expected = [(0, 2), (0, 3), (0, 5), (1, 2), (1, 3), (1, 4), (2, 2), (2, 4), (2, 5)]
+    for row, (day, line) in zip(rows, expected, strict=True):
+        assert where[f"12345:{row['工单编号']}"] == f"{paths[day].resolve()}#{line}"
+
+
+def test_a_file_already_committed_is_skipped_unread_and_counted_as_known(settings, tmp_path, tiny_landing):
+    export = tmp_path / "day.csv"
+    hotline.write_orders(export, _rows(_export_files(tiny_landing)[0])[:20])
+    first = ingest(IngestRequest(paths=[export]), settings)
+    said: list[str] = []
+    export.touch()  # a new modification time: the bytes decide, not the file's stamp
+    again = ingest(IngestRequest(paths=[export]), settings, progress=said.append)
+    assert any("skipped unread" in line for line in said)
+    assert (again.batch_id, again.appended, again.rows_read, again.rows_known) == (None, 0, 20, 20)
+    assert again.already_known == first.appended
+    changed = export.read_text(encoding="utf-8").replace("\n", "\r\n", 1)  # same rows, other bytes
+    export.write_text(changed, encoding="utf-8")
+    said.clear()
+    reread = ingest(IngestRequest(paths=[export]), settings, progress=said.append)
+    assert not said and (reread.rows_read, reread.rows_known, reread.appended) == (20, 20, 0)

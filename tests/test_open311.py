@@ -19,7 +19,7 @@ import pytest
 from gridline.errors import GridlineError
 from ingestion.ingest import IngestRequest, ingest
 from ingestion.log import EventLog
-from ingestion.sources.open311 import Cursor, PullOptions, pull
+from ingestion.open311_pull import Cursor, PullOptions, pull
 from tests.conftest import REAL_DATA, gridline_cli
 
 CHICAGO = REAL_DATA / "chicago_open311" / "requests.json"

@@ -16,35 +16,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ingestion.generate.city import Grid
+from ingestion.sources import twelve345
 
-HEADER = [
-    "工单编号",
-    "来电时间",
-    "来电号码",
-    "来电人",
-    "诉求渠道",
-    "诉求类型",
-    "诉求分类",
-    "诉求标题",
-    "诉求内容",
-    "事发地址",
-    "区县",
-    "街道",
-    "社区",
-    "网格",
-    "承办单位",
-    "工单状态",
-    "派单时间",
-    "签收时间",
-    "首次联系时间",
-    "吹哨时间",
-    "办结时间",
-    "回访时间",
-    "办理结果",
-    "满意度",
-    "重办次数",
-    "更新时间",
-]
+# The export's columns are the adapter's: one list, read by both.
+HEADER = list(twelve345.HEADERS)
 TIMESTAMP_COLUMNS = (
     "来电时间",
     "派单时间",

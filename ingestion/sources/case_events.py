@@ -9,6 +9,8 @@ city and every Open311 endpoint produce the same events the dbt models expect.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 
 from ingestion.events import event_id_sql
@@ -52,20 +54,42 @@ CASE_ROW_COLUMNS = (
 )
 
 
+def state_hash_sql(state: str) -> str:
+    """The digest of a snapshot's state (SQL over the ``json`` expression ``state``): equal states, and
+    only they, share it, which is how the log drops a snapshot that repeats its predecessor."""
+    return f"left(sha256({state}::varchar), 32)"
+
+
 def iso_utc(column: str) -> str:
     """A timestamptz as ISO UTC text that does not depend on the connection's TimeZone (for ids, payloads)."""
     # epoch_us is the instant itself, so the text needs no time-zone rules (ICU is slow per value).
     return f"strftime(make_timestamp(epoch_us({column})), '%Y-%m-%dT%H:%M:%SZ')"
 
 
-def state_json_sql(snapshot_times: list[str] | tuple[str, ...] = ()) -> str:
+# What each lifecycle event carries besides its time; the state itself travels once, on the snapshot.
+LIFECYCLE_PAYLOADS = {
+    "case.dispatched": "json_object('handling_unit', handling_unit)",
+    "case.resolved": "json_object('resolution', resolution)",
+    "case.rated": "json_object('satisfaction', satisfaction)",
+}
+EMPTY_PAYLOAD = "json_object()"
+
+
+def _utc_text(field: str) -> str:
+    return iso_utc(f"{field}_utc")
+
+
+def state_json_sql(
+    snapshot_times: list[str] | tuple[str, ...] = (), stamp: Callable[[str], str] = _utc_text
+) -> str:
     """The ``json_object`` of a case's whole state over a normalised row.
 
     ``snapshot_times`` (e.g. ``due_at``) are added only when a source has them, so the state, and with it
-    the snapshot's id, of sources without them stays what it was.
+    the snapshot's id, of sources without them stays what it was. ``stamp`` gives a timestamp field's
+    ISO UTC text (by default from its ``<field>_utc`` column; a scan that has the text already passes it).
     """
     text = ", ".join(f"'{c}', {c}" for c in TEXT_FIELDS)
-    stamps = ", ".join(f"'{c}', {iso_utc(f'{c}_utc')}" for c in (*LIFECYCLE, *snapshot_times))
+    stamps = ", ".join(f"'{c}', {stamp(c)}" for c in (*LIFECYCLE, *snapshot_times))
     return (
         f"json_object({text}, {stamps}, 'reopen_count', reopen_count, 'caller_key', caller_key, "
         f"'caller_name_key', caller_name_key, 'lat', lat, 'lon', lon, 'extra', extra)"
@@ -89,17 +113,11 @@ def emit(
         f"select *, {state_json_sql(snapshot_times)} as state from {rows}"
     )
     parts = []
-    # The state travels once, on the case.updated snapshot; lifecycle events carry only what they add.
-    payloads = {
-        "case.dispatched": "json_object('handling_unit', handling_unit)",
-        "case.resolved": "json_object('resolution', resolution)",
-        "case.rated": "json_object('satisfaction', satisfaction)",
-    }
     for column, event_type in LIFECYCLE.items():
         parts.append(
             f"""select {event_id_sql(system, "entity_id", f"'{event_type}'", iso_utc(f"{column}_utc"))},
                        stream, '{event_type}', entity_id, {column}_utc, {system},
-                       {payloads.get(event_type, "json_object()")}, null, {source_file}, _line
+                       {LIFECYCLE_PAYLOADS.get(event_type, EMPTY_PAYLOAD)}, null, {source_file}, _line
                 from {rows}_state where {column}_utc is not null"""
         )
     # A reopening is identified by how many reopenings the case has had, not by when it was exported.
@@ -118,7 +136,7 @@ def emit(
                    json_object('duplicate_of', duplicate_of), null, {source_file}, _line
             from {rows}_state where is_duplicate"""
     )
-    snapshot_hash = "left(sha256(state::varchar), 32)"
+    snapshot_hash = state_hash_sql("state")
     snapshot_id = event_id_sql(
         system, "entity_id", "'case.updated'", iso_utc("updated_at_utc"), snapshot_hash
     )

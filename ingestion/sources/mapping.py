@@ -27,37 +27,23 @@ MAPPINGS_DIR = Path(__file__).resolve().parents[1] / "mappings"
 Stream = Literal["hotline", "grid", "volunteer"]
 STATUSES = ("待派单", "已派单", "已签收", "办理中", "已办结", "已回访", "已关闭", "重办")
 
-# Case fields a mapping may fill from columns (places and the id have their own sections).
-FieldName = Literal[
-    "channel",
-    "appeal_type",
-    "category_path",
-    "title",
-    "description",
-    "address",
-    "handling_unit",
-    "status",
-    "resolution",
-    "satisfaction",
+# Times a case carries on its snapshot only (no lifecycle event): when it is due, when it was cancelled.
+SNAPSHOT_TIMES = ("due_at", "cancelled_at")
+TIMESTAMP_FIELDS = (*case_events.LIFECYCLE, "updated_at", *SNAPSHOT_TIMES)
+# Case fields a mapping may fill from columns: the contract's text fields but the id and the places
+# (which have their own sections) and the raw status (kept from the status column itself), then the
+# caller, the position and the times.
+_OWN_SECTIONS = ("order_id", "district", "street", "community", "grid_code", "status_raw")
+MAPPED_FIELDS = (
+    *(name for name in case_events.TEXT_FIELDS if name not in _OWN_SECTIONS),
     "reopen_count",
     "caller_phone",
     "caller_name",
     "lat",
     "lon",
-    "received_at",
-    "dispatched_at",
-    "accepted_at",
-    "first_contact_at",
-    "escalated_at",
-    "resolved_at",
-    "rated_at",
-    "updated_at",
-    "due_at",
-    "cancelled_at",
-]
-# Times a case carries on its snapshot only (no lifecycle event): when it is due, when it was cancelled.
-SNAPSHOT_TIMES = ("due_at", "cancelled_at")
-TIMESTAMP_FIELDS = (*case_events.LIFECYCLE, "updated_at", *SNAPSHOT_TIMES)
+    *TIMESTAMP_FIELDS,
+)
+FieldName = Literal[MAPPED_FIELDS]  # a tuple subscript is the list of allowed values
 PlaceLevel = Literal["district", "street", "community", "grid_code"]
 MappedValue = Literal["status", "channel", "appeal_type", "satisfaction", "category_path"]
 

@@ -12,6 +12,7 @@ import csv
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -179,82 +180,140 @@ def check_header(path: Path, header: list) -> None:
         seen.setdefault(key, number)
 
 
-def _read_csv_sql(readable: Path, header: list[str], view: str) -> str:
+def _read_csv_sql(files: str, header: list[str], view: str, filename: bool = False) -> str:
+    """The one CSV reader: ``files`` a quoted path or a list of them, every column text, malformed
+    records kept in ``<view>_rejects`` (and ``<view>_scans``) instead of failing the scan."""
     # The dialect is fixed (comma, double quotes, a header row) rather than sniffed: a sniffer can be
     # thrown by the very malformed rows we want to quarantine.
     columns = _columns_literal(header)
-    return f"""read_csv('{_sql_path(readable)}',
+    return f"""read_csv({files},
                     columns = {{{columns}}}, header = true, auto_detect = false, delim = ',', quote = '"',
                     escape = '"', strict_mode = false, store_rejects = true,
+                    filename = {str(filename).lower()},
                     rejects_table = '{view}_rejects', rejects_scan = '{view}_scans')"""
 
 
-def stream_csv_relation(con: duckdb.DuckDBPyConnection, path: Path, view: str, workdir: Path) -> str:
-    """Register ``view``: a streaming relation over a CSV file, text columns plus a provisional ``_line``.
+@dataclass(frozen=True)
+class CsvGroup:
+    """CSV files with one header, read in one scan: each file's readable UTF-8 form and its lineage."""
 
-    Nothing is materialised, so a query over ``view`` reads the file once in fixed memory. ``_line`` is
-    the good record's rank + 1, which is its record number only while no malformed record precedes it;
-    after the scan, :func:`finish_stream_csv` quarantines the malformed records and corrects the numbers.
+    header: tuple[str, ...]
+    readables: tuple[Path, ...]
+    sources: tuple[Path, ...]
+
+
+def group_csv_files(paths: list[Path], workdir: Path) -> list[CsvGroup]:
+    """The files grouped by header, in reading order within a group; a file not in UTF-8 is transcoded
+    into ``workdir`` first, so that every group is one ``read_csv`` over UTF-8 files."""
+    groups: dict[tuple[str, ...], tuple[list[Path], list[Path]]] = {}
+    for path in paths:
+        if not path.exists():
+            raise GridlineError(f"{path}: no such file")
+        encoding = detect_encoding(path, limit=4 * _CHUNK)
+        readable = path if encoding == "utf-8" else _transcode_to_utf8(path, encoding, workdir)
+        readables, sources = groups.setdefault(tuple(_csv_header(path, readable)), ([], []))
+        readables.append(readable)
+        sources.append(path)
+    return [CsvGroup(header, tuple(r), tuple(s)) for header, (r, s) in groups.items()]
+
+
+@dataclass(frozen=True)
+class NumberedRecords:
+    """Records of a group of CSV files after their one scan: a relation (``scan``, text columns and
+    ``_line``, the record's number in its file with the header as record 1) and the SQL expression of
+    each record's lineage over it (``source_file``). ``files`` are scratch files to remove when done."""
+
+    scan: str
+    source_file: str
+    files: tuple[Path, ...]
+
+
+def number_csv_records(
+    con: duckdb.DuckDBPyConnection, group: CsvGroup, view: str, scratch: Path
+) -> NumberedRecords:
+    """Read a group's files in one ordered scan into scratch Parquet, numbering each record in its file;
+    malformed records go to ``quarantine``.
+
+    Numbering needs one ordered pass, which DuckDB runs on one thread, so that pass only copies text; the
+    costly work then runs over the scratch file on every core. The scan ranks records across all files
+    (in file order); a record's number in its file is its rank less the ranks of the files before, plus
+    one for the header, plus the malformed records before it in its file. Those corrections are computed
+    on numbers alone and joined back by rank, so the records' text is streamed, never sorted. One file
+    without malformed records, the common case, needs no correction and no second copy.
     """
-    if not path.exists():
-        raise GridlineError(f"{path}: no such file")
-    encoding = detect_encoding(path, limit=4 * _CHUNK)
-    readable = path if encoding == "utf-8" else _transcode_to_utf8(path, encoding, workdir)
-    header = _csv_header(path, readable)
+    ranked = scratch / f"{view}.ranked.parquet"
+    single = len(group.readables) == 1
+    files = "[" + ", ".join(f"'{_sql_path(r)}'" for r in group.readables) + "]"
     con.execute(
-        f"""create or replace temp view {view} as
-            select *, row_number() over () + 1 as _line from {_read_csv_sql(readable, header, view)}"""
+        f"""copy (select *, row_number() over () as _rank
+                  from {_read_csv_sql(files, list(group.header), view, filename=True)})
+            to '{_sql_path(ranked)}' (format parquet, compression uncompressed)"""
     )
-    return view
-
-
-def finish_stream_csv(con: duckdb.DuckDBPyConnection, path: Path, view: str, numbered: Path) -> Path:
-    """After ``view`` was copied to the Parquet file ``numbered``: quarantine the malformed records it
-    skipped, and return a Parquet file of its records with their true record numbers in ``_line``.
-
-    A good record lies further down the file than its rank says by the number of malformed records
-    before it. The correction is computed on the record numbers alone (an ASOF join over integers) and
-    joined back by number into a corrected copy, so the records' text is streamed, never sorted. When no
-    record was malformed, the common case, ``numbered`` itself is returned.
-    """
+    lineage = ", ".join(
+        f"('{_sql_path(r)}', '{_sql_path(s)}')" for r, s in zip(group.readables, group.sources, strict=True)
+    )
+    con.execute(
+        f"create or replace temp table {view}_files as "
+        f"select * from (values {lineage}) t(filename, source_file)"
+    )
     try:
-        rejected = con.sql(f"select count(distinct line) from {view}_rejects").fetchall()[0][0]
-    except duckdb.CatalogException:
-        return numbered  # the scan saw no malformed record, so no rejects table was made
-    if not rejected:
-        return numbered
+        con.execute(
+            f"""create or replace temp table {view}_bad as
+                select s.file_path as filename, r.line, any_value(r.error_message) as error_message,
+                       any_value(r.csv_line) as csv_line
+                from {view}_rejects r join {view}_scans s using (scan_id, file_id) group by all"""
+        )
+    except duckdb.CatalogException:  # the scan saw no malformed record, so no rejects table was made
+        con.execute(f"create or replace temp table {view}_bad (filename varchar, line bigint)")
+    else:
+        con.execute(
+            f"""insert into quarantine
+                select f.source_file, b.line, 'malformed record: ' || b.error_message,
+                       redact_personal(b.csv_line)
+                from {view}_bad b join {view}_files f using (filename)"""
+        )
+    if single and not con.sql(f"select count(*) from {view}_bad").fetchall()[0][0]:
+        records = f"read_parquet('{_sql_path(ranked)}')"
+        scan = f"(select * exclude (_rank, filename), _rank + 1 as _line from {records})"
+        return NumberedRecords(scan, f"'{_sql_path(group.sources[0])}'", (ranked,))
+    # (filename, good_before, shift): a record whose provisional number minus one exceeds good_before
+    # lies shift lines further down, for the largest such good_before (adjacent malformed records share
+    # one).
     con.execute(
-        f"""insert into quarantine
-            select '{_sql_path(path)}', line, 'malformed record: ' || any_value(error_message),
-                   redact_personal(any_value(csv_line))
-            from {view}_rejects group by line"""
-    )
-    records = f"read_parquet('{_sql_path(numbered)}')"
-    # (good_before, shift): a record whose provisional line minus one exceeds good_before lies shift
-    # lines further down, for the largest such good_before (adjacent malformed records share one).
-    con.execute(
-        f"""create or replace temp table {view}_true_lines as
-            with line_fix as (
-                select good_before, max(shift) as shift from (
-                    select line - row_number() over (order by line) - 1 as good_before,
-                           row_number() over (order by line) as shift
-                    from (select distinct line from {view}_rejects)
-                ) group by good_before
+        f"""create or replace temp table {view}_lines as
+            with ranks as (
+                select _rank, filename from read_parquet('{_sql_path(ranked)}')
+            ),
+            file_starts as (
+                select filename, min(_rank) - 1 as ranks_before from ranks group by filename
+            ),
+            provisional as (
+                select _rank, filename, _rank - ranks_before + 1 as line
+                from ranks join file_starts using (filename)
+            ),
+            line_fix as (
+                select filename, good_before, max(shift) as shift from (
+                    select filename,
+                           line - row_number() over (partition by filename order by line) - 1 as good_before,
+                           row_number() over (partition by filename order by line) as shift
+                    from {view}_bad
+                ) group by all
             )
-            select r._line, r._line + coalesce(f.shift, 0) as true_line
-            from (select _line from {records}) r
-            asof left join line_fix f on r._line - 1 > f.good_before"""
+            select p._rank, p.line + coalesce(x.shift, 0) as _line, f.source_file
+            from provisional p
+            asof left join line_fix x on p.filename = x.filename and p.line - 1 > x.good_before
+            join {view}_files f on f.filename = p.filename"""
     )
     # A file of its own rather than a join inside the caller's scan: DuckDB 2.0.0 fails with an internal
-    # error ("dict-surviving cache") on some files when this join feeds the 12345 translation directly.
-    corrected = numbered.with_name(numbered.stem + ".lines.parquet")
+    # error ("dict-surviving cache") on some files when such a join feeds the 12345 translation directly.
+    numbered = scratch / f"{view}.numbered.parquet"
     con.execute(
-        f"""copy (select r.* replace (t.true_line as _line)
-                  from {records} r join {view}_true_lines t using (_line))
-            to '{_sql_path(corrected)}' (format parquet, compression uncompressed)"""
+        f"""copy (select r.* exclude (_rank, filename), l._line, l.source_file
+                  from read_parquet('{_sql_path(ranked)}') r join {view}_lines l using (_rank))
+            to '{_sql_path(numbered)}' (format parquet, compression uncompressed)"""
     )
-    numbered.unlink()
-    return corrected
+    ranked.unlink()
+    return NumberedRecords(f"read_parquet('{_sql_path(numbered)}')", "source_file", (numbered,))
 
 
 def register_csv(con: duckdb.DuckDBPyConnection, path: Path, view: str, workdir: Path) -> None:
@@ -262,16 +321,12 @@ def register_csv(con: duckdb.DuckDBPyConnection, path: Path, view: str, workdir:
     encoding = detect_encoding(path)
     readable = path if encoding == "utf-8" else _transcode_to_utf8(path, encoding, workdir)
     source = _sql_path(path)
-    # The dialect is fixed (comma, double quotes, a header row) rather than sniffed: a sniffer can be
-    # thrown by the very malformed rows we want to quarantine.
-    columns = _columns_literal(_csv_header(path, readable))
+    header = _csv_header(path, readable)
     try:
         con.execute(
             f"""create or replace temp table {view}_raw as
-                select *, row_number() over () as _row from read_csv('{_sql_path(readable)}',
-                    columns = {{{columns}}}, header = true, auto_detect = false, delim = ',', quote = '"',
-                    escape = '"', strict_mode = false, store_rejects = true,
-                    rejects_table = '{view}_rejects', rejects_scan = '{view}_scans')"""
+                select *, row_number() over () as _row
+                from {_read_csv_sql(f"'{_sql_path(readable)}'", header, view)}"""
         )
     except duckdb.Error as exc:
         raise GridlineError(f"{path}: cannot be read as CSV ({str(exc).splitlines()[0]})") from None

@@ -21,7 +21,13 @@ import duckdb
 from ingestion.events import BATCH_FILE_OPTIONS, event_id_sql
 from ingestion.log import OpenBatch
 from ingestion.sources import reading
-from ingestion.sources.case_events import LIFECYCLE
+from ingestion.sources.case_events import (
+    EMPTY_PAYLOAD,
+    LIFECYCLE,
+    LIFECYCLE_PAYLOADS,
+    state_hash_sql,
+    state_json_sql,
+)
 from ingestion.sources.case_events import iso_utc as _iso_utc
 from ingestion.sources.reading import columns_of
 
@@ -59,34 +65,15 @@ HEADERS = {
 REQUIRED_HEADERS = ("工单编号", "来电时间")
 MAX_REOPENINGS = 99  # more is a typing error, not a history: quarantined rather than expanded
 
-# What each lifecycle event carries besides its time; the state itself is on the case.updated snapshot.
-LIFECYCLE_PAYLOAD = {
-    "case.dispatched": "json_object('handling_unit', handling_unit)",
-    "case.resolved": "json_object('resolution', resolution)",
-    "case.rated": "json_object('satisfaction', satisfaction)",
-}
-TEXT_STATE = (
-    "channel",
-    "appeal_type",
-    "category_path",
-    "district",
-    "street",
-    "community",
-    "grid_code",
-    "handling_unit",
-    "status",
-    "resolution",
-    "satisfaction",
-)
-
 
 def matches(columns: list[str]) -> bool:
     return all(h in columns for h in REQUIRED_HEADERS)
 
 
-def _checked_sql(source: str, present: set[str]) -> str:
+def _checked_sql(source: str, present: set[str], source_file: str) -> str:
     """CTEs ``orders``, ``parsed`` and ``checked``: each record's fields, its timestamps as UTC, and the
-    ``problem`` that keeps it out of the log (null for a readable record)."""
+    ``problem`` that keeps it out of the log (null for a readable record). ``source_file`` is the SQL of
+    each record's lineage over ``source``, carried as ``_lineage``."""
     selected = ",\n".join(
         f"nullif(trim(\"{zh}\"), '') as {en}" if zh in present else f"null::varchar as {en}"
         for zh, en in HEADERS.items()
@@ -101,7 +88,7 @@ def _checked_sql(source: str, present: set[str]) -> str:
     )
     return f"""
         orders as (
-            select _line, {selected} from {source}
+            select _line, {source_file} as _lineage, {selected} from {source}
         ),
         parsed as (
             select *, {parsed}, try_cast(reopen_count as integer) as reopen_n from orders
@@ -139,9 +126,6 @@ def candidates_sql(source: str, present: set[str], source_file: str) -> str:
     steps = list(LIFECYCLE)
     snapshot_slot = len(steps)
     iso = ", ".join(f"{_iso_utc(f'{c}_utc')} as {c}_iso" for c in steps)
-    file_literal = source_file.replace("'", "''")
-    state_fields = ", ".join(f"'{c}', {c}" for c in TEXT_STATE)
-    ts_fields = ", ".join(f"'{c}', {c}_iso" for c in steps)
     event_type = _slot_case([f"'{LIFECYCLE[c]}'" for c in steps] + ["'case.updated'"], "'case.reopened'")
     occurred_at = _slot_case([f"{c}_utc" for c in steps], "snapshot_at")
     # What makes each event's id unique for its order: the step's time; the snapshot's time and state;
@@ -151,34 +135,35 @@ def candidates_sql(source: str, present: set[str], source_file: str) -> str:
         f"(k - {snapshot_slot})::varchar",
     )
     payload = _slot_case(
-        [LIFECYCLE_PAYLOAD.get(LIFECYCLE[c], "'{}'::json") for c in steps] + ["state"],
+        [LIFECYCLE_PAYLOADS.get(LIFECYCLE[c], EMPTY_PAYLOAD) for c in steps] + ["state"],
         f"json_object('reopen_count', k - {snapshot_slot})",
     )
     return f"""
-        with {_checked_sql(source, present)},
-        shaped as (
-            select _line, '{SOURCE_SYSTEM}:' || order_id as entity_id,
-                {", ".join(f"{c}_utc" for c in steps)},
+        with {_checked_sql(source, present, source_file)},
+        -- the case's state in the contract's fields (case_events), personal data pseudonymised
+        prepared as (
+            select * replace (
+                    redact_text(title, caller_name) as title,
+                    redact_text(description, caller_name) as description,
+                    redact_phones(address) as address,
+                    coalesce(reopen_n, 0) as reopen_count),
+                '{SOURCE_SYSTEM}:' || order_id as entity_id,
                 coalesce(updated_at_utc, received_at_utc) as snapshot_at,
-                handling_unit, resolution, satisfaction, coalesce(reopen_n, 0) as reopenings, problem, {iso},
-                json_object(
-                    'order_id', order_id, {state_fields}, {ts_fields},
-                    'reopen_count', coalesce(reopen_n, 0),
-                    'title', redact_text(title, caller_name),
-                    'description', redact_text(description, caller_name),
-                    'address', redact_phones(address),
-                    'caller_key', phone_hash(caller_phone),
-                    'caller_name_key', pii_hash(caller_name)
-                ) as state
+                null::varchar as status_raw, phone_hash(caller_phone) as caller_key,
+                pii_hash(caller_name) as caller_name_key, null::double as lat, null::double as lon,
+                null::json as extra, {iso}
             from checked
         ),
+        shaped as (
+            select *, {state_json_sql(stamp=lambda c: f"{c}_iso")} as state from prepared
+        ),
         hashed as (
-            select *, md5(state::varchar) as state_hash from shaped
+            select *, {state_hash_sql("state")} as state_hash from shaped
         ),
         slots as (
             -- a record that cannot be read has no slots (a WHERE here would be pushed down to the scan,
             -- where DuckDB would parse every timestamp a second time to evaluate it)
-            select *, unnest(range(0, if(problem is null, {snapshot_slot + 1} + reopenings, 0))) as k
+            select *, unnest(range(0, if(problem is null, {snapshot_slot + 1} + reopen_count, 0))) as k
             from hashed
         ),
         proposed as (
@@ -189,7 +174,7 @@ def candidates_sql(source: str, present: set[str], source_file: str) -> str:
             '{STREAM}' as stream, event_type, entity_id, occurred_at, '{SOURCE_SYSTEM}' as source_system,
             {payload} as payload,
             case when k = {snapshot_slot} then state_hash end as state_hash,
-            '{file_literal}' as source_file, _line as source_line
+            _lineage as source_file, _line as source_line
         from proposed
         where occurred_at is not null  -- a lifecycle step the order has not reached yet
     """
@@ -197,10 +182,9 @@ def candidates_sql(source: str, present: set[str], source_file: str) -> str:
 
 def problems_sql(source: str, present: set[str], source_file: str) -> str:
     """The records of ``source`` that cannot be read, as quarantine rows (personal data redacted)."""
-    file_literal = source_file.replace("'", "''")
     return f"""
-        with {_checked_sql(source, present)}
-        select '{file_literal}' as source_file, _line as source_line, problem as reason,
+        with {_checked_sql(source, present, source_file)}
+        select _lineage as source_file, _line as source_line, problem as reason,
                redact_text(concat_ws(' | ', order_id, received_at, title, description), caller_name) as raw
         from checked
         where problem is not null
@@ -208,51 +192,50 @@ def problems_sql(source: str, present: set[str], source_file: str) -> str:
 
 
 def stream_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, view: str, batch: OpenBatch, workdir: Path
-) -> tuple[int, Path]:
-    """Translate a 12345 CSV export into the batch's events, written in their committed form to a Parquet
-    file in the batch's staging folder; its unreadable records go to ``quarantine``.
+    con: duckdb.DuckDBPyConnection, paths: list[Path], view: str, batch: OpenBatch, workdir: Path
+) -> tuple[int, list[Path]]:
+    """Translate 12345 CSV exports into the batch's events, written in their committed form to Parquet
+    files in the batch's staging folder (one per header the files have); unreadable records go to
+    ``quarantine``. Files with one header are read in one scan, so many small daily files cost about
+    what one file of their records does.
 
-    Returns the records read and the staged file. Memory stays flat whatever the file's size: every
-    step streams.
+    Returns the records read and the staged files. Memory stays flat whatever the files' size: every
+    step streams. The scratch files hold clear text and live in ``workdir``, outside $GRIDLINE_HOME.
     """
-    source = reading.stream_csv_relation(con, path, view, workdir)
-    present = set(columns_of(con, source))
-    # Numbering the records needs one ordered pass, which DuckDB runs on one thread; so that pass only
-    # copies the text into a scratch Parquet file, and the costly part (hashing, redaction, JSON) then
-    # runs over that file on every core. The scratch file holds clear text and lives in ``workdir``,
-    # outside $GRIDLINE_HOME, removed with it (uncompressed: it is read straight away and then deleted).
-    numbered = workdir / f"{view}.numbered.parquet"
-    con.execute(
-        f"copy (select * from {source}) to '{reading.sql_path(numbered)}' "
-        "(format parquet, compression uncompressed)"
-    )
-    numbered = reading.finish_stream_csv(con, path, view, numbered)
-    scan = f"read_parquet('{reading.sql_path(numbered)}')"
-    staged = batch.stage / f"{view}.parquet"
-    con.execute("set preserve_insertion_order = false")
-    try:
-        con.execute(
-            f"copy ({batch.committed_form_sql(candidates_sql(scan, present, str(path)))}) "
-            f"to '{reading.sql_path(staged)}' ({BATCH_FILE_OPTIONS})"
-        )
-    finally:
-        con.execute("reset preserve_insertion_order")
-    records = con.sql(f"select count(*) from {scan}").fetchall()[0][0]
-    # Every readable record yields at least its snapshot; only when some yielded nothing is the scratch
-    # file read again for the reasons (a narrow column of the events file answers that question).
-    readable = con.sql(
-        f"select count(distinct source_line) from read_parquet('{reading.sql_path(staged)}')"
-    ).fetchall()[0][0]
-    if readable < records:
-        con.execute(f"insert into quarantine by name {problems_sql(scan, present, str(path))}")
-    numbered.unlink()
+    records, staged = 0, []
+    for number, group in enumerate(reading.group_csv_files(paths, workdir)):
+        name = f"{view}_{number}"
+        numbered = reading.number_csv_records(con, group, name, workdir)
+        present = set(group.header)
+        part = batch.stage / f"{name}.parquet"
+        candidates = candidates_sql(numbered.scan, present, numbered.source_file)
+        con.execute("set preserve_insertion_order = false")
+        try:
+            committed = batch.committed_form_sql(candidates)
+            con.execute(f"copy ({committed}) to '{reading.sql_path(part)}' ({BATCH_FILE_OPTIONS})")
+        finally:
+            con.execute("reset preserve_insertion_order")
+        read = con.sql(f"select count(*) from {numbered.scan}").fetchall()[0][0]
+        # Every readable record yields at least its snapshot; only when some yielded nothing is the
+        # scratch file read again for the reasons (narrow columns of the events file answer that).
+        readable = con.sql(
+            f"select count(distinct (source_file, source_line)) from read_parquet('{reading.sql_path(part)}')"
+        ).fetchall()[0][0]
+        if readable < read:
+            con.execute(
+                f"insert into quarantine by name {problems_sql(numbered.scan, present, numbered.source_file)}"
+            )
+        for scratch_file in numbered.files:
+            scratch_file.unlink()
+        records += read
+        staged.append(part)
     return records, staged
 
 
 def load(con: duckdb.DuckDBPyConnection, view: str, source_file: str) -> int:
     """Turn the rows of ``view`` (a registered workbook or CSV) into candidate events and quarantine rows."""
     present = set(columns_of(con, view))
-    con.execute(f"insert into quarantine by name {problems_sql(view, present, source_file)}")
-    con.execute(f"insert into candidate_events {candidates_sql(view, present, source_file)}")
+    lineage = "'" + source_file.replace("'", "''") + "'"
+    con.execute(f"insert into quarantine by name {problems_sql(view, present, lineage)}")
+    con.execute(f"insert into candidate_events {candidates_sql(view, present, lineage)}")
     return con.sql(f"select count(*) from {view}").fetchall()[0][0]
