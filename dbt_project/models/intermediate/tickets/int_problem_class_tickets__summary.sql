@@ -25,11 +25,21 @@ eligible as (
 
 ),
 
+handling as (
+
+    -- how each case was handled changes every day, so it is read from the cases themselves, not from
+    -- int_ticket_cases__eligible (rebuilt only when a quarter's cases change)
+    select case_id, reopen_count, escalated_at, is_resolved, is_rated, is_satisfied, resolved_at
+    from {{ ref('int_cases__service_levels') }}
+
+),
+
 member_cases as (
 
-    select members.ticket_id, eligible.*
+    select members.ticket_id, eligible.*, handling.* exclude (case_id)
     from members
     inner join eligible on members.case_id = eligible.case_id
+    inner join handling on members.case_id = handling.case_id
 
 ),
 

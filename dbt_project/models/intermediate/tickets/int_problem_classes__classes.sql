@@ -6,22 +6,29 @@
     Its place is the one most of its members name (`place_name`, of kind address, named, point or area);
     its area the smallest that holds every member whose area is known: a grid, a community, a street, a
     district, or the city when they span districts or carry no area at all. Its category is the one most
-    of its members were filed under (null when none was). -#}
+    of its members were filed under (null when none was).
+
+    Built quarter by quarter (macros/ticket_quarters.sql). -#}
+{{ ticket_quarterly_config('objects') }}
+
 with cases as (
 
     select * from {{ ref('int_ticket_cases__eligible') }}
+    where {{ ticket_quarters_to_build('objects') }}
 
 ),
 
 clusters as (
 
     select * from {{ ref('int_problem_classes__clusters') }}
+    where {{ ticket_quarters_to_build('objects') }}
 
 ),
 
 places as (
 
     select * from {{ ref('int_ticket_cases__places') }}
+    where {{ ticket_quarters_to_build('objects') }}
 
 ),
 

@@ -7,10 +7,15 @@
     thus cannot carry one problem into another; a problem many residents describe links as a web, not
     a chain, and keeps its links. Each case's label is the smallest case id it is connected to, spread
     along the held links until nothing changes. With the text signal off, a cluster is a whole category-and-community
-    group of the quarter (category and place where no community is known). -#}
+    group of the quarter (category and place where no community is known).
+
+    Built quarter by quarter (macros/ticket_quarters.sql). -#}
+{{ ticket_quarterly_config('objects') }}
+
 with recursive cases as (
 
     select * from {{ ref('int_ticket_cases__eligible') }}
+    where {{ ticket_quarters_to_build('objects') }}
 
 ),
 
@@ -18,6 +23,7 @@ with recursive cases as (
 links as (
 
     select * from {{ ref('int_ticket_cases__links') }}
+    where {{ ticket_quarters_to_build('objects') }}
 
 ),
 
@@ -92,6 +98,7 @@ final as (
 places as (
 
     select * from {{ ref('int_ticket_cases__places') }}
+    where {{ ticket_quarters_to_build('objects') }}
 
 ),
 

@@ -10,20 +10,29 @@
     street line, normalised (`english_address_key`); coordinates are kept as they are (a point shared by
     many cases is a placeholder, see int_ticket_cases__places). Place names in the free text are learned
     from the data in int_ticket_places__vocabulary. The text is the title and the description without
-    stock phrases, punctuation and the case's own area names. -#}
+    stock phrases, punctuation and the case's own area names.
+
+    Built quarter by quarter: only the quarters whose cases changed are rebuilt (macros/ticket_quarters.sql). -#}
+{{ ticket_quarterly_config('cases') }}
+
 with cases as (
 
-    select * from {{ ref('int_cases__service_levels') }}
+    select {{ ticket_case_columns() | join(', ') }}
+    from {{ ref('int_cases__service_levels') }}
     where coalesce(is_place_bound, true)
 
 ),
 
 with_quarter as (
 
-    select
-        *,
-        {{ quarter_label(to_local('received_at')) }} as quarter
-    from cases
+    select *
+    from (
+        select
+            *,
+            {{ quarter_label(to_local('received_at')) }} as quarter
+        from cases
+    ) as quartered
+    where {{ ticket_quarters_to_build('cases') }}
 
 ),
 
@@ -182,15 +191,9 @@ tokenized as (
             then address_tail
         end as address_object,
 
-        -- how it was handled
+        -- closed as a duplicate of another case: one with it, not counted again
         is_duplicate,
-        reopen_count,
-        escalated_at,
-        is_resolved,
-        is_rated,
-        is_satisfied,
-        received_at,
-        resolved_at
+        received_at
 
     from located
 

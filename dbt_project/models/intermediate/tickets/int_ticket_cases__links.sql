@@ -20,14 +20,19 @@
     丹桂枫林公寓 and 凤凰枫林公寓 one place), nor different spots; nor may two that meet at an address,
     one of them placed there by its text; two placed by coordinates only must be within
     `ticket_point_max_metres`.
-    With the text signal off there are no links: classes are then whole category-and-community groups. -#}
+    With the text signal off there are no links: classes are then whole category-and-community groups.
+
+    Built quarter by quarter (macros/ticket_quarters.sql). -#}
+{{ ticket_quarterly_config('objects') }}
+
 with cases as (
 
     select eligible.*, coalesce(objects.object_names, []) as object_names
     from {{ ref('int_ticket_cases__eligible') }} as eligible
     left join {{ ref('int_ticket_cases__objects') }} as objects on eligible.case_id = objects.case_id
+    where {{ ticket_quarters_to_build('objects', 'eligible.quarter') }}
     {% if not var('ticket_text_signal') %}
-    where false
+        and false
     {% endif %}
 
 ),
@@ -35,12 +40,14 @@ with cases as (
 places as (
 
     select * from {{ ref('int_ticket_cases__places') }}
+    where {{ ticket_quarters_to_build('objects') }}
 
 ),
 
 vectors as (
 
     select * from {{ ref('int_ticket_cases__text_vectors') }}
+    where {{ ticket_quarters_to_build('objects') }}
 
 ),
 
@@ -89,7 +96,7 @@ paired as (
 candidates as (
 
     -- the most specific place each pair shares
-    select paired.case_id, paired.linked_case_id, placed.place_kind, placed.place_name
+    select paired.case_id, paired.linked_case_id, placed.quarter, placed.place_kind, placed.place_name
     from paired
     inner join placed on paired.case_id = placed.case_id and paired.place_key = placed.place_key
     qualify row_number() over (
@@ -122,6 +129,7 @@ compared as (
     select
         candidates.case_id,
         candidates.linked_case_id,
+        candidates.quarter,
         candidates.place_kind,
         candidates.place_name,
         coalesce(shared_terms.similarity, 0) as similarity,
@@ -185,6 +193,7 @@ final as (
     select
         case_id,
         linked_case_id,
+        quarter,
         place_kind,
         place_name,
         similarity,

@@ -1,8 +1,13 @@
 {#- The objects each eligible case names, in its description or address, among those known by its quarter.
-    A name inside a longer one the case also names counts as the longer one only (电梯厅, not 电梯). -#}
+    A name inside a longer one the case also names counts as the longer one only (电梯厅, not 电梯).
+
+    Built quarter by quarter (macros/ticket_quarters.sql). -#}
+{{ ticket_quarterly_config('objects') }}
+
 with cases as (
 
     select case_id, quarter, comparable_text, address_object from {{ ref('int_ticket_cases__eligible') }}
+    where {{ ticket_quarters_to_build('objects') }}
 
 ),
 
@@ -38,9 +43,10 @@ longest as (
 
 final as (
 
-    select case_id, list_sort(list(object_name)) as object_names
+    select longest.case_id, cases.quarter, list_sort(list(longest.object_name)) as object_names
     from longest
-    group by case_id
+    inner join cases on longest.case_id = cases.case_id
+    group by longest.case_id, cases.quarter
 
 )
 

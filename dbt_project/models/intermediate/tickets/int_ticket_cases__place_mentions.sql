@@ -2,11 +2,15 @@
     (`ticket_text_place_suffixes`: 路, 小区, 家园, 学校, 站 ...) and is not followed by a character that
     makes it a thing on the place (路面, 路灯; `ticket_not_place_after`), read with each head of 2 up to
     `ticket_place_max_head` characters: the candidates int_ticket_places__vocabulary learns place names
-    from, and how a case is found to name one (int_ticket_cases__places). -#}
+    from, and how a case is found to name one (int_ticket_cases__places).
+
+    Built quarter by quarter (macros/ticket_quarters.sql). -#}
+{{ ticket_quarterly_config('cases') }}
+
 with cases as (
 
     select case_id, quarter, case_text from {{ ref('int_ticket_cases__eligible') }}
-    where {{ is_chinese('case_text') }}
+    where {{ is_chinese('case_text') }} and {{ ticket_quarters_to_build('cases') }}
 
 ),
 

@@ -11,22 +11,29 @@
     4. `area`: with none of these, its community (a class that spreads over a community's grids is
        still one place's).
     `place_key` is what two cases must share to be compared at all (for a learned name, its shortest
-    form); `place_name` is what the reader sees. -#}
+    form); `place_name` is what the reader sees.
+
+    Built quarter by quarter (macros/ticket_quarters.sql). -#}
+{{ ticket_quarterly_config('cases') }}
+
 with cases as (
 
     select * from {{ ref('int_ticket_cases__eligible') }}
+    where {{ ticket_quarters_to_build('cases') }}
 
 ),
 
 mentions as (
 
     select * from {{ ref('int_ticket_cases__place_mentions') }}
+    where {{ ticket_quarters_to_build('cases') }}
 
 ),
 
 vocabulary as (
 
     select * from {{ ref('int_ticket_places__vocabulary') }}
+    where {{ ticket_quarters_to_build('cases') }}
 
 ),
 

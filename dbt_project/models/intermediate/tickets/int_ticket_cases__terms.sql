@@ -1,9 +1,14 @@
 {#- The terms of each eligible case's title and description (see `text_terms`), with how many of the
     quarter's cases use each: document frequencies are counted within the case's quarter, so a quarter's
-    classes depend on that quarter's cases only and rebuilding later does not move them. -#}
+    classes depend on that quarter's cases only and rebuilding later does not move them.
+
+    Built quarter by quarter (macros/ticket_quarters.sql). -#}
+{{ ticket_quarterly_config('cases') }}
+
 with cases as (
 
     select * from {{ ref('int_ticket_cases__eligible') }}
+    where {{ ticket_quarters_to_build('cases') }}
 
 ),
 

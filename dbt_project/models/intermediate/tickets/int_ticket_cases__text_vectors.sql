@@ -2,10 +2,15 @@
     scaled to unit length, so the dot product of two vectors is their cosine similarity. Left out: stock
     terms (in more than `ticket_stopword_max_df` of the quarter's texts: "意见很大", "please help") and
     the terms of the places the case names (int_ticket_cases__places), so two cases resemble each other
-    for what they say, not for where: the place is compared on its own. -#}
+    for what they say, not for where: the place is compared on its own.
+
+    Built quarter by quarter (macros/ticket_quarters.sql). -#}
+{{ ticket_quarterly_config('cases') }}
+
 with terms as (
 
     select * from {{ ref('int_ticket_cases__terms') }}
+    where {{ ticket_quarters_to_build('cases') }}
     {% if not var('ticket_text_signal') %}
     -- the text signal is switched off: no vectors
     where false
@@ -16,7 +21,7 @@ with terms as (
 places as (
 
     select * from {{ ref('int_ticket_cases__places') }}
-    where place_kind in ('address', 'named')
+    where place_kind in ('address', 'named') and {{ ticket_quarters_to_build('cases') }}
 
 ),
 

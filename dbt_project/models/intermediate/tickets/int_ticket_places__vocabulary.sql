@@ -18,10 +18,15 @@
     (青青家园, A3区青青家园); where a short one starts with a stock word (国际城), the next longer ones
     are the places (辉煌国际城, 凯乐国际城). Two places that still share a key are told apart by what
     their cases say. Its `place_name`, for the reader, is the longest name that extends it leftwards and
-    is still written by at least `ticket_place_extension_share` of its cases (more than half, so one). -#}
+    is still written by at least `ticket_place_extension_share` of its cases (more than half, so one).
+
+    Built quarter by quarter (macros/ticket_quarters.sql). -#}
+{{ ticket_quarterly_config('cases') }}
+
 with mentions as (
 
     select * from {{ ref('int_ticket_cases__place_mentions') }}
+    where {{ ticket_quarters_to_build('cases') }}
 
 ),
 
@@ -29,6 +34,7 @@ terms as (
 
     select quarter, term, max(document_count) as document_count, max(case_total) as case_total
     from {{ ref('int_ticket_cases__terms') }}
+    where {{ ticket_quarters_to_build('cases') }}
     group by quarter, term
 
 ),
@@ -36,6 +42,7 @@ terms as (
 communities as (
 
     select case_id, community_code from {{ ref('int_ticket_cases__eligible') }}
+    where {{ ticket_quarters_to_build('cases') }}
 
 ),
 
