@@ -17,8 +17,7 @@ from pathlib import Path
 from gridline import reference
 from gridline.config import Settings
 from gridline.errors import GridlineError
-
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+from gridline.project_files import DBT_PROJECT_DIR, require_dbt_project
 
 
 @dataclass
@@ -40,6 +39,7 @@ def dbt_env(
     """The environment of a dbt child process: ``log_files`` is the pattern of the batch files it reads
     (a run's snapshot folder of links, never the live log, so it builds only what was audited); the
     city's zone and its reference as of ``as_of`` (a replay's instant; the newest when None)."""
+    project = require_dbt_project()
     return {
         **os.environ,
         "GRIDLINE_LOG_DIR": str(settings.log_dir),
@@ -50,8 +50,8 @@ def dbt_env(
         "GRIDLINE_BUILD_DB": str(target_db),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DO_NOT_TRACK": "1",
-        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-        "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
+        "DBT_PROFILES_DIR": str(project),
+        "DBT_PROJECT_DIR": str(project),
         "DBT_TARGET_PATH": str(settings.home / "dbt" / "target"),
         "DBT_LOG_PATH": str(settings.home / "dbt" / "logs"),
     }

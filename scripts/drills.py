@@ -41,6 +41,7 @@ import duckdb
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.fingerprints import marts_fingerprint  # noqa: E402
 from tests.test_privacy import _introduced_names, _real_message_texts  # noqa: E402
 from tests.test_sql import _probes, _tree_digest  # noqa: E402
 
@@ -121,29 +122,6 @@ def log_digest(home: Path) -> str:
         con.close()
 
 
-def marts_digest(home: Path) -> dict[str, str]:
-    database = home / "warehouse" / "published.duckdb"
-    if not database.exists():
-        return {}
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        tables = [
-            t
-            for (t,) in con.sql(
-                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
-            ).fetchall()
-        ]
-        return {
-            t: con.sql(
-                f"select md5(coalesce(string_agg(r::varchar, chr(10) order by r::varchar), '')) "
-                f'from marts."{t}" r'
-            ).fetchall()[0][0]
-            for t in tables
-        }
-    finally:
-        con.close()
-
-
 def leftovers(home: Path) -> list[str]:
     """Partial files a failed step must not leave."""
     warehouse, staging = home / "warehouse", home / "log" / "_staging"
@@ -188,7 +166,7 @@ def drill_run_kills(work: Path, template: Path, clean_marts: dict, seconds: floa
         readable = gridline(home, "sql", "select count(*) from marts.cases")
         half_read = readable.returncode != 0 and "nothing published yet" not in readable.stderr
         retry = gridline(home, "run")
-        equal = retry.returncode == 0 and marts_digest(home) == clean_marts and not leftovers(home)
+        equal = retry.returncode == 0 and marts_fingerprint(home) == clean_marts and not leftovers(home)
         drill.record(
             equal and not half_read,
             f"killed at {delay:.1f}s: marts {'equal' if equal else 'DIFFER'}"
@@ -274,7 +252,7 @@ def drill_corruption(work: Path, clean: Path, clean_marts: dict) -> Drill:
             )
             drill.record(ok, f"{name}: run says {run.stderr.strip().splitlines()[-1][:80]!r}")
         else:  # healed: the next run rebuilds by itself
-            ok = run.returncode == 0 and marts_digest(home) == clean_marts
+            ok = run.returncode == 0 and marts_fingerprint(home) == clean_marts
             drill.record(ok, f"{name}: run exit {run.returncode}, marts {'equal' if ok else 'DIFFER'}")
         shutil.rmtree(home)
 
@@ -505,7 +483,7 @@ def main() -> int:
             timing.write_text(json.dumps([ingest_seconds, run_seconds]))
         ingest_seconds, run_seconds = json.loads(timing.read_text())
         template = work / "template"
-        clean_log, clean_marts = log_digest(clean), marts_digest(clean)
+        clean_log, clean_marts = log_digest(clean), marts_fingerprint(clean)
         print(
             f"clean: ingest of the hotline stream {ingest_seconds:.1f} s, run {run_seconds:.1f} s", flush=True
         )

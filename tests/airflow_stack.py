@@ -300,29 +300,6 @@ def log_event_ids(home: Path) -> list[str]:
     return [r[0] for r in duckdb.sql(f"select event_id from read_parquet('{glob}') order by 1").fetchall()]
 
 
-def marts_fingerprint(home: Path) -> dict[str, tuple[int, str]]:
-    """Row count and a digest of the sorted rows of each published mart."""
-    import duckdb
-
-    con = duckdb.connect(str(home / "warehouse" / "published.duckdb"), read_only=True)
-    try:
-        tables = [
-            t
-            for (t,) in con.sql(
-                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
-            ).fetchall()
-        ]
-        return {
-            t: con.sql(
-                f"select count(*), md5(coalesce(string_agg(r, '|' order by r), '')) "
-                f"from (select cast(x as varchar) as r from marts.{t} as x)"
-            ).fetchall()[0]
-            for t in tables
-        }
-    finally:
-        con.close()
-
-
 @pytest.fixture(scope="session")
 def airflow_stack(tmp_path_factory, tiny_landing):
     """PostgreSQL + Airflow components with LocalExecutor, shared by the tests that need a scheduler."""

@@ -16,7 +16,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-REAL_DATA = REPO.parent / "shared" / "data" / "real"
+# The shared real data sets: ``../shared`` beside the checkout as CI lays it out, or where
+# GRIDLINE_SHARED points. A test module that needs them imports REAL_DATA from here, and only then.
+SHARED = Path(os.environ.get("GRIDLINE_SHARED") or REPO.parent / "shared").absolute()
+REAL_DATA = SHARED / "data" / "real"
 
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="gridline-test-airflow-"))
 os.environ.update(
@@ -38,10 +41,20 @@ os.environ.pop("GRIDLINE_LANDING", None)
 TEST_KEY = "test-key-not-a-secret"
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """The real-data tests need ``../shared`` beside the checkout, as CI lays it out: say so in one line."""
-    if not REAL_DATA.is_dir():
-        pytest.exit(f"missing {REAL_DATA}: the tests need ../shared beside the checkout", returncode=4)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
+    """Stop in one line, before any test runs, when a selected test needs the real data and it is absent."""
+    needing = [item for item in items if _reads_real_data(item)]
+    if needing and not REAL_DATA.is_dir():
+        pytest.exit(
+            f"missing {REAL_DATA}: {len(needing)} selected tests read the shared real data "
+            "(put ../shared beside the checkout, or set GRIDLINE_SHARED)",
+            returncode=4,
+        )
+
+
+def _reads_real_data(item: pytest.Item) -> bool:
+    module = getattr(item, "module", None)
+    return module is not None and "REAL_DATA" in vars(module)
 
 
 # The PostgreSQL-backed Airflow deployment (session fixture ``airflow_stack``), shared by the tests

@@ -21,8 +21,9 @@ import pytest
 
 from gridline.orchestration import WRITER_POOL, alert_on_failure
 from gridline.tasks import ingest_interval
-from tests.airflow_stack import log_event_ids, marts_fingerprint
+from tests.airflow_stack import log_event_ids
 from tests.conftest import BIN, REAL_DATA, REPO, TEST_KEY
+from tests.fingerprints import marts_fingerprint
 
 EXPECTED_DAGS = {
     "gridline_ingest_hotline",

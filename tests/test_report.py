@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -35,6 +36,16 @@ def _query(settings: Settings, sql: str, params: list | None = None) -> list[tup
     con = read_only_connection(settings)
     try:
         return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def _rows(settings: Settings, sql: str, params: list | None = None) -> list[dict]:
+    con = read_only_connection(settings)
+    try:
+        cursor = con.execute(sql, params or [])
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     finally:
         con.close()
 
@@ -287,62 +298,184 @@ def test_report_renders_in_headless_chromium(published, tmp_path):
     assert ink > 0.05 > _png_ink(blank_shot)[2]
 
 
-def test_on_the_spec_minimum_marts_the_loader_computes_what_the_richer_marts_carry(published, tmp_path):
-    """A warehouse with only SPEC 4's columns (no reviewer columns, no service or volunteer marts) still
-    gives the same tickets, and the figures the loader computes itself agree with the richer marts'."""
+class _Figures(HTMLParser):
+    """The figures a page shows, by the mart column each ``data-figure`` names: per ticket (the enclosing
+    ``data-ticket-id``), and for the city (key None). A figure holding ``data-item`` elements is a list."""
+
+    VOID = {"br", "img", "meta", "link", "input", "hr", "col", "source", "wbr"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown: dict[str | None, dict[str, str | list[str]]] = {}
+        self._open: list[tuple[str, str | None, str | None, bool]] = []  # tag, ticket, figure, item
+
+    def _innermost(self, index: int) -> str | None:
+        return next((entry[index] for entry in reversed(self._open) if entry[index]), None)
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        a = dict(attrs)
+        ticket, figure = a.get("data-ticket-id"), a.get("data-figure")
+        owner = ticket or self._innermost(1)
+        if figure:
+            self.shown.setdefault(owner, {})[figure] = ""
+        if "data-item" in a and (name := self._innermost(2)):
+            items = self.shown[owner].get(name)
+            items = items if isinstance(items, list) else []
+            items.append(a["data-item"])
+            self.shown[owner][name] = items
+        self._open.append((tag, ticket, figure, "data-item" in a and not a["data-item"]))
+
+    def handle_endtag(self, tag):
+        while self._open and self._open.pop()[0] != tag:
+            pass
+
+    def handle_data(self, data):
+        name = self._innermost(2)
+        if name is None:
+            return
+        figures = self.shown[self._innermost(1)]
+        if isinstance(figures[name], list):
+            if any(entry[3] for entry in self._open):  # an item whose text is its value
+                figures[name][-1] += data
+        else:
+            figures[name] += data
+
+
+def _shown_number(text: str) -> float | None:
+    """A figure as printed (``1,234``, ``12.5%``, ``3.2 小时``, ``1.5 天``), back in the mart's unit."""
+    text = text.strip()
+    if text == "—":
+        return None
+    value = float(re.sub(r"[^0-9.\-]", "", text))
+    if text.endswith("%"):
+        return value / 100
+    return value * 24 if text.endswith("天") else value
+
+
+# List columns of the tickets mart and how it joins their items (their YAML descriptions say so).
+_LIST_SEPARATORS = {
+    "channel_mix": ", ",
+    "matching_activities": ", ",
+    "top_units": ", ",
+    "top_activities": ", ",
+    "example_descriptions": " | ",
+}
+
+
+def test_report_and_the_marts_agree_on_every_figure_both_show(published, tmp_path):
+    """Each figure on the page is its mart column as printed: the report computes none of its own."""
+    zone = ZoneInfo(published.timezone)
+    checked: set[str] = set()
+    for quarter in _ticket_quarters(published):
+        parser = _Figures()
+        parser.feed(build_report(published, quarter, tmp_path).read_text(encoding="utf-8"))
+        tickets = {
+            row["ticket_id"]: row
+            for row in _rows(
+                published, "select * from marts.problem_class_tickets where quarter = ?", [quarter]
+            )
+        }
+        city = _rows(
+            published,
+            "select * from marts.service_levels where period_type = 'quarter' and period = ? "
+            "and area_level = 'city'",
+            [quarter],
+        )[0]
+        shown = parser.shown
+        assert set(shown) - {None} == set(tickets)
+        for owner, figures in shown.items():
+            row = city if owner is None else tickets[owner]
+            for column, text in figures.items():
+                expected = row[column]
+                checked.add(column)
+                where = (quarter, owner, column, text, expected)
+                if column in _LIST_SEPARATORS:
+                    items = text if isinstance(text, list) else []
+                    assert _LIST_SEPARATORS[column].join(items) == (expected or ""), where
+                elif column in ("first_seen_at", "last_seen_at"):
+                    assert text == expected.astimezone(zone).date().isoformat(), where
+                elif expected is None:
+                    assert text.strip() == "—", where
+                elif column.endswith(("_rate", "_share")):
+                    assert _shown_number(text) == pytest.approx(expected, abs=0.00051), where
+                elif column == "median_hours_to_resolve":  # hours to one decimal, or days beyond 48 hours
+                    tolerance = 0.051 * (24 if "天" in text else 1)
+                    assert _shown_number(text) == pytest.approx(expected, abs=tolerance), where
+                else:
+                    assert _shown_number(text) == pytest.approx(expected, abs=0.051), where
+            if owner is not None:
+                # a figure left off the page is one the page leaves off for being empty
+                for column in set(row) & {
+                    "duplicate_count",
+                    "prior_active_quarters",
+                    "units_reported_in",
+                    "volunteer_members",
+                    "volunteer_hours",
+                    "volunteer_sessions",
+                    "matching_sessions",
+                    "matching_activities",
+                    "top_units",
+                    "top_activities",
+                    "example_descriptions",
+                } - set(figures):
+                    assert not row[column], (quarter, owner, column, row[column])
+    assert checked >= {
+        "case_count",
+        "distinct_residents",
+        "hotline_cases",
+        "grid_cases",
+        "reopened_cases",
+        "whistled_cases",
+        "dissatisfied_cases",
+        "resolution_rate",
+        "satisfaction_rate",
+        "median_hours_to_resolve",
+        "first_seen_at",
+        "last_seen_at",
+        "channel_mix",
+        "example_descriptions",
+        "units_reported_in",
+        "volunteer_hours",
+        "volunteer_sessions",
+        "top_units",
+        "top_activities",
+        "response_rate",
+        "grid_contact_rate",
+    }, checked
+
+
+def test_a_warehouse_without_the_reviewer_columns_is_refused_in_one_line(published, tmp_path):
+    """Marts published before the report's columns existed: one line that says to rebuild, no traceback."""
     import duckdb
 
-    minimal = tmp_path / "minimal.duckdb"
-    con = duckdb.connect(str(minimal))
+    older = tmp_path / "older.duckdb"
+    con = duckdb.connect(str(older))
     try:
         con.execute(f"attach '{published.published_db}' as src (read_only)")
-        con.execute("create schema marts")
-        con.execute("create schema intermediate")
+        for schema, tables in {
+            "marts": ("cases", "problem_class_ticket_cases", "service_levels", "volunteer_sessions"),
+            "intermediate": ("int_areas__grids", "int_areas__communities", "int_categories__taxonomy"),
+        }.items():
+            con.execute(f"create schema {schema}")
+            for table in tables:
+                con.execute(f"create table {schema}.{table} as select * from src.{schema}.{table}")
         con.execute(
-            "create table marts.cases as select case_id, stream, source_system, received_at, category_code, "
-            "district, street, community, grid_code, status, resolved_at, satisfaction, quarter, "
-            "street_code, community_code, resident_key, reopen_count, escalated_at, first_contact_at, "
-            "channel, appeal_type, title, description from src.marts.cases where not is_duplicate"
+            "create table marts.problem_class_tickets as "
+            "select * exclude (dissatisfied_cases) from src.marts.problem_class_tickets"
         )
-        con.execute(
-            "create table marts.problem_class_tickets as select ticket_id, quarter, area_level, area_code, "
-            "category_code, case_count, status from src.marts.problem_class_tickets"
-        )
-        con.execute(
-            "create table marts.problem_class_ticket_cases as select ticket_id, quarter, case_id "
-            "from src.marts.problem_class_ticket_cases where not is_duplicate"
-        )
-        for table in ("int_areas__grids", "int_areas__communities", "int_categories__taxonomy"):
-            con.execute(f"create table intermediate.{table} as select * from src.intermediate.{table}")
         con.execute("detach src")
     finally:
         con.close()
-
-    quarter = Quarter.parse(_ticket_quarters(published)[-1])
-    rich_con = read_only_connection(published)
-    lean_con = duckdb.connect(str(minimal), read_only=True)
-    lean_con.execute(f"set TimeZone = '{published.timezone}'")  # as read_only_connection does
+    lean = duckdb.connect(str(older), read_only=True)
     try:
-        rich, lean = load_review(rich_con, quarter), load_review(lean_con, quarter)
+        with pytest.raises(
+            GridlineError, match=r"^the published marts lack what the report reads .*dissatisf"
+        ):
+            load_review(lean, Quarter.parse(_ticket_quarters(published)[-1]))
     finally:
-        rich_con.close()
-        lean_con.close()
-    assert not lean.has_capacity and rich.has_capacity
-    assert [t.ticket_id for t in lean.tickets] == [t.ticket_id for t in rich.tickets]
-    assert {t.ticket_id for t in lean.abated} == {t.ticket_id for t in rich.abated}
-    for a, b in zip(lean.tickets, rich.tickets, strict=True):
-        assert a.mart == {} and b.mart
-        for attribute in ("residents", "hotline", "grid", "reopened", "whistled", "first_seen", "last_seen"):
-            assert getattr(a, attribute) == getattr(b, attribute), (a.ticket_id, attribute)
-        assert a.resolution_rate == pytest.approx(b.resolution_rate, abs=0.001)  # the mart rounds
-        assert (a.median_hours is None) == (b.median_hours is None)
-    assert lean.current.cases == rich.current.cases
-    assert lean.current.grid_reports == rich.current.grid_reports
-    html = render(lean, published_at=None, generated_at=datetime(2026, 1, 1))
-    assert {t["data-ticket-id"] for t in _parse(html).tickets} == {
-        t.ticket_id for t in lean.tickets + lean.abated
-    }
-    assert "双报到志愿服务数据尚未发布" in html
+        lean.close()
 
 
 def test_a_quarter_without_tickets_or_history_still_reads_well(published):

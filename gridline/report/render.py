@@ -8,7 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from gridline.report import charts
-from gridline.report.marts import RESPONSE_HOURS, Review
+from gridline.report.marts import Review
 from gridline.report.priority import PARTS, formula
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -109,6 +109,5 @@ def render(review: Review, published_at: datetime | None, generated_at: datetime
             ],
             heat_columns=heat_columns,
             heat_max=heat_max,
-            response_hours=RESPONSE_HOURS,
         )
     )

@@ -16,11 +16,12 @@ import csv
 from collections import defaultdict
 from pathlib import Path
 
+from gridline.project_files import DBT_PROJECT_DIR
 from ingestion.generate import vocab
 from ingestion.generate.world import World
 
 FOLDER = "reference"
-CURATED = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
+CURATED = DBT_PROJECT_DIR / "seeds"
 AREA_HEADER = ["code", "name", "level", "parent_code", "aliases", "lat", "lon"]
 CATEGORY_HEADER = ["code", "level1", "level2", "level3", "is_place_bound", "aliases"]
 

@@ -46,6 +46,7 @@ capacity_sessions as (
         ticket_communities.ticket_id,
         ticket_communities.quarter,
         sessions.session_id,
+        sessions.member_key,
         sessions.unit_name,
         sessions.hours,
         sessions.activity
@@ -88,8 +89,52 @@ capacity as (
         ticket_id,
         quarter,
         count(distinct unit_name) as units_reported_in,
+        count(distinct member_key) as volunteer_members,
+        count(distinct session_id) as volunteer_sessions,
         sum(hours) as volunteer_hours
     from capacity_sessions
+    group by ticket_id, quarter
+
+),
+
+unit_hours as (
+
+    select ticket_id, quarter, unit_name, round(sum(hours), 1) as hours
+    from capacity_sessions
+    where unit_name is not null
+    group by ticket_id, quarter, unit_name
+
+),
+
+top_units as (
+
+    select
+        ticket_id,
+        quarter,
+        {{ dbt.listagg("unit_name || ' ' || cast(hours as varchar)", "', '", "order by hours desc, unit_name", var('capacity_top_entries')) }}
+            as top_units
+    from unit_hours
+    group by ticket_id, quarter
+
+),
+
+activity_hours as (
+
+    select ticket_id, quarter, activity, round(sum(hours), 1) as hours
+    from capacity_sessions
+    where activity is not null
+    group by ticket_id, quarter, activity
+
+),
+
+top_activities as (
+
+    select
+        ticket_id,
+        quarter,
+        {{ dbt.listagg("activity || ' ' || cast(hours as varchar)", "', '", "order by hours desc, activity", var('capacity_top_entries')) }}
+            as top_activities
+    from activity_hours
     group by ticket_id, quarter
 
 ),
@@ -100,12 +145,19 @@ final as (
         capacity.ticket_id,
         capacity.quarter,
         capacity.units_reported_in,
+        capacity.volunteer_members,
+        capacity.volunteer_sessions,
         capacity.volunteer_hours,
         coalesce(matching_summary.matching_sessions, 0) as matching_sessions,
-        matching_summary.matching_activities
+        matching_summary.matching_activities,
+        top_units.top_units,
+        top_activities.top_activities
     from capacity
     left join matching_summary
         on capacity.ticket_id = matching_summary.ticket_id and capacity.quarter = matching_summary.quarter
+    left join top_units on capacity.ticket_id = top_units.ticket_id and capacity.quarter = top_units.quarter
+    left join top_activities
+        on capacity.ticket_id = top_activities.ticket_id and capacity.quarter = top_activities.quarter
 
 )
 

@@ -112,9 +112,12 @@ case_counts as (
         count(case when not is_duplicate and reopen_count > 0 then 1 end) as reopened_cases,
         sum(case when not is_duplicate then reopen_count else 0 end) as reopenings,
         count(case when not is_duplicate and escalated_at is not null then 1 end) as whistled_cases,
+        count(case when not is_duplicate and (reopen_count > 0 or escalated_at is not null) then 1 end)
+            as reopened_or_whistled_cases,
         count(case when not is_duplicate and is_resolved then 1 end) as resolved_cases,
         count(case when not is_duplicate and is_rated then 1 end) as rated_cases,
         count(case when not is_duplicate and is_satisfied then 1 end) as satisfied_cases,
+        count(case when not is_duplicate and is_rated and not is_satisfied then 1 end) as dissatisfied_cases,
         percentile_cont(0.5) within group (
             order by case when not is_duplicate then
                 {{ dbt.datediff('received_at', 'resolved_at', 'minute') }} / 60.0 end
@@ -123,6 +126,28 @@ case_counts as (
         max(received_at) as last_seen_at
     from member_cases
     group by ticket_id, quarter
+
+),
+
+active_runs as (
+
+    -- quarters in a row share one run: the quarter's index less its rank among the ticket's quarters
+    select
+        ticket_id,
+        quarter,
+        quarter_index,
+        quarter_index - row_number() over (partition by ticket_id order by quarter_index) as run_id
+    from tickets
+
+),
+
+prior_active as (
+
+    select
+        ticket_id,
+        quarter,
+        row_number() over (partition by ticket_id, run_id order by quarter_index) - 1 as prior_active_quarters
+    from active_runs
 
 ),
 
@@ -143,6 +168,7 @@ final as (
         category_paths.category_path,
         shared_words.shared_words,
         case_counts.* exclude (ticket_id, quarter),
+        prior_active.prior_active_quarters,
         channel_mix.channel_mix,
         examples.example_descriptions
     from tickets
@@ -152,6 +178,8 @@ final as (
         on tickets.ticket_id = category_paths.ticket_id and tickets.quarter = category_paths.quarter
     left join channel_mix on tickets.ticket_id = channel_mix.ticket_id and tickets.quarter = channel_mix.quarter
     left join examples on tickets.ticket_id = examples.ticket_id and tickets.quarter = examples.quarter
+    inner join prior_active
+        on tickets.ticket_id = prior_active.ticket_id and tickets.quarter = prior_active.quarter
 
 )
 

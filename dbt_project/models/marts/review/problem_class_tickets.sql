@@ -69,7 +69,8 @@ final as (
         case when described.status <> 'abated' then described.channel_mix end as channel_mix,
 
         -- handling
-        {% for column in ['reopened_cases', 'reopenings', 'whistled_cases'] -%}
+        {% for column in ['reopened_cases', 'reopenings', 'whistled_cases', 'reopened_or_whistled_cases',
+                          'dissatisfied_cases', 'prior_active_quarters'] -%}
         cast(case when described.status = 'abated' then 0 else described.{{ column }} end as bigint) as {{ column }},
         {% endfor -%}
         case when described.status <> 'abated' and described.case_count > 0
@@ -86,7 +87,11 @@ final as (
         cast(coalesce(capacity.units_reported_in, 0) as bigint) as units_reported_in,
         round(coalesce(capacity.volunteer_hours, 0), 1) as volunteer_hours,
         cast(coalesce(capacity.matching_sessions, 0) as bigint) as matching_sessions,
-        capacity.matching_activities
+        capacity.matching_activities,
+        cast(coalesce(capacity.volunteer_members, 0) as bigint) as volunteer_members,
+        cast(coalesce(capacity.volunteer_sessions, 0) as bigint) as volunteer_sessions,
+        capacity.top_units,
+        capacity.top_activities
 
     from described
     left join area_names

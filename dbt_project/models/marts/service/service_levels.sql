@@ -97,7 +97,10 @@ final as (
         case when rated > 0 then round(1.0 * satisfied / rated, 4) end as satisfaction_rate,
         case when grid_contact_due > 0
             then round(1.0 * grid_contacted_in_time / grid_contact_due, 4) end as grid_contact_rate,
-        case when resolved > 0 then round(1.0 * resolved_at_grid / resolved, 4) end as grid_resolution_share
+        case when resolved > 0 then round(1.0 * resolved_at_grid / resolved, 4) end as grid_resolution_share,
+        -- the limits the rates were measured against, so a reader states them from the build itself
+        cast({{ var('response_sla_hours') }} as integer) as response_sla_hours,
+        cast({{ var('grid_contact_minutes') }} as integer) as grid_contact_minutes
     from counted
 
 )
