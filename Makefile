@@ -104,11 +104,14 @@ browser-deps:
 
 # The Airflow production-topology test runs PostgreSQL 15 from Debian: installed once, only when missing.
 system-deps:
-	@if [ ! -x /usr/lib/postgresql/15/bin/postgres ]; then \
+	@missing=""; \
+	[ -x /usr/lib/postgresql/15/bin/postgres ] || missing="$$missing postgresql"; \
+	command -v docker-compose > /dev/null || docker compose version > /dev/null 2>&1 || missing="$$missing docker-compose"; \
+	if [ -n "$$missing" ]; then \
 		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
-		echo "installing postgresql (apt)"; \
+		echo "installing$$missing (apt)"; \
 		$$sudo apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends postgresql; \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
 test: install browser-deps system-deps
