@@ -34,7 +34,7 @@ import duckdb
 
 from expectations.frames import prepare_batch_frames, prepare_marts_frames
 from expectations.runner import AuditResult, Checkpoint, run_suites
-from gridline import batches, publish
+from gridline import batches, publish, reference
 from gridline.config import Settings
 from gridline.errors import GridlineError, machine_error
 from gridline.snapshot import link_build_snapshot, verify_batches
@@ -119,6 +119,17 @@ def _published_state_path(settings: Settings) -> Path:
     return settings.warehouse_dir / "published.json"
 
 
+def _published_state(settings: Settings) -> dict | None:
+    """What the last run published (``published.json``), or None when there is nothing to trust."""
+    state_path = _published_state_path(settings)
+    if not settings.published_db.exists() or not state_path.exists():
+        return None
+    try:
+        return json.loads(state_path.read_text())
+    except ValueError:
+        return None
+
+
 def _needs_full_refresh(
     settings: Settings,
     requested: bool,
@@ -130,12 +141,8 @@ def _needs_full_refresh(
     acceptance, or when a published batch is now excluded (they cannot take events back out), when the
     dbt project changed since the last publication (its incremental models refuse a changed schema), and
     when the published file is not the one published (it is damaged: the log rebuilds it)."""
-    state_path = _published_state_path(settings)
-    if requested or not settings.published_db.exists() or not state_path.exists():
-        return True
-    try:
-        published = json.loads(state_path.read_text())
-    except ValueError:
+    published = _published_state(settings)
+    if requested or published is None:
         return True
     damage = _published_warehouse_problem(settings, published)
     if damage:
@@ -146,6 +153,32 @@ def _needs_full_refresh(
         or published.get("project") != _project_fingerprint()
         or bool(excluded & set(published.get("batches", [])))
     )
+
+
+def _build_inputs(settings: Settings, built: list[str], decisions: int) -> dict:
+    """Everything a build's result depends on besides the code: the batches it reads, the operators'
+    decisions, the dbt project, the reference versions in effect and the city's time zone."""
+    return {
+        "batches": built,
+        "decisions": decisions,
+        "project": _project_fingerprint(),
+        "reference": {
+            kind: str(reference.effective_file(settings, kind).relative_to(settings.home))
+            for kind in ("areas", "categories")
+        },
+        "timezone": settings.timezone,
+    }
+
+
+def _already_published(settings: Settings, inputs: dict) -> dict | None:
+    """The published state when the published warehouse was built from exactly ``inputs`` and is still
+    the file that was published; a build would only reproduce it. None otherwise."""
+    published = _published_state(settings)
+    if published is None or _published_warehouse_problem(settings, published):
+        return None
+    if any(published.get(key) != value for key, value in inputs.items()):
+        return None
+    return published
 
 
 def _fail(settings: Settings, report: RunReport, stage: str, audit: AuditResult) -> AuditFailed:
@@ -246,6 +279,15 @@ def _locked_run(
 
     # counted before the build: a decision recorded mid-run then forces the next run to rebuild
     decisions = batches.decision_count(settings, log)
+    inputs = _build_inputs(settings, built, decisions)
+    unchanged = None if full_refresh else _already_published(settings, inputs)
+    if unchanged is not None:
+        progress("nothing new since the last publication: the published marts stand")
+        report.outcome = "unchanged"
+        report.published = str(settings.published_db)
+        report.counts = unchanged.get("counts", {})
+        _write_report(settings, report)
+        return report
     report.full_refresh = _needs_full_refresh(settings, full_refresh, log, excluded, progress)
     candidate = publish.prepare_candidate(settings, from_published=not report.full_refresh)
     log_files = link_build_snapshot(log, built, settings.warehouse_dir / "build_log")
@@ -284,9 +326,8 @@ def _locked_run(
             json.dumps(
                 {
                     "run_id": report.run_id,
-                    "decisions": decisions,
-                    "project": _project_fingerprint(),
-                    "batches": built,
+                    **inputs,
+                    "counts": report.counts,
                     "warehouse": {
                         "sha256": sha256_of(settings.published_db),
                         "bytes": published.st_size,
