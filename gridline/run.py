@@ -412,7 +412,21 @@ def audit_marts(
     try:
         con.execute(f"attach '{database}' as candidate (read_only)")
         con.execute("use candidate")
-        prepare_marts_frames(con, log, batches.excluded_batches(settings, log))
+        published = _attach_published(con, settings, database)
+        prepare_marts_frames(con, log, batches.excluded_batches(settings, log), "candidate", published)
         return run_suites(checkpoint, con, "marts")
     finally:
         con.close()
+
+
+def _attach_published(con: duckdb.DuckDBPyConnection, settings: Settings, database: Path) -> str | None:
+    """Attach the published warehouse to compare a candidate with, unless it is the database audited
+    or cannot be read (then every row is audited); returns its name in ``con``."""
+    published = settings.published_db
+    if not published.exists() or published.resolve() == database.resolve():
+        return None
+    try:
+        con.execute(f"attach '{published}' as published (read_only)")
+    except duckdb.Error:
+        return None
+    return "published"
