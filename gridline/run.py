@@ -24,6 +24,7 @@ import fcntl
 import hashlib
 import json
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -80,11 +81,11 @@ def _write_report(settings: Settings, report: RunReport) -> Path | None:
 @contextmanager
 def _timed(report: RunReport, step: str, progress: Callable[[str], None]) -> Iterator[None]:
     progress(f"{step} ...")
-    start = datetime.now(UTC)
+    start = time.monotonic()  # not the wall clock, which an adjusted system clock moves mid-step
     try:
         yield
     finally:
-        report.steps[step] = round((datetime.now(UTC) - start).total_seconds(), 2)
+        report.steps[step] = round(time.monotonic() - start, 2)
 
 
 @contextmanager
