@@ -290,8 +290,9 @@ def _locked_run(
         _write_report(settings, report)
         return report
     report.full_refresh = _needs_full_refresh(settings, full_refresh, log, excluded, progress)
-    candidate = publish.prepare_candidate(settings, from_published=not report.full_refresh)
-    log_files = link_build_snapshot(log, built, settings.warehouse_dir / "build_log")
+    with _timed(report, "prepare candidate", progress):
+        candidate = publish.prepare_candidate(settings, from_published=not report.full_refresh)
+        log_files = link_build_snapshot(log, built, settings.warehouse_dir / "build_log")
     with _timed(report, "dbt build", progress):
         build = run_dbt(
             settings,

@@ -39,7 +39,7 @@ from benchlib import (
     table,
 )
 
-RUN_STEPS = ("audit new batches", "dbt build", "audit marts", "dbt docs", "publish")
+RUN_STEPS = ("audit new batches", "prepare candidate", "dbt build", "audit marts", "dbt docs", "publish")
 TUESDAY = 1
 
 

@@ -33,7 +33,7 @@ from benchlib import (
     table,
 )
 
-RUN_STEPS = ("audit new batches", "dbt build", "audit marts", "dbt docs", "publish")
+RUN_STEPS = ("audit new batches", "prepare candidate", "dbt build", "audit marts", "dbt docs", "publish")
 
 
 def bench_year(work: Path, landing: Path, scale: str, seed: int, code: Path) -> dict:
