@@ -61,12 +61,14 @@ def prepare_batch_frames(
         -- a case's category and place are on its snapshots, not on case.received: its first one says
         -- what the source knew when the case arrived
         case_places as (
+            -- snapshots of the window only: a case's snapshots follow its receipt, and bounding them by
+            -- time lets the scan skip the row groups of older batches instead of reading every payload
             select entity_id, arg_min(
                 {{'category_path': json_extract_string(payload, '$.category_path'),
                   'community': json_extract_string(payload, '$.community'),
                   'grid_code': json_extract_string(payload, '$.grid_code')}}, occurred_at) as first_state
             from logged
-            where event_type = 'case.updated'
+            where event_type = 'case.updated' and occurred_at >= {window_start}
               and entity_id in (select entity_id from arrived where event_type = 'case.received')
             group by entity_id
         ),
