@@ -53,8 +53,9 @@ EMPTY_EVENTS_SQL = """
 
 
 # Rows the adapters put in ``candidate_events``, each with its own ``_part``: a row's identity in the
-# commit is (event_id, _part, source_line), and two files read in one batch (a re-sent copy, the same
-# file named twice) repeat the same event ids at the same line numbers. The parts rise in reading order
+# commit is (event_id, _part, source_file, source_line), because two files read in one batch (a re-sent
+# copy, the same file named twice, two exports of one period read in one scan, hence one part) repeat the
+# same event ids at the same line numbers. The parts rise in reading order
 # (the first sighting of a fact is the one kept) and stay below the streamed parts, numbered from 1.
 ADAPTER_CANDIDATES_SQL = "select *, row_number() over () - 1099511627776 as _part from candidate_events"
 
@@ -286,8 +287,8 @@ class EventLog:
             # Row order in a batch file carries no meaning, so DuckDB may write it in parallel.
             new_events = """
                 select * exclude (_part) from batch_candidates
-                anti join (select event_id, _part, source_line from dropped_candidates)
-                    using (event_id, _part, source_line)"""
+                anti join (select event_id, _part, source_file, source_line from dropped_candidates)
+                    using (event_id, _part, source_file, source_line)"""
             con.execute("set preserve_insertion_order = false")
             con.execute(
                 f"copy ({batch.committed_form_sql(new_events)}) to '{events_file}' ({BATCH_FILE_OPTIONS})"
@@ -454,7 +455,7 @@ _ROW_OUTCOMES_SQL = """
            bool_or(d.event_id is null) as has_new
     from batch_candidates c
     left join dropped_candidates d
-        on c.event_id = d.event_id and c._part = d._part
+        on c.event_id = d.event_id and c._part = d._part and c.source_file = d.source_file
        and c.source_line is not distinct from d.source_line
     group by all
 """
@@ -489,30 +490,30 @@ _DROPPED_CANDIDATES_SQL = """
         select event_id, min(sighting) as first_sighting from repeats group by event_id having count(*) > 1
     ),
     later_sightings as (
-        select k.event_id, k._part, k.source_line
+        select k.event_id, k._part, k.source_file, k.source_line
         from repeats k join repeated r using (event_id)
         where k.sighting <> r.first_sighting
     ),
     known as (
-        select k.event_id, k._part, k.source_line
+        select k.event_id, k._part, k.source_file, k.source_line
         from keys k semi join known_event_ids e on event_key(k.event_id) = e.event_key
     ),
     unseen_snapshots as (
         select k.* from keys k
-        anti join known using (event_id, _part, source_line)
-        anti join later_sightings using (event_id, _part, source_line)
+        anti join known using (event_id, _part, source_file, source_line)
+        anti join later_sightings using (event_id, _part, source_file, source_line)
         where k.state_hash is not null
     ),
     -- ids and digests compared as the numbers the state keeps them as (the same order as their text)
     snapshot_history as (
         select entity_id, occurred_at, state_key, event_key,
                false as is_candidate, null::varchar as event_id, null::integer as _part,
-               null::bigint as source_line
+               null::varchar as source_file, null::bigint as source_line
         from known_snapshots
         where entity_id in (select entity_id from unseen_snapshots)
         union all
         select entity_id, occurred_at, event_key(state_hash), event_key(event_id), true, event_id, _part,
-               source_line
+               source_file, source_line
         from unseen_snapshots
     ),
     -- only an entity with two or more snapshots can have one equal to its predecessor
@@ -520,7 +521,7 @@ _DROPPED_CANDIDATES_SQL = """
         select entity_id from snapshot_history group by entity_id having count(*) > 1
     ),
     unchanged_snapshots as (
-        select event_id, _part, source_line from (
+        select event_id, _part, source_file, source_line from (
             select *, lag(state_key) over (
                 partition by entity_id order by occurred_at, is_candidate, event_key
             ) as previous_state
@@ -528,7 +529,7 @@ _DROPPED_CANDIDATES_SQL = """
             where entity_id in (select entity_id from multiple_snapshots)
         ) where is_candidate and state_key = previous_state
     )
-    select event_id, _part, source_line, bool_or(is_repeat) as is_repeat
+    select event_id, _part, source_file, source_line, bool_or(is_repeat) as is_repeat
     from (
         select *, true as is_repeat from later_sightings
         union all select *, false from known

@@ -232,6 +232,22 @@ def test_files_read_in_one_pass_keep_their_own_record_numbers(settings, tmp_path
         assert where[f"12345:{row['工单编号']}"] == f"{paths[day].resolve()}#{line}"
 
 
+def test_an_order_at_the_same_line_of_two_exports_read_in_one_pass_is_kept(settings, tmp_path, tiny_landing):
+    """A monthly and a quarterly export of one header are read in one scan; an order sitting at the same
+    line of both repeats its events at the same record number, and exactly one sighting must survive."""
+    rows = _rows(_export_files(tiny_landing)[0])[:4]
+    monthly, quarterly = tmp_path / "month.csv", tmp_path / "quarter.csv"
+    hotline.write_orders(monthly, rows[:2], "utf-8")
+    hotline.write_orders(quarterly, [*rows[:2], *rows[2:]], "utf-8")  # the month's orders first, same lines
+    result = ingest(IngestRequest(paths=[monthly, quarterly]), settings)
+    assert (result.rows_read, result.rows_new, result.rows_known) == (6, 4, 2)
+    events = _events(settings)
+    cases = {entity for (entity,) in events.select("entity_id").distinct().fetchall()}
+    assert cases == {f"12345:{row['工单编号']}" for row in rows}
+    total, distinct = events.aggregate("count(*), count(distinct event_id)").fetchall()[0]
+    assert result.appended == total == distinct
+
+
 def test_a_file_already_committed_is_skipped_unread_and_counted_as_known(settings, tmp_path, tiny_landing):
     export = tmp_path / "day.csv"
     hotline.write_orders(export, _rows(_export_files(tiny_landing)[0])[:20])
