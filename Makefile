@@ -22,13 +22,15 @@ export PATH := $(BIN):$(PATH)
 
 DEMO_DATA := $(GRIDLINE_LANDING)
 
-.PHONY: help install airflow-init browser-deps system-deps demo test lint bench-ingest bench-tickets bench-ticket-nights drills clean
+.PHONY: help install airflow-init browser-deps system-deps demo test lint bench-ingest bench-nightly bench-scale bench-tickets bench-ticket-nights drills clean
 
 help:
 	@echo "make demo   - install, generate a small city, run the Airflow DAGs, print the top tickets"
 	@echo "make test   - install and run the test suite"
 	@echo "make lint   - ruff"
 	@echo "make bench-ingest - ingest throughput of the 12345 format (a few minutes)"
+	@echo "make bench-nightly - a night after 1 and 11 months, small and city, per step (an hour or more)"
+	@echo "make bench-scale - a city and a megacity year from landing files to published marts (hours)"
 	@echo "make drills - kills, full disks, damaged files and hostile queries on the tiny city (~10 min)"
 	@echo "make bench-tickets - tickets vs the TF-IDF baseline on the real sets and generated cities"
 	@echo "make bench-ticket-nights HOME_DIR=... - the ticket models on a full build and a night, on HOME_DIR's warehouse"
@@ -124,6 +126,14 @@ lint: install
 # Ingest throughput of the 12345 CSV format at 0.5 M and 1.2 M orders, against a plain DuckDB COPY.
 bench-ingest: install
 	$(BIN)/python scripts/bench_ingest.py
+
+# A night after 1 and after 11 months of history, at small and city scale: seconds per step, peak RSS.
+bench-nightly: install
+	$(BIN)/python scripts/bench_nightly.py
+
+# A city and a megacity year, from landing files to published marts: seconds per step, peak RSS.
+bench-scale: install
+	$(BIN)/python scripts/bench_scale.py
 
 # Fault drills (not part of `make test`: slow, and the disk-full drill mounts a tmpfs when run as root).
 drills: install

@@ -8,9 +8,11 @@ flagged ones left out). A source is judged against its own history only: its fir
 schema, ids and timestamps by the other batch suites, not for volume or completeness against nothing,
 and a field the source has never carried is not held against it.
 
-Marts suites read the candidate's ``marts.*`` and two derived relations: ``audit_rates`` (every
-``*_rate`` column of every mart, summarised) and ``audit_conservation`` (case entities in the log
-against rows of ``marts.cases``, per source system).
+Marts suites read the candidate's ``marts.*`` and derived relations: ``audit_rates`` (every ``*_rate``
+column of every mart, summarised), ``audit_conservation`` (case entities in the log against rows of
+``marts.cases``, per source system), ``audit_mart_keys`` (rows and repeated keys of ``marts.cases``) and
+``audit_changed_cases`` (the rows of ``marts.cases`` that differ from the published mart's: only they
+are pulled into pandas, so a night audits what it changed, not the years behind it).
 """
 
 from __future__ import annotations
@@ -59,12 +61,14 @@ def prepare_batch_frames(
         -- a case's category and place are on its snapshots, not on case.received: its first one says
         -- what the source knew when the case arrived
         case_places as (
+            -- snapshots of the window only: a case's snapshots follow its receipt, and bounding them by
+            -- time lets the scan skip the row groups of older batches instead of reading every payload
             select entity_id, arg_min(
                 {{'category_path': json_extract_string(payload, '$.category_path'),
                   'community': json_extract_string(payload, '$.community'),
                   'grid_code': json_extract_string(payload, '$.grid_code')}}, occurred_at) as first_state
             from logged
-            where event_type = 'case.updated'
+            where event_type = 'case.updated' and occurred_at >= {window_start}
               and entity_id in (select entity_id from arrived where event_type = 'case.received')
             group by entity_id
         ),
@@ -149,8 +153,41 @@ def prepare_batch_frames(
     )
 
 
-def prepare_marts_frames(con: duckdb.DuckDBPyConnection, log: EventLog, excluded: set[str]) -> None:
-    """Create ``audit_rates`` and ``audit_conservation`` over the attached candidate in ``con``."""
+def _columns(con: duckdb.DuckDBPyConnection, database: str, table: str) -> list[tuple[str, str]]:
+    return con.execute(
+        """select column_name, data_type from information_schema.columns
+           where table_catalog = ? and table_schema = 'marts' and table_name = ? order by ordinal_position""",
+        [database, table],
+    ).fetchall()
+
+
+def _changed_rows_sql(
+    con: duckdb.DuckDBPyConnection, candidate: str, table: str, published: str | None
+) -> str:
+    """The rows of ``marts.<table>`` not in the published mart, or all of them when there is none with
+    the same columns (a first run, a changed project)."""
+    rows = f'select * from {candidate}.marts."{table}"'
+    if published is None or _columns(con, published, table) != _columns(con, candidate, table):
+        return rows
+    return f'{rows} except all select * from {published}.marts."{table}"'
+
+
+def prepare_marts_frames(
+    con: duckdb.DuckDBPyConnection,
+    log: EventLog,
+    excluded: set[str],
+    candidate: str = "candidate",
+    published: str | None = None,
+) -> None:
+    """Create the marts suites' relations over the attached ``candidate`` database in ``con``; with the
+    attached ``published`` one, the changed rows are those that differ from it."""
+    changed = _changed_rows_sql(con, candidate, "cases", published)
+    con.execute(f"create or replace temp view audit_changed_cases as {changed}")
+    con.execute(
+        """create or replace temp view audit_mart_keys as
+           select count(*) as mart_rows, count(*) - count(distinct case_id) as duplicate_keys
+           from marts.cases"""
+    )
     rate_columns = con.sql(
         r"""select table_name, column_name from information_schema.columns
             where table_schema = 'marts' and column_name like '%\_rate' escape '\'

@@ -158,6 +158,9 @@ def run(
         settings, progress=lambda step: console.print(f"  {step}"), full_refresh=full_refresh
     )
     counts = ", ".join(f"{name} {n:,}" for name, n in report.counts.items())
+    if report.outcome == "unchanged":
+        console.print(f"up to date, nothing new to build: {report.published}: {counts}")
+        return
     console.print(f"published {report.published}: {counts}")
     if report.held_batches:
         console.print(

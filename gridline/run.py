@@ -24,6 +24,7 @@ import fcntl
 import hashlib
 import json
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -34,7 +35,7 @@ import duckdb
 
 from expectations.frames import prepare_batch_frames, prepare_marts_frames
 from expectations.runner import AuditResult, Checkpoint, run_suites
-from gridline import batches, publish
+from gridline import batches, publish, reference
 from gridline.config import Settings
 from gridline.errors import GridlineError, machine_error
 from gridline.snapshot import link_build_snapshot, verify_batches
@@ -80,11 +81,11 @@ def _write_report(settings: Settings, report: RunReport) -> Path | None:
 @contextmanager
 def _timed(report: RunReport, step: str, progress: Callable[[str], None]) -> Iterator[None]:
     progress(f"{step} ...")
-    start = datetime.now(UTC)
+    start = time.monotonic()  # not the wall clock, which an adjusted system clock moves mid-step
     try:
         yield
     finally:
-        report.steps[step] = round((datetime.now(UTC) - start).total_seconds(), 2)
+        report.steps[step] = round(time.monotonic() - start, 2)
 
 
 @contextmanager
@@ -119,6 +120,17 @@ def _published_state_path(settings: Settings) -> Path:
     return settings.warehouse_dir / "published.json"
 
 
+def _published_state(settings: Settings) -> dict | None:
+    """What the last run published (``published.json``), or None when there is nothing to trust."""
+    state_path = _published_state_path(settings)
+    if not settings.published_db.exists() or not state_path.exists():
+        return None
+    try:
+        return json.loads(state_path.read_text())
+    except ValueError:
+        return None
+
+
 def _needs_full_refresh(
     settings: Settings,
     requested: bool,
@@ -130,12 +142,8 @@ def _needs_full_refresh(
     acceptance, or when a published batch is now excluded (they cannot take events back out), when the
     dbt project changed since the last publication (its incremental models refuse a changed schema), and
     when the published file is not the one published (it is damaged: the log rebuilds it)."""
-    state_path = _published_state_path(settings)
-    if requested or not settings.published_db.exists() or not state_path.exists():
-        return True
-    try:
-        published = json.loads(state_path.read_text())
-    except ValueError:
+    published = _published_state(settings)
+    if requested or published is None:
         return True
     damage = _published_warehouse_problem(settings, published)
     if damage:
@@ -146,6 +154,32 @@ def _needs_full_refresh(
         or published.get("project") != _project_fingerprint()
         or bool(excluded & set(published.get("batches", [])))
     )
+
+
+def _build_inputs(settings: Settings, built: list[str], decisions: int) -> dict:
+    """Everything a build's result depends on besides the code: the batches it reads, the operators'
+    decisions, the dbt project, the reference versions in effect and the city's time zone."""
+    return {
+        "batches": built,
+        "decisions": decisions,
+        "project": _project_fingerprint(),
+        "reference": {
+            kind: str(reference.effective_file(settings, kind).relative_to(settings.home))
+            for kind in ("areas", "categories")
+        },
+        "timezone": settings.timezone,
+    }
+
+
+def _already_published(settings: Settings, inputs: dict) -> dict | None:
+    """The published state when the published warehouse was built from exactly ``inputs`` and is still
+    the file that was published; a build would only reproduce it. None otherwise."""
+    published = _published_state(settings)
+    if published is None or _published_warehouse_problem(settings, published):
+        return None
+    if any(published.get(key) != value for key, value in inputs.items()):
+        return None
+    return published
 
 
 def _fail(settings: Settings, report: RunReport, stage: str, audit: AuditResult) -> AuditFailed:
@@ -246,9 +280,19 @@ def _locked_run(
 
     # counted before the build: a decision recorded mid-run then forces the next run to rebuild
     decisions = batches.decision_count(settings, log)
+    inputs = _build_inputs(settings, built, decisions)
+    unchanged = None if full_refresh else _already_published(settings, inputs)
+    if unchanged is not None:
+        progress("nothing new since the last publication: the published marts stand")
+        report.outcome = "unchanged"
+        report.published = str(settings.published_db)
+        report.counts = unchanged.get("counts", {})
+        _write_report(settings, report)
+        return report
     report.full_refresh = _needs_full_refresh(settings, full_refresh, log, excluded, progress)
-    candidate = publish.prepare_candidate(settings, from_published=not report.full_refresh)
-    log_files = link_build_snapshot(log, built, settings.warehouse_dir / "build_log")
+    with _timed(report, "prepare candidate", progress):
+        candidate = publish.prepare_candidate(settings, from_published=not report.full_refresh)
+        log_files = link_build_snapshot(log, built, settings.warehouse_dir / "build_log")
     with _timed(report, "dbt build", progress):
         build = run_dbt(
             settings,
@@ -284,9 +328,8 @@ def _locked_run(
             json.dumps(
                 {
                     "run_id": report.run_id,
-                    "decisions": decisions,
-                    "project": _project_fingerprint(),
-                    "batches": built,
+                    **inputs,
+                    "counts": report.counts,
                     "warehouse": {
                         "sha256": sha256_of(settings.published_db),
                         "bytes": published.st_size,
@@ -371,7 +414,21 @@ def audit_marts(
     try:
         con.execute(f"attach '{database}' as candidate (read_only)")
         con.execute("use candidate")
-        prepare_marts_frames(con, log, batches.excluded_batches(settings, log))
+        published = _attach_published(con, settings, database)
+        prepare_marts_frames(con, log, batches.excluded_batches(settings, log), "candidate", published)
         return run_suites(checkpoint, con, "marts")
     finally:
         con.close()
+
+
+def _attach_published(con: duckdb.DuckDBPyConnection, settings: Settings, database: Path) -> str | None:
+    """Attach the published warehouse to compare a candidate with, unless it is the database audited
+    or cannot be read (then every row is audited); returns its name in ``con``."""
+    published = settings.published_db
+    if not published.exists() or published.resolve() == database.resolve():
+        return None
+    try:
+        con.execute(f"attach '{published}' as published (read_only)")
+    except duckdb.Error:
+        return None
+    return "published"

@@ -34,7 +34,7 @@ def test_marts_suites_pass_on_the_published_build_and_catch_corruption(published
     settings = Settings(home=published_home)
     clean = audit_marts(settings, settings.published_db, Checkpoint(tmp_path / "gx"))
     assert clean.success, [f.describe() for f in clean.failures]
-    assert clean.suites == 5 and clean.expectations > 20
+    assert clean.suites == 6 and clean.expectations > 20
 
     corrupt = tmp_path / "corrupt.duckdb"
     shutil.copyfile(settings.published_db, corrupt)
@@ -78,6 +78,25 @@ def test_marts_suites_pass_on_the_published_build_and_catch_corruption(published
         )
     caught = audit_marts(settings, lost_grid_case, Checkpoint(tmp_path / "gx"))
     assert _failed(caught) == {("marts_conservation", "expect_column_pair_values_to_be_equal")}
+
+    # a case changed into an unknown state is among the rows that differ from the published mart; a case
+    # listed twice is caught on the whole mart's keys
+    changed_case = tmp_path / "changed-case.duckdb"
+    shutil.copyfile(settings.published_db, changed_case)
+    with duckdb.connect(str(changed_case)) as con:
+        con.execute(
+            """update marts.cases set satisfaction = '很满意'
+               where case_id = (select min(case_id) from marts.cases)"""
+        )
+        con.execute(
+            """insert into marts.cases
+               select * from marts.cases where case_id = (select max(case_id) from marts.cases)"""
+        )
+    caught = audit_marts(settings, changed_case, Checkpoint(tmp_path / "gx"))
+    assert {
+        ("marts_cases", "expect_column_values_to_be_in_set"),
+        ("marts_keys", "expect_column_values_to_be_between"),
+    } <= _failed(caught)
 
 
 def _write_sample(source: Path, target: Path, keep_every: int) -> None:

@@ -74,3 +74,29 @@ def test_a_changed_dbt_project_forces_a_full_refresh(settings):
     assert run._needs_full_refresh(settings, requested=True) is True
     run._published_state_path(settings).write_text(json.dumps({**state, "project": "an older project"}))
     assert run._needs_full_refresh(settings, requested=False) is True
+
+
+def test_a_run_with_nothing_new_keeps_the_publication_and_a_new_reference_rebuilds(
+    tmp_path, tiny_landing, published_home
+):
+    """Same batches, decisions, project, reference and zone as the publication: the run leaves the
+    published file alone (not even rewritten); a new reference version is new input, so it builds."""
+    import shutil
+
+    from tests.demo_reference import reference_files
+
+    home = tmp_path / "home"
+    shutil.copytree(published_home, home, symlinks=True)
+    published = home / "warehouse" / "published.duckdb"
+    before = published.stat()
+    cases = gridline_cli("sql", "select count(*) as n from marts.cases", env_home=home).stdout
+
+    idle = gridline_cli("run", env_home=home)
+    assert "up to date, nothing new to build" in idle.stderr and "cases 1," in idle.stderr
+    assert (published.stat().st_ino, published.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert gridline_cli("sql", "select count(*) as n from marts.cases", env_home=home).stdout == cases
+
+    areas, _ = reference_files(tiny_landing)
+    gridline_cli("reference", "import", "areas", str(areas), env_home=home)
+    rebuilt = gridline_cli("run", env_home=home)
+    assert "\npublished " in rebuilt.stderr and published.stat().st_ino != before.st_ino

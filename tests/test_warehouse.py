@@ -38,7 +38,7 @@ def _tables(database: Path) -> dict[str, list[str]]:
                       list(case when data_type = 'DOUBLE' then 'round("' || column_name || '", 9)'
                                 else '"' || column_name || '"' end order by ordinal_position)
                from information_schema.columns
-               where table_schema in ('intermediate', 'marts') group by 1"""
+               where table_schema in ('staging', 'intermediate', 'marts') group by 1"""
         ).fetchall()
         return dict(rows)
     finally:
@@ -90,6 +90,8 @@ def test_incremental_run_equals_full_refresh_with_late_events(settings, tiny_lan
     # it really was an incremental run: the folds replaced only the entities that had new events
     run_sql = settings.home / "dbt" / "target" / "run" / "gridline" / "models" / "intermediate"
     assert "delete from" in (run_sql / "cases" / "int_cases__folded.sql").read_text()
+    staging = run_sql.parent / "staging" / "log" / "stg_log__events.sql"
+    assert "insert into" in staging.read_text()  # the staged log took only the new batches
     full = tmp_path / "full.duckdb"
     assert run_dbt(settings, full, MODELS_ONLY).returncode == 0
 

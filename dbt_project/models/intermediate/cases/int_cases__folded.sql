@@ -26,8 +26,7 @@ with events as (
 {% if is_incremental() %}
 watermark as (
 
-    select {{ dbt.dateadd('hour', -1 * var('incremental_lookback_hours'), 'max(last_recorded_at)') }} as since
-    from {{ this }}
+    {{ fold_watermark() }}
 
 ),
 
@@ -60,9 +59,7 @@ latest_snapshot as (
     select entity_id, stream, source_system, payload
     from case_events
     where event_type = 'case.updated'
-    qualify row_number() over (
-        partition by entity_id order by occurred_at desc, recorded_at desc, event_id desc
-    ) = 1
+    {{ latest_event_per_entity() }}
 
 ),
 
@@ -91,9 +88,7 @@ duplicate_of as (
     select entity_id, {{ json_text('payload', 'duplicate_of') }} as duplicate_of_case_id
     from case_events
     where event_type = 'case.closed_duplicate'
-    qualify row_number() over (
-        partition by entity_id order by occurred_at desc, recorded_at desc, event_id desc
-    ) = 1
+    {{ latest_event_per_entity() }}
 
 ),
 

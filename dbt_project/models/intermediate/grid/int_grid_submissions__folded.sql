@@ -3,7 +3,8 @@
     and its follow-ups, and it counts as resolved when the first of them says so.
 
     Incremental: a submission is re-folded when it, or a follow-up of it, was recorded after the newest
-    event already folded (minus the lookback). -#}
+    event already folded (minus the lookback). Only the events of those submissions and of their
+    follow-ups (the earlier ones found in the model itself) are unpacked. -#}
 {{
     config(
         materialized='incremental',
@@ -19,6 +20,68 @@ with events as (
     where event_type = 'grid.submitted'
 
 ),
+
+{% if is_incremental() %}
+watermark as (
+
+    {{ fold_watermark() }}
+
+),
+
+recent_events as (
+
+    select events.entity_id, events.payload
+    from events
+    cross join watermark
+    where watermark.since is null or events.recorded_at > watermark.since
+
+),
+
+touched as (
+
+    -- what was recorded since the watermark, and the submissions it follows up now and followed before
+    select entity_id as submission_id from recent_events
+    union
+    select 'grid:' || nullif(trim({{ json_text('payload', 'related_submission_id') }}), '') as submission_id
+    from recent_events
+    union
+    select folded.related_submission_id as submission_id
+    from {{ this }} as folded
+    inner join recent_events on folded.submission_id = recent_events.entity_id
+
+),
+
+earlier_follow_ups as (
+
+    -- follow-ups of the touched submissions folded on earlier runs: their steps belong to the matter
+    select folded.submission_id
+    from {{ this }} as folded
+    inner join touched on folded.related_submission_id = touched.submission_id
+
+),
+
+scope as (
+
+    select submission_id from touched where submission_id is not null
+    union
+    select submission_id from earlier_follow_ups
+
+),
+
+scoped_events as (
+
+    select events.*
+    from events
+    inner join scope on events.entity_id = scope.submission_id
+
+),
+{% else %}
+scoped_events as (
+
+    select * from events
+
+),
+{% endif %}
 
 submissions as (
 
@@ -43,36 +106,9 @@ submissions as (
         nullif(trim({{ json_text('payload', 'order_id') }}), '') as order_id,
         {{ json_text('payload', 'resident_key') }} as resident_key,
         cast({{ json_text('payload', 'photos') }} as integer) as photos
-    from events
+    from scoped_events
     -- a submission re-sent with changes: its latest word counts
-    qualify row_number() over (
-        partition by entity_id order by occurred_at desc, recorded_at desc, event_id desc
-    ) = 1
-
-),
-
-{% if is_incremental() %}
-watermark as (
-
-    select {{ dbt.dateadd('hour', -1 * var('incremental_lookback_hours'), 'max(last_recorded_at)') }} as since
-    from {{ this }}
-
-),
-
-recent as (
-
-    select submissions.*
-    from submissions
-    cross join watermark
-    where watermark.since is null or submissions.recorded_at > watermark.since
-
-),
-
-touched as (
-
-    select submission_id from recent
-    union
-    select related_submission_id as submission_id from recent where related_submission_id is not null
+    {{ latest_event_per_entity() }}
 
 ),
 
@@ -80,16 +116,11 @@ in_scope as (
 
     select submissions.*
     from submissions
+    {% if is_incremental() %}
     inner join touched on submissions.submission_id = touched.submission_id
+    {% endif %}
 
 ),
-{% else %}
-in_scope as (
-
-    select * from submissions
-
-),
-{% endif %}
 
 follow_ups as (
 

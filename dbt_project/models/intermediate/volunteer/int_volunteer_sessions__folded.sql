@@ -20,8 +20,7 @@ with events as (
 {% if is_incremental() %}
 watermark as (
 
-    select {{ dbt.dateadd('hour', -1 * var('incremental_lookback_hours'), 'max(last_recorded_at)') }} as since
-    from {{ this }}
+    {{ fold_watermark() }}
 
 ),
 
@@ -53,9 +52,7 @@ check_in as (
 
     select * from session_events
     where event_type = 'volunteer.checked_in'
-    qualify row_number() over (
-        partition by entity_id order by occurred_at desc, recorded_at desc, event_id desc
-    ) = 1
+    {{ latest_event_per_entity() }}
 
 ),
 
@@ -67,9 +64,7 @@ check_out as (
         cast({{ json_text('payload', 'hours') }} as double) as hours
     from session_events
     where event_type = 'volunteer.checked_out'
-    qualify row_number() over (
-        partition by entity_id order by occurred_at desc, recorded_at desc, event_id desc
-    ) = 1
+    {{ latest_event_per_entity() }}
 
 ),
 

@@ -1,9 +1,36 @@
-{#- The one place the log is read. Replays (`as_of`) see only what had been recorded by then. -#}
+{#- The one place the log is read. Replays (`as_of`) see only what had been recorded by then.
+
+    Incremental, so that a night reads the night's batches and not the years behind it: the batches not
+    yet in the table are appended, less the events the table already holds (a re-sent fact keeps its first
+    recording, as a full refresh would keep it: batches are committed, and built, in recorded order).
+    Taking events out (a retraction, a flagged batch) is a full refresh, which `gridline run` starts. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail'
+    )
+}}
+
 with source as (
 
     select * from {{ source('gridline_log', 'events') }}
 
 ),
+
+{% if is_incremental() %}
+built_batches as (
+
+    select distinct batch_id from {{ this }}
+
+),
+
+known_events as (
+
+    select event_id from {{ this }}
+
+),
+{% endif %}
 
 {#- Decisions about whole batches are `system` events (gridline/batches.py): a retracted batch is out
     for good; a batch the audit flagged stays out until an operator accepts it. -#}
@@ -59,6 +86,9 @@ renamed as (
     from source
     where stream != 'system'
         and batch_id not in (select batch_id from excluded_batches)
+    {% if is_incremental() %}
+        and batch_id not in (select batch_id from built_batches)
+    {% endif %}
     {% if var('as_of') %}
         and recorded_at <= cast('{{ var("as_of") }}' as timestamp with time zone)
     {% endif %}
@@ -70,6 +100,15 @@ deduplicated as (
     select * from renamed
     qualify row_number() over (partition by event_id order by recorded_at, batch_id) = 1
 
+),
+
+new_events as (
+
+    select * from deduplicated
+    {% if is_incremental() %}
+    where event_id not in (select event_id from known_events)
+    {% endif %}
+
 )
 
-select * from deduplicated
+select * from new_events
