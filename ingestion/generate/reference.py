@@ -5,9 +5,10 @@ community and grid, with the variants operators type as aliases and each area's 
 ``<out>/reference/categories.csv``: ``code,level1,level2,level3,is_place_bound,aliases`` for the city's
 category list, with the default list's name as an alias where the city renamed a category.
 
-The demo city's reference also carries the aliases curated for it beside the dbt project
-(``dbt_project/seeds``: traditional characters, full official names, a typo, the message board's names for
-its categories), so loading the generated files loses none of them.
+The demo city's reference also carries the aliases curated for it in ``demo_city/`` beside this module
+(traditional characters, full official names and a typo for its areas; short names and the message board's
+names for its categories), so loading the generated files loses none of them. The taxonomy itself is
+``vocab.CATEGORIES``; no other copy of it exists.
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ import csv
 from collections import defaultdict
 from pathlib import Path
 
-from gridline.project_files import DBT_PROJECT_DIR
 from ingestion.generate import vocab
 from ingestion.generate.world import World
 
 FOLDER = "reference"
-CURATED = DBT_PROJECT_DIR / "seeds"
+CURATED = Path(__file__).resolve().parent / "demo_city"
 AREA_HEADER = ["code", "name", "level", "parent_code", "aliases", "lat", "lon"]
 CATEGORY_HEADER = ["code", "level1", "level2", "level3", "is_place_bound", "aliases"]
 
@@ -56,8 +56,6 @@ def _curated_aliases(world: World) -> tuple[dict[str, list[str]], dict[str, list
         return areas, categories
     for row in _curated("area_aliases"):
         areas[row["code"]].append(row["alias"])
-    for row in _curated("categories"):
-        categories[row["category_code"]] += filter(None, row["aliases"].split("|"))
     for row in _curated("category_aliases"):
         categories[row["category_code"]].append(row["alias"])
     return areas, categories
