@@ -62,6 +62,7 @@ demo: install airflow-init
 	@# The city's reference is data, written by the generator and loaded as a deployment loads its own.
 	@$(BIN)/gridline reference import areas $(DEMO_DATA)/reference/areas.csv
 	@$(BIN)/gridline reference import categories $(DEMO_DATA)/reference/categories.csv
+	@$(BIN)/gridline reference import activities $(DEMO_DATA)/reference/activities.csv
 	@# The nightly run at local midnight after day D ingests the landing folder of day D.
 	@for stream in hotline grid volunteer; do \
 		for day in $$(ls $(DEMO_DATA)/$$stream); do \

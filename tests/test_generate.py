@@ -568,6 +568,25 @@ def test_the_command_makes_another_city_or_says_in_one_line_why_not(tmp_path):
         assert message in failed.stderr + failed.stdout
 
 
+@pytest.mark.parametrize("which", ["default", "random"])
+def test_the_reference_says_which_activities_take_on_which_categories(which, tiny_landing, random_landing):
+    landing = tiny_landing if which == "default" else random_landing
+    _, categories = _reference(landing)
+    with open(landing / "reference" / "activities.csv", encoding="utf-8", newline="") as handle:
+        activities = list(csv.DictReader(handle))
+    with open(CURATED / "activities.csv", encoding="utf-8", newline="") as handle:
+        curated = list(csv.DictReader(handle))
+    codes = [c["code"] for c in categories]
+    # Every prefix names some of this city's categories, in its own code scheme.
+    assert all(any(code.startswith(a["category_prefix"]) for code in codes) for a in activities)
+    assert len({(a["activity"], a["category_prefix"]) for a in activities}) == len(activities)
+    if which == "default":
+        assert activities == curated
+    else:
+        assert {a["activity"] for a in activities} <= {a["activity"] for a in curated}
+        assert {a["category_prefix"] for a in activities} <= set(codes)  # carried over to its own codes
+
+
 def test_the_demo_citys_reference_keeps_the_aliases_curated_for_it(tiny_landing):
     areas, categories = _reference(tiny_landing)
     area_aliases = {(a["code"], alias) for a in areas for alias in a["aliases"].split("|")}
