@@ -137,11 +137,14 @@ def _needs_full_refresh(
     log: EventLog | None = None,
     excluded: set[str] | frozenset[str] = frozenset(),
     progress: Callable[[str], None] = lambda _: None,
+    built: list[str] | None = None,
 ) -> bool:
     """Rebuild from scratch when incremental models cannot be trusted to catch up: after a retraction or
-    acceptance, or when a published batch is now excluded (they cannot take events back out), when the
-    dbt project changed since the last publication (its incremental models refuse a changed schema), and
-    when the published file is not the one published (it is damaged: the log rebuilds it)."""
+    acceptance, or when a published batch is now excluded (they cannot take events back out), when a
+    batch to build is older than the newest published one (the staged log appends only batches after
+    it), when the dbt project changed since the last publication (its incremental models refuse a
+    changed schema), and when the published file is not the one published (it is damaged: the log
+    rebuilds it)."""
     published = _published_state(settings)
     if requested or published is None:
         return True
@@ -149,10 +152,13 @@ def _needs_full_refresh(
     if damage:
         progress(f"the published warehouse is damaged ({damage}): rebuilding it from the log")
         return True
+    published_batches = set(published.get("batches", []))
+    newest = max(published_batches, default="")
     return (
         batches.decision_count(settings, log) != published.get("decisions", 0)
         or published.get("project") != _project_fingerprint()
-        or bool(excluded & set(published.get("batches", [])))
+        or bool(excluded & published_batches)
+        or any(b < newest and b not in published_batches for b in built or [])
     )
 
 
@@ -289,7 +295,7 @@ def _locked_run(
         report.counts = unchanged.get("counts", {})
         _write_report(settings, report)
         return report
-    report.full_refresh = _needs_full_refresh(settings, full_refresh, log, excluded, progress)
+    report.full_refresh = _needs_full_refresh(settings, full_refresh, log, excluded, progress, built)
     with _timed(report, "prepare candidate", progress):
         candidate = publish.prepare_candidate(settings, from_published=not report.full_refresh)
         log_files = link_build_snapshot(log, built, settings.warehouse_dir / "build_log")

@@ -115,3 +115,6 @@ def test_a_published_batch_that_is_now_excluded_forces_a_rebuild(settings):
     run._published_state_path(settings).write_text(json.dumps(state))
     assert run._needs_full_refresh(settings, requested=False, excluded={"b3"}) is False
     assert run._needs_full_refresh(settings, requested=False, excluded={"b2"}) is True
+    # a batch older than the newest published one (the staged log appends only newer ones) rebuilds
+    assert run._needs_full_refresh(settings, requested=False, built=["b1", "b2", "b3"]) is False
+    assert run._needs_full_refresh(settings, requested=False, built=["b0", "b1", "b2", "b3"]) is True
