@@ -59,11 +59,10 @@ airflow-init: $(AIRFLOW_HOME)/.migrated
 demo: install airflow-init
 	@$(BIN)/gridline init --local-key
 	@$(BIN)/gridline generate --out $(DEMO_DATA) --scale tiny --seed 7
-	@# The city's reference is data, loaded as a deployment loads its own (the generator writes it; until
-	@# it does, tests/demo_reference.py writes it from the lists the generator draws the city from).
-	@test -f $(DEMO_DATA)/reference/areas.csv || $(BIN)/python -m tests.demo_reference $(DEMO_DATA)
+	@# The city's reference is data, written by the generator and loaded as a deployment loads its own.
 	@$(BIN)/gridline reference import areas $(DEMO_DATA)/reference/areas.csv
 	@$(BIN)/gridline reference import categories $(DEMO_DATA)/reference/categories.csv
+	@$(BIN)/gridline reference import activities $(DEMO_DATA)/reference/activities.csv
 	@# The nightly run at local midnight after day D ingests the landing folder of day D.
 	@for stream in hotline grid volunteer; do \
 		for day in $$(ls $(DEMO_DATA)/$$stream); do \

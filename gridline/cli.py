@@ -230,13 +230,15 @@ def log_verify() -> None:
     console.print(f"all {checked} batches match their manifests")
 
 
-reference_app = typer.Typer(no_args_is_help=True, help="The city's reference data: areas and categories.")
+reference_app = typer.Typer(
+    no_args_is_help=True, help="The city's reference data: areas, categories, activities."
+)
 app.add_typer(reference_app, name="reference")
 
 
 @reference_app.command("import")
 def reference_import(
-    kind: Annotated[str, typer.Argument(help="areas or categories.")],
+    kind: Annotated[str, typer.Argument(help="areas, categories or activities.")],
     file: Annotated[Path, typer.Argument(help="CSV or XLSX: the generic form or an official list.")],
     within: Annotated[
         str | None, typer.Option(help="Areas: keep only codes starting with this (e.g. a city's 4 digits).")

@@ -1,14 +1,17 @@
-"""A city's reference data — its areas and its category taxonomy — as versioned input (SPEC 2.6).
+"""A city's reference data — its areas, its category taxonomy and which volunteer activities take on which
+categories — as versioned input (SPEC 2.6).
 
-``gridline reference import {areas,categories} FILE`` reads the lists a city has, in the generic form
-(areas ``code,name,level,parent_code,aliases,lat,lon``; categories
-``code,level1,level2,level3,is_place_bound,aliases``) or as official lists come (the national division
-code list's districts ``code,name,cityCode,provinceCode`` and streets ``code,name,areaCode,...``; a
-three-level taxonomy workbook ``一级分类,二级分类,三级分类``), validates them and stores a new version
-under ``$GRIDLINE_HOME/reference/<kind>/``: the previous version with the file's rows added (a code met
-again takes the new row). dbt reads the version in effect at the build's instant, so a replay
-``--as-of`` an earlier time uses the reference of that time. With no version at all, an empty one is
-read and the models derive areas and categories from the exports themselves.
+``gridline reference import {areas,categories,activities} FILE`` reads the lists a city has, in the generic
+form (areas ``code,name,level,parent_code,aliases,lat,lon``; categories
+``code,level1,level2,level3,is_place_bound,aliases``; activities ``activity,category_prefix``: a 双报到
+activity matches the categories whose code starts with the prefix) or as official lists come (the
+national division code list's districts ``code,name,cityCode,provinceCode`` and streets
+``code,name,areaCode,...``; a three-level taxonomy workbook ``一级分类,二级分类,三级分类``), validates them
+and stores a new version under ``$GRIDLINE_HOME/reference/<kind>/``: the previous version with the file's
+rows added (a code, or an activity and prefix, met again takes the new row). dbt reads the version in
+effect at the build's instant, so a replay ``--as-of`` an earlier time uses the reference of that time.
+With no version at all, an empty one is read and the models derive areas and categories from the exports
+themselves (and match no activity).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import pyarrow.parquet as pq
 from gridline.config import Settings
 from gridline.errors import GridlineError
 
-KINDS = ("areas", "categories")
+KINDS = ("areas", "categories", "activities")
 AREA_LEVELS = ("district", "street", "community", "grid")
 # Which level an area's parent must have.
 PARENT_LEVEL = {"street": "district", "community": "street", "grid": "community"}
@@ -51,7 +54,10 @@ SCHEMAS = {
             ("aliases", pa.string()),
         ]
     ),
+    "activities": pa.schema([("activity", pa.string()), ("category_prefix", pa.string())]),
 }
+# What identifies a row of each kind: a later version's row with the same key replaces the earlier one.
+KEYS = {"areas": ("code",), "categories": ("code",), "activities": ("activity", "category_prefix")}
 _STAMP = "%Y%m%dT%H%M%S%fZ"
 _TRUE = {"true", "1", "yes", "y", "是"}
 _FALSE = {"false", "0", "no", "n", "否"}
@@ -231,6 +237,18 @@ def _categories_from(path: Path) -> list[dict]:
     return categories
 
 
+def _activities_from(path: Path) -> list[dict]:
+    header, rows = _read_rows(path)
+    _need(path, header, ("activity", "category_prefix"), "an activities list")
+    activities = [
+        {"activity": r["activity"], "category_prefix": r["category_prefix"]} for r in _records(header, rows)
+    ]
+    for line, activity in enumerate(activities, start=2):
+        if not (activity["activity"] and activity["category_prefix"]):
+            raise ReferenceError(f"{path}: row {line}: an activity needs a name and a category code prefix")
+    return activities
+
+
 def _numbered_taxonomy(paths: list[tuple[str | None, str | None, str | None]]) -> list[dict]:
     """Codes ``01.02.03`` by order of first appearance, for a taxonomy listed without codes."""
     numbers: dict[tuple, str] = {}
@@ -265,28 +283,35 @@ def _check_areas(path: Path, areas: list[dict]) -> None:
             )
 
 
+def _key(kind: str, row: dict) -> tuple:
+    return tuple(row[name] for name in KEYS[kind])
+
+
 def _merge(previous: Path | None, rows: list[dict], kind: str) -> list[dict]:
-    by_code: dict[str, dict] = {}
+    by_key: dict[tuple, dict] = {}
     if previous is not None:
         for row in pq.read_table(previous).to_pylist():
-            by_code[row["code"]] = row
+            by_key[_key(kind, row)] = row
     for row in rows:
-        by_code[row["code"]] = {name: row.get(name) for name in SCHEMAS[kind].names}
-    return list(by_code.values())
+        by_key[_key(kind, row)] = {name: row.get(name) for name in SCHEMAS[kind].names}
+    return list(by_key.values())
 
 
 def import_reference(settings: Settings, kind: str, path: Path, within: str | None = None) -> ImportResult:
     """Validate ``path`` and store the previous version plus its rows as a new version of ``kind``."""
     if kind not in KINDS:
         raise ReferenceError(f"unknown reference {kind!r}; known: {', '.join(KINDS)}")
-    rows = _areas_from(path, within) if kind == "areas" else _categories_from(path)
+    if kind == "areas":
+        rows = _areas_from(path, within)
+    else:
+        rows = _categories_from(path) if kind == "categories" else _activities_from(path)
     if not rows:
         raise ReferenceError(f"{path}: no rows under the header")
-    seen: set[str] = set()
+    seen: set[tuple] = set()
     for row in rows:
-        if row["code"] in seen:
-            raise ReferenceError(f"{path}: code {row['code']} appears twice")
-        seen.add(row["code"])
+        if _key(kind, row) in seen:
+            raise ReferenceError(f"{path}: {'/'.join(KEYS[kind])} {'/'.join(_key(kind, row))} appears twice")
+        seen.add(_key(kind, row))
     existing = versions(settings, kind)
     merged = _merge(existing[-1][1] if existing else None, rows, kind)
     if kind == "areas":

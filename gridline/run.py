@@ -171,7 +171,7 @@ def _build_inputs(settings: Settings, built: list[str], decisions: int) -> dict:
         "project": _project_fingerprint(),
         "reference": {
             kind: str(reference.effective_file(settings, kind).relative_to(settings.home))
-            for kind in ("areas", "categories")
+            for kind in reference.KINDS
         },
         "timezone": settings.timezone,
     }

@@ -45,8 +45,10 @@ def dbt_env(
         "GRIDLINE_LOG_DIR": str(settings.log_dir),
         "GRIDLINE_LOG_FILES": log_files,
         "GRIDLINE_TIMEZONE": settings.timezone,
-        "GRIDLINE_REFERENCE_AREAS": str(reference.effective_file(settings, "areas", as_of)),
-        "GRIDLINE_REFERENCE_CATEGORIES": str(reference.effective_file(settings, "categories", as_of)),
+        **{
+            f"GRIDLINE_REFERENCE_{kind.upper()}": str(reference.effective_file(settings, kind, as_of))
+            for kind in reference.KINDS
+        },
         "GRIDLINE_BUILD_DB": str(target_db),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DO_NOT_TRACK": "1",

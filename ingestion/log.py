@@ -41,6 +41,8 @@ from ingestion.integrity import damage_message, describe_contents
 from ingestion.state import LogState, rebuild_differences
 
 SYSTEM_STREAM = "system"
+# The system event that records, in every system batch, which batches the build leaves out from then on.
+EXCLUSION_LIST = "log.excluded_batches"
 
 EMPTY_EVENTS_SQL = """
     select * from (select
@@ -546,8 +548,9 @@ def is_system(manifest: dict) -> bool:
 
 def excluded_batches_sql(events: str) -> str:
     """SELECT of the batch ids whose events no projection uses: retracted ones, and those the audit
-    flagged and no operator has accepted since. ``events`` is a relation of committed events. The dbt
-    staging model applies the same rule (stg_log__events.sql)."""
+    flagged and no operator has accepted since. ``events`` is a relation of committed events. This is the
+    rule's one home: every system batch records the list it gives (``EXCLUSION_LIST``), which is what the
+    dbt staging model reads."""
     return f"""
         select batch_id from (
             select json_extract_string(payload, '$.batch_id') as batch_id,
@@ -564,33 +567,60 @@ def commit_system_events(log: EventLog, events: list[tuple[str, str, dict]]) -> 
 
     Each item is ``(event_type, entity_id, payload)``. The batch goes through the same atomic commit as
     an ingest, so the log stays append-only: a decision about an earlier batch is a new event, never an
-    edit of that batch. Returns the new batch's id.
+    edit of that batch. The batch also records the exclusion list in force once it is committed (see
+    :func:`_add_exclusion_list`). Returns the new batch's id.
     """
-    from ingestion.events import create_staging_tables, event_id_sql
+    from ingestion.events import create_staging_tables
 
     occurred_at = datetime.now(UTC).isoformat()
-    event_id = event_id_sql("'gridline'", "$entity_id", "$event_type", "$occurred_at::timestamptz")
     con = duckdb.connect()
     try:
         create_staging_tables(con)
         for event_type, entity_id, payload in events:
-            con.execute(
-                f"""insert into candidate_events (event_id, stream, event_type, entity_id, occurred_at,
-                                                   source_system, payload)
-                    select {event_id},
-                           '{SYSTEM_STREAM}', $event_type, $entity_id, $occurred_at::timestamptz,
-                           'gridline', $payload::json""",
-                {
-                    "event_type": event_type,
-                    "entity_id": entity_id,
-                    "occurred_at": occurred_at,
-                    "payload": json.dumps(payload, ensure_ascii=False),
-                },
-            )
+            _add_system_event(con, event_type, entity_id, payload, occurred_at)
         with log.open_batch() as batch:
+            _add_exclusion_list(con, log, batch, occurred_at)
             result = log.commit(con, batch, {"stream": SYSTEM_STREAM, "files": []}, rows_read=len(events))
     finally:
         con.close()
     if result.batch_id is None:
         raise RuntimeError("system events were not committed (already in the log)")
     return result.batch_id
+
+
+def _add_system_event(
+    con: duckdb.DuckDBPyConnection, event_type: str, entity_id: str, payload: dict, occurred_at: str
+) -> None:
+    from ingestion.events import event_id_sql
+
+    event_id = event_id_sql("'gridline'", "$entity_id", "$event_type", "$occurred_at::timestamptz")
+    con.execute(
+        f"""insert into candidate_events (event_id, stream, event_type, entity_id, occurred_at,
+                                           source_system, payload)
+            select {event_id},
+                   '{SYSTEM_STREAM}', $event_type, $entity_id, $occurred_at::timestamptz,
+                   'gridline', $payload::json""",
+        {
+            "event_type": event_type,
+            "entity_id": entity_id,
+            "occurred_at": occurred_at,
+            "payload": json.dumps(payload, ensure_ascii=False),
+        },
+    )
+
+
+def _add_exclusion_list(
+    con: duckdb.DuckDBPyConnection, log: EventLog, batch: OpenBatch, occurred_at: str
+) -> None:
+    """Add to the system batch being committed the batches excluded once it is in, by the rule of
+    :func:`excluded_batches_sql` over the log's decisions and the batch's own. The dbt staging model takes
+    the latest list recorded by its ``as_of``, so it needs no copy of the rule and a replay excludes what
+    was excluded then. Called under the writer lock: no other decision can land between list and batch."""
+    decisions = f"""
+        select stream, event_type, recorded_at, payload from ({log.system_events_sql()})
+        union all
+        select stream, event_type, '{batch.recorded_at}'::timestamptz, payload from candidate_events"""
+    excluded = sorted(batch_id for (batch_id,) in con.sql(excluded_batches_sql(f"({decisions})")).fetchall())
+    _add_system_event(
+        con, EXCLUSION_LIST, "log:excluded_batches", {"excluded_batch_ids": excluded}, occurred_at
+    )

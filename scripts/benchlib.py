@@ -70,8 +70,8 @@ def generate(landing: Path, scale: str, seed: int, code: Path) -> Measure | None
 
 
 def import_reference(home: Path, code: Path, landing: Path) -> None:
-    for kind in ("areas", "categories"):
-        gridline(home, code, "reference", "import", kind, str(landing / "reference" / f"{kind}.csv"))
+    for path in sorted((landing / "reference").glob("*.csv")):  # areas, categories, activities
+        gridline(home, code, "reference", "import", path.stem, str(path))
 
 
 def day_folders(landing: Path, stream: str) -> list[Path]:

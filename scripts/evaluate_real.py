@@ -164,9 +164,8 @@ def _generated(
         calls: list[list[str]] = []
         if reference:
             # A deployment loads its city's reference (as `make demo` does); the generator writes it.
-            for kind in ("areas", "categories"):
-                if (landing / "reference" / f"{kind}.csv").exists():
-                    calls.append(["reference", "import", kind, str(landing / "reference" / f"{kind}.csv")])
+            for path in sorted((landing / "reference").glob("*.csv")):  # areas, categories, activities
+                calls.append(["reference", "import", path.stem, str(path)])
         # One batch per stream and month (landing folders are days, YYYY-MM-DD): a whole stream at once
         # can exceed the ingest's memory ceiling.
         for stream in ("hotline", "grid", "volunteer"):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import duckdb
 import pytest
 
 from gridline import batches
 from gridline.errors import GridlineError
+from gridline.warehouse import run_dbt
 from ingestion.ingest import IngestRequest, ingest
-from ingestion.log import EventLog
+from ingestion.log import EXCLUSION_LIST, EventLog
 from tests.conftest import gridline_cli
 
 
@@ -45,6 +48,62 @@ def test_flag_accept_retract_change_what_is_excluded(settings, tiny_landing):
     assert listed[first].status == "retracted" and listed[first].detail == "wrong city's export"
     assert _event_count(settings, first) > 0  # nothing deleted: the events are still in the log
     assert batches.decision_count(settings) == 2
+
+
+def _two_exports(landing):
+    """Two hotline exports with events of their own (a re-sent copy of an export adds none)."""
+    by_name = {path.name: path for path in reversed(_hotline_csvs(landing))}
+    return sorted(by_name.values())[:2]
+
+
+def _recorded_exclusion_lists(settings) -> list[list[str]]:
+    """The exclusion list each system batch recorded, in the order the batches were committed."""
+    sql = EventLog(settings.log_dir).events_sql()
+    rows = duckdb.sql(
+        f"""select json_extract_string(payload, '$.excluded_batch_ids[*]') from ({sql})
+            where event_type = '{EXCLUSION_LIST}' order by recorded_at"""
+    ).fetchall()
+    return [sorted(ids) for (ids,) in rows]
+
+
+def test_each_system_batch_records_the_exclusion_list_in_force(settings, tiny_landing):
+    first, second = (
+        ingest(IngestRequest(paths=[path], stream="hotline"), settings).batch_id
+        for path in _two_exports(tiny_landing)
+    )
+    batches.flag(settings, [first, second], run_id="r1")
+    batches.accept(settings, first)
+    batches.retract(settings, first, reason="wrong city's export")
+    # What the build leaves out after each decision, as the log recorded it for dbt.
+    assert _recorded_exclusion_lists(settings) == [sorted([first, second]), [second], sorted([first, second])]
+    assert set(_recorded_exclusion_lists(settings)[-1]) == batches.excluded_batches(settings)
+
+
+def test_the_staged_log_leaves_out_what_was_excluded_as_of_its_instant(settings, tiny_landing, tmp_path):
+    """dbt takes the latest list recorded by ``as_of``: a replay before a retraction still has the batch."""
+    first, second = (
+        ingest(IngestRequest(paths=[path], stream="hotline"), settings).batch_id
+        for path in _two_exports(tiny_landing)
+    )
+    before_any_decision = datetime.now(UTC).isoformat()
+    batches.flag(settings, [second], run_id="r1")
+    flagged = datetime.now(UTC).isoformat()
+    batches.accept(settings, second)
+    batches.retract(settings, first, reason="wrong city's export")
+
+    def staged_batches(as_of: str | None) -> set[str]:
+        target = tmp_path / f"as_of_{len(list(tmp_path.glob('*.duckdb')))}.duckdb"
+        result = run_dbt(settings, target, ["run", "--select", "stg_log__events"], {"as_of": as_of})
+        assert result.returncode == 0, result.output[-2000:]
+        con = duckdb.connect(str(target), read_only=True)
+        try:
+            return {b for (b,) in con.sql("select distinct batch_id from staging.stg_log__events").fetchall()}
+        finally:
+            con.close()
+
+    assert staged_batches(before_any_decision) == {first, second}
+    assert staged_batches(flagged) == {first}
+    assert staged_batches(None) == {second}
 
 
 def test_decisions_are_refused_when_they_make_no_sense(settings, tiny_landing):

@@ -22,14 +22,14 @@ from python_calamine import CalamineWorkbook
 from gridline.errors import GridlineError
 from ingestion.generate import city, hotline, vocab
 from ingestion.generate import volunteer as volunteer_app
+from ingestion.generate.reference import CURATED
 from ingestion.generate.scenario import generate
 from ingestion.generate.world import make_world
 from ingestion.ingest import IngestRequest, ingest
 from ingestion.log import EventLog
 from ingestion.sources.reading import detect_encoding
-from tests.conftest import REAL_DATA, REPO, gridline_cli
+from tests.conftest import REAL_DATA, gridline_cli
 
-SEEDS = REPO / "dbt_project" / "seeds"
 LADDER = {"待派单", "已派单", "已签收", "办理中", "已办结", "已回访", "已关闭", "重办"}
 
 
@@ -94,25 +94,20 @@ def submissions(tiny_landing) -> dict[str, dict]:
     return found
 
 
-def test_the_area_seed_is_the_generators_city():
-    with open(SEEDS / "areas.csv", encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle))
+def test_the_demo_city_is_fixed_and_city_sized():
     town = city.build_city()
-    assert rows[0] == city.AREA_COLUMNS
-    assert rows[1:] == city.area_rows(town)
+    hierarchy = [(g.grid_code, g.community_code, g.community, g.street_code, g.street) for g in town.grids]
+    again = city.build_city()
+    assert hierarchy == [
+        (g.grid_code, g.community_code, g.community, g.street_code, g.street) for g in again.grids
+    ]
     # A city of about 1.5 M people: grids of a few hundred households, dozens of streets.
     assert 1800 <= len(town.grids) <= 2600 and 150 <= len(town.communities) <= 400 and len(town.streets) >= 30
     assert all(60 <= g.households <= 600 for g in town.grids)
 
 
-def test_the_taxonomy_is_the_category_seed():
-    with open(SEEDS / "categories.csv", encoding="utf-8", newline="") as handle:
-        seed = {
-            r["category_code"]: f"{r['level1']}/{r['level2']}/{r['level3']}" for r in csv.DictReader(handle)
-        }
-    assert {c.code: c.path for c in vocab.CATEGORIES}.items() <= seed.items()
-    for a, b in vocab.NEIGHBOURS:
-        assert a in seed and b in seed
+def test_the_neighbouring_categories_are_in_the_taxonomy():
+    assert all(a in vocab.BY_CODE and b in vocab.BY_CODE and a != b for a, b in vocab.NEIGHBOURS)
 
 
 def test_the_same_seed_gives_the_same_bytes(tmp_path):
@@ -573,16 +568,39 @@ def test_the_command_makes_another_city_or_says_in_one_line_why_not(tmp_path):
         assert message in failed.stderr + failed.stdout
 
 
+@pytest.mark.parametrize("which", ["default", "random"])
+def test_the_reference_says_which_activities_take_on_which_categories(which, tiny_landing, random_landing):
+    landing = tiny_landing if which == "default" else random_landing
+    _, categories = _reference(landing)
+    with open(landing / "reference" / "activities.csv", encoding="utf-8", newline="") as handle:
+        activities = list(csv.DictReader(handle))
+    with open(CURATED / "activities.csv", encoding="utf-8", newline="") as handle:
+        curated = list(csv.DictReader(handle))
+    codes = [c["code"] for c in categories]
+    # Every prefix names some of this city's categories, in its own code scheme.
+    assert all(any(code.startswith(a["category_prefix"]) for code in codes) for a in activities)
+    assert len({(a["activity"], a["category_prefix"]) for a in activities}) == len(activities)
+    if which == "default":
+        assert activities == curated
+    else:
+        assert {a["activity"] for a in activities} <= {a["activity"] for a in curated}
+        assert {a["category_prefix"] for a in activities} <= set(codes)  # carried over to its own codes
+
+
 def test_the_demo_citys_reference_keeps_the_aliases_curated_for_it(tiny_landing):
     areas, categories = _reference(tiny_landing)
     area_aliases = {(a["code"], alias) for a in areas for alias in a["aliases"].split("|")}
     category_aliases = {(c["code"], alias) for c in categories for alias in c["aliases"].split("|")}
-    with open(SEEDS / "area_aliases.csv", encoding="utf-8", newline="") as handle:
+    with open(CURATED / "area_aliases.csv", encoding="utf-8", newline="") as handle:
         curated = [(r["code"], r["alias"]) for r in csv.DictReader(handle)]
     assert curated and set(curated) <= area_aliases
-    with open(SEEDS / "category_aliases.csv", encoding="utf-8", newline="") as handle:
+    with open(CURATED / "category_aliases.csv", encoding="utf-8", newline="") as handle:
         curated = [(r["category_code"], r["alias"]) for r in csv.DictReader(handle)]
     assert curated and set(curated) <= category_aliases
-    with open(SEEDS / "areas.csv", encoding="utf-8", newline="") as handle:
-        seeded = {(r["community_code"], r["community"]) for r in csv.DictReader(handle)}
-    assert seeded == {(a["code"], a["name"]) for a in areas if a["level"] == "community"}
+    communities = {(g.community_code, g.community) for g in city.build_city().grids}
+    assert communities == {(a["code"], a["name"]) for a in areas if a["level"] == "community"}
+    # The taxonomy written is vocab's, the one list the generator draws the demo city's appeals from.
+    written = {
+        c["code"]: (f"{c['level1']}/{c['level2']}/{c['level3']}", c["is_place_bound"]) for c in categories
+    }
+    assert written == {c.code: (c.path, "true" if c.placed else "false") for c in vocab.CATEGORIES}

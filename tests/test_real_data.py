@@ -3,7 +3,8 @@
 Real data (see data/real/README.md): the 问政留言 message-board releases of the 2020 TipDM Cup in
 ``cn_gov_messages/`` (694035434/Natural-language-processing-and-text-mining @ b55669f), turned here into
 12345-format workbooks; the NYC Service volunteer opportunities in ``nyc_volunteer/`` (shahchayan9/
-CareConnect @ e144714). The seeds tested are ``area_aliases`` and ``category_aliases`` in dbt_project/seeds.
+CareConnect @ e144714). The curated lists tested are the demo city's ``area_aliases`` and
+``category_aliases``, kept with the generator (``ingestion/generate/demo_city``).
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from gridline.errors import GridlineError
+from ingestion.generate import city, vocab
+from ingestion.generate.reference import CURATED
 from ingestion.ingest import IngestRequest, ingest
 from ingestion.log import EventLog
-from tests.conftest import REAL_DATA, REPO
+from tests.conftest import REAL_DATA
 
 MESSAGES = REAL_DATA / "cn_gov_messages"
-SEEDS = REPO / "dbt_project" / "seeds"
 # 问政 message columns -> 12345 export headers.
 MESSAGE_TO_12345 = {
     "留言编号": "工单编号",
@@ -143,15 +145,25 @@ def _count_by(rows: list[dict], key: str) -> dict:
     return counts
 
 
-def _seed(name: str) -> list[dict]:
-    with open(SEEDS / f"{name}.csv", encoding="utf-8", newline="") as handle:
+def _curated(name: str) -> list[dict]:
+    with open(CURATED / f"{name}.csv", encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
 
 
+def _short_names() -> list[dict]:
+    """The demo city's own short names for its categories (the other aliases are a real taxonomy's names)."""
+    return [a for a in _curated("category_aliases") if a["origin"] == "short name"]
+
+
+def _cross_taxonomy_aliases() -> list[dict]:
+    return [a for a in _curated("category_aliases") if a["origin"] != "short name"]
+
+
 def test_area_aliases_each_name_one_existing_place():
-    areas, aliases = _seed("areas"), _seed("area_aliases")
+    grids, aliases = city.build_city().grids, _curated("area_aliases")
     places = {
-        level: {r[f"{level}_code"]: r[level] for r in areas} for level in ("district", "street", "community")
+        level: {getattr(g, f"{level}_code"): getattr(g, level) for g in grids}
+        for level in ("district", "street", "community")
     }
     assert aliases and {a["level"] for a in aliases} <= set(places)
     assert len({(a["level"], a["alias"]) for a in aliases}) == len(aliases)
@@ -164,15 +176,12 @@ def test_area_aliases_each_name_one_existing_place():
 
 
 def test_category_aliases_name_existing_categories_without_clashes():
-    categories, aliases = _seed("categories"), _seed("category_aliases")
-    codes = {c["category_code"] for c in categories}
-    own_names = {c["level3"]: c["category_code"] for c in categories}
-    for c in categories:
-        for name in filter(None, (c["aliases"] or "").split("|")):
-            own_names.setdefault(name.strip(), c["category_code"])
-    assert len({a["alias"] for a in aliases}) == len(aliases)
+    aliases = _curated("category_aliases")
+    own_names = {c.level3: c.code for c in vocab.CATEGORIES}
+    assert _short_names() and _cross_taxonomy_aliases()
+    assert len({a["alias"] for a in aliases}) == len(aliases)  # an alias names one category
     for alias in aliases:
-        assert alias["category_code"] in codes, alias
+        assert alias["category_code"] in vocab.BY_CODE, alias
         assert own_names.get(alias["alias"], alias["category_code"]) == alias["category_code"], alias
 
 
@@ -183,12 +192,11 @@ def _normalise(name: str) -> str:
 def test_the_real_taxonomy_matches_our_categories_where_they_overlap():
     """Every third-level name of the real taxonomy is matched or flagged; none is dropped."""
     taxonomy = _sheet(MESSAGES / "taxonomy.xlsx")
-    names = {_normalise(c["level3"]): c["category_code"] for c in _seed("categories")}
-    for c in _seed("categories"):
-        for alias in filter(None, (c["aliases"] or "").split("|")):
-            names.setdefault(_normalise(alias), c["category_code"])
+    names = {_normalise(c.level3): c.code for c in vocab.CATEGORIES}
+    for alias in _short_names():
+        names.setdefault(_normalise(alias["alias"]), alias["category_code"])
     exact = set(names)
-    for alias in _seed("category_aliases"):
+    for alias in _cross_taxonomy_aliases():
         names.setdefault(_normalise(alias["alias"]), alias["category_code"])
     conformed = [
         {
@@ -202,14 +210,14 @@ def test_the_real_taxonomy_matches_our_categories_where_they_overlap():
     matched = [r for r in conformed if not r["unmatched"]]
     by_exact_name = {r["三级分类"] for r in matched if _normalise(r["三级分类"]) in exact}
     assert by_exact_name == {"物业服务", "食品安全"}
-    assert {r["三级分类"] for r in matched} == by_exact_name | {a["alias"] for a in _seed("category_aliases")}
+    assert {r["三级分类"] for r in matched} == by_exact_name | {a["alias"] for a in _cross_taxonomy_aliases()}
     assert not any(r["三级分类"] == "其他" for r in matched)  # a catch-all is never matched
     covered = {r["category_code"] for r in matched}
     report = {
         "taxonomy_rows": len(conformed),
         "matched_rows": len(matched),
         "match_rate": round(len(matched) / len(conformed), 3),
-        "our_categories_with_a_counterpart": f"{len(covered)}/{len(_seed('categories'))}",
+        "our_categories_with_a_counterpart": f"{len(covered)}/{len(vocab.CATEGORIES)}",
         "unmatched_rows": len(conformed) - len(matched),
     }
     print(json.dumps(report, ensure_ascii=False))

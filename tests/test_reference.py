@@ -50,6 +50,18 @@ def test_official_lists_import_as_they_come_and_each_import_is_a_new_version(set
     assert categories[0]["code"] == "01.01.01" and all(c["is_place_bound"] is None for c in categories)
 
 
+def test_an_activities_list_adds_pairs_to_the_previous_version(settings, tmp_path):
+    """Several activities take on one category and one activity several: a pair is a row's identity."""
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text("activity,category_prefix\n环境整治,02\n文明劝导,02\n", encoding="utf-8")
+    second.write_text("activity,category_prefix\n 环境整治 ,01.02\n文明劝导,02\n", encoding="utf-8")
+    import_reference(settings, "activities", first)
+    merged = import_reference(settings, "activities", second)
+    assert merged.rows_read == 2 and merged.total == 3
+    pairs = {(r["activity"], r["category_prefix"]) for r in _rows(merged.version)}
+    assert pairs == {("环境整治", "02"), ("文明劝导", "02"), ("环境整治", "01.02")}
+
+
 @pytest.mark.parametrize(
     ("kind", "text", "message"),
     [
@@ -66,6 +78,9 @@ def test_official_lists_import_as_they_come_and_each_import_is_a_new_version(set
         ("categories", "code,level1,level2,level3,is_place_bound\n1,a,b,c,maybe\n", "is_place_bound 'maybe'"),
         ("categories", "code,level1,level2\n1,a,b\n", "needs the column(s) level3"),
         ("categories", "code,level1,level2,level3\n", "no rows under the header"),
+        ("activities", "activity\n环境整治\n", "needs the column(s) category_prefix"),
+        ("activities", "activity,category_prefix\n环境整治,\n", "row 2: an activity needs a name and a"),
+        ("activities", "activity,category_prefix\n环境整治,02\n环境整治,02\n", "环境整治/02 appears twice"),
     ],
 )
 def test_a_bad_reference_file_gets_one_clear_line_and_no_version(settings, tmp_path, kind, text, message):
@@ -91,9 +106,17 @@ def _marts(database) -> dict[str, list]:
         return {t: sorted(con.sql(f"select * from marts.{t}").fetchall(), key=repr) for t in tables}
 
 
+def _matching_sessions(database) -> int:
+    with duckdb.connect(str(database), read_only=True) as con:
+        query = "select coalesce(sum(matching_sessions), 0) from marts.problem_class_tickets"
+        return con.sql(query).fetchall()[0][0]
+
+
 def test_a_city_runs_on_its_exports_then_its_official_lists_without_losing_the_past(home, tiny_landing):
     files = sorted(str(p) for p in (tiny_landing / "hotline").glob("*/*"))
     gridline_cli("ingest", *files, env_home=home)
+    sessions = sorted(str(p) for p in (tiny_landing / "volunteer").glob("*/*") if p.is_file())
+    gridline_cli("ingest", "--stream", "volunteer", *sessions, env_home=home)
     gridline_cli("run", env_home=home)  # the first run of a new source publishes: nothing to hold it against
     published = home / "warehouse" / "published.duckdb"
     before = _marts(published)
@@ -103,6 +126,7 @@ def test_a_city_runs_on_its_exports_then_its_official_lists_without_losing_the_p
                from marts.cases"""
         ).fetchall()[0]
     assert placed >= 0.99 and derived == placed  # every community comes from what the exports name
+    assert _matching_sessions(published) == 0  # no activities list yet: no session matches a ticket
 
     time.sleep(0.01)
     as_of = datetime.now(UTC).isoformat()
@@ -115,6 +139,7 @@ def test_a_city_runs_on_its_exports_then_its_official_lists_without_losing_the_p
                from marts.cases"""
         ).fetchall()[0]
     assert placed >= 0.99 and derived == 0  # reconciled: the official codes, by name and alias
+    assert _matching_sessions(published) > 0  # the city's activities list matches sessions to tickets
 
     gridline_cli("run", "--as-of", as_of, env_home=home)
     (replayed,) = (home / "replays").glob("*.duckdb")

@@ -83,7 +83,7 @@ def test_a_run_with_nothing_new_keeps_the_publication_and_a_new_reference_rebuil
     published file alone (not even rewritten); a new reference version is new input, so it builds."""
     import shutil
 
-    from tests.demo_reference import reference_files
+    from tests.demo_reference import reference_paths
 
     home = tmp_path / "home"
     shutil.copytree(published_home, home, symlinks=True)
@@ -96,7 +96,7 @@ def test_a_run_with_nothing_new_keeps_the_publication_and_a_new_reference_rebuil
     assert (published.stat().st_ino, published.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
     assert gridline_cli("sql", "select count(*) as n from marts.cases", env_home=home).stdout == cases
 
-    areas, _ = reference_files(tiny_landing)
+    areas = reference_paths(tiny_landing)["areas"]
     gridline_cli("reference", "import", "areas", str(areas), env_home=home)
     rebuilt = gridline_cli("run", env_home=home)
     assert "\npublished " in rebuilt.stderr and published.stat().st_ino != before.st_ino

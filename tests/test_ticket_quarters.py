@@ -12,7 +12,7 @@ import duckdb
 from gridline.reference import import_reference
 from gridline.warehouse import run_dbt
 from ingestion.ingest import IngestRequest, ingest
-from tests.demo_reference import reference_files
+from tests.demo_reference import reference_paths
 from tests.test_warehouse import MODELS_ONLY, _differences, _tables
 
 TICKET_TABLES = ("intermediate.int_ticket", "intermediate.int_problem", "marts.problem_class")
@@ -90,9 +90,8 @@ def _marked(database: Path, key: tuple[str, str]) -> bool:
 def test_a_late_case_rebuilds_its_quarter_only_and_tickets_equal_a_full_refresh(
     settings, tiny_landing, tmp_path
 ):
-    areas, categories = reference_files(tiny_landing)
-    import_reference(settings, "areas", areas)
-    import_reference(settings, "categories", categories)
+    for kind, path in reference_paths(tiny_landing).items():
+        import_reference(settings, kind, path)
     ingest(IngestRequest(paths=sorted(p for p in tiny_landing.glob("*/*/*") if p.is_file())), settings)
     incremental = tmp_path / "incremental.duckdb"
     assert run_dbt(settings, incremental, MODELS_ONLY).returncode == 0

@@ -12,7 +12,7 @@ from gridline.reference import import_reference
 from gridline.warehouse import run_dbt
 from ingestion.ingest import IngestRequest, ingest
 from tests.conftest import gridline_cli
-from tests.demo_reference import reference_files
+from tests.demo_reference import reference_paths
 
 # Build the models only: the tests of the models run in `gridline run` (tests/test_run.py).
 MODELS_ONLY = ["build", "--exclude-resource-type", "test", "unit_test"]
@@ -65,9 +65,8 @@ def test_incremental_run_equals_full_refresh_with_late_events(settings, tiny_lan
     first = _landing_files(tiny_landing, up_to="2025-09-30")
     later = _landing_files(tiny_landing, after="2025-09-30")
     assert first and later
-    areas, categories = reference_files(tiny_landing)  # the city's reference, loaded as data
-    import_reference(settings, "areas", areas)
-    import_reference(settings, "categories", categories)
+    for kind, path in reference_paths(tiny_landing).items():  # the city's reference, loaded as data
+        import_reference(settings, kind, path)
     ingest(IngestRequest(paths=first), settings)
     incremental = tmp_path / "incremental.duckdb"
     assert run_dbt(settings, incremental, MODELS_ONLY).returncode == 0

@@ -4,8 +4,8 @@
 云州市 is a fictional city of about 1.5 M people. Each district's population is split into streets
 (街道; 镇 in the county), communities (社区; 村 in the county) and grids of a few hundred households, in the
 proportions real cities report: an urban community of about 8,000 people holds a dozen grids, a village
-of 1,500 people one or two. The city is fixed by its own seed, so ``dbt_project/seeds/areas.csv`` (written
-by :func:`write_areas_seed`) matches every generated dataset; a run's ``--seed`` varies only the records.
+of 1,500 people one or two. The city is fixed by its own seed, so the reference the generator writes for it
+(``<out>/reference/areas.csv``) is the same in every dataset; a run's ``--seed`` varies only the records.
 
 Besides the hierarchy each grid gets the things residents name in their appeals: residential compounds
 (小区), the roads of its community, its street's river, a school, shops and firms. Names are unique across
@@ -14,10 +14,8 @@ the city so that a name in a description points at one place.
 
 from __future__ import annotations
 
-import csv
 import random
 from dataclasses import dataclass, field
-from pathlib import Path
 
 CITY_SEED = 20250701
 CITY = "云州市"
@@ -250,26 +248,3 @@ def build(
                         )
                     )
     return City(grids, name=name)
-
-
-AREA_COLUMNS = [
-    "grid_code",
-    "community_code",
-    "community",
-    "street_code",
-    "street",
-    "district_code",
-    "district",
-]
-
-
-def area_rows(city: City) -> list[list[str]]:
-    return [[getattr(g, column) for column in AREA_COLUMNS] for g in city.grids]
-
-
-def write_areas_seed(path: Path) -> None:
-    """Write the dbt seed of the place hierarchy for this city."""
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(AREA_COLUMNS)
-        writer.writerows(area_rows(build_city()))

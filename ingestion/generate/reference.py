@@ -3,11 +3,15 @@
 ``<out>/reference/areas.csv``: ``code,name,level,parent_code,aliases,lat,lon`` for every district, street,
 community and grid, with the variants operators type as aliases and each area's centroid;
 ``<out>/reference/categories.csv``: ``code,level1,level2,level3,is_place_bound,aliases`` for the city's
-category list, with the default list's name as an alias where the city renamed a category.
+category list, with the default list's name as an alias where the city renamed a category;
+``<out>/reference/activities.csv``: ``activity,category_prefix``, which volunteer activities take on which
+categories (the demo city's list, ``demo_city/activities.csv``; another city's is the same list carried
+over to its own codes).
 
-The demo city's reference also carries the aliases curated for it beside the dbt project
-(``dbt_project/seeds``: traditional characters, full official names, a typo, the message board's names for
-its categories), so loading the generated files loses none of them.
+The demo city's reference also carries the aliases curated for it in ``demo_city/`` beside this module
+(traditional characters, full official names and a typo for its areas; short names and the message board's
+names for its categories), so loading the generated files loses none of them. The taxonomy itself is
+``vocab.CATEGORIES``; no other copy of it exists.
 """
 
 from __future__ import annotations
@@ -16,14 +20,14 @@ import csv
 from collections import defaultdict
 from pathlib import Path
 
-from gridline.project_files import DBT_PROJECT_DIR
 from ingestion.generate import vocab
 from ingestion.generate.world import World
 
 FOLDER = "reference"
-CURATED = DBT_PROJECT_DIR / "seeds"
+CURATED = Path(__file__).resolve().parent / "demo_city"
 AREA_HEADER = ["code", "name", "level", "parent_code", "aliases", "lat", "lon"]
 CATEGORY_HEADER = ["code", "level1", "level2", "level3", "is_place_bound", "aliases"]
+ACTIVITY_HEADER = ["activity", "category_prefix"]
 
 
 def typed_variants(name: str) -> list[str]:
@@ -56,8 +60,6 @@ def _curated_aliases(world: World) -> tuple[dict[str, list[str]], dict[str, list
         return areas, categories
     for row in _curated("area_aliases"):
         areas[row["code"]].append(row["alias"])
-    for row in _curated("categories"):
-        categories[row["category_code"]] += filter(None, row["aliases"].split("|"))
     for row in _curated("category_aliases"):
         categories[row["category_code"]].append(row["alias"])
     return areas, categories
@@ -110,6 +112,21 @@ def category_rows(world: World) -> list[list[str]]:
     return rows
 
 
+def activity_rows(world: World) -> list[list[str]]:
+    """The demo city's activity list; for a city with its own codes, each prefix becomes the codes of the
+    city's categories that descend from the default categories under it."""
+    rows = []
+    for row in _curated("activities"):
+        activity, prefix = row["activity"], row["category_prefix"]
+        if not world.naming_variants:
+            rows.append([activity, prefix])
+            continue
+        for category in world.taxonomy.categories:
+            if (category.origin or category.code).startswith(prefix):
+                rows.append([activity, category.code])
+    return list(map(list, dict.fromkeys(map(tuple, rows))))
+
+
 def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
@@ -121,3 +138,4 @@ def write(folder: Path, world: World) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     _write(folder / "areas.csv", AREA_HEADER, area_rows(world))
     _write(folder / "categories.csv", CATEGORY_HEADER, category_rows(world))
+    _write(folder / "activities.csv", ACTIVITY_HEADER, activity_rows(world))

@@ -38,7 +38,7 @@ def _cat(code, path, objects, problems, placed=True, weight=1.0) -> Category:
     )
 
 
-# Codes and paths follow dbt_project/seeds/categories.csv (a test keeps them in step).
+# The demo city's taxonomy, its one home: the generator writes <out>/reference/categories.csv from it.
 CATEGORIES = [
     _cat(
         "01.01.01",

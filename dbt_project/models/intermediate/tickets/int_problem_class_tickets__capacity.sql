@@ -1,6 +1,6 @@
 {#- The dual report-in (双报到) capacity beside each active ticket in its quarter: the units that logged
     volunteer sessions in the communities its member cases are in, their hours, and the sessions whose
-    activity matches the problem's category (seed `activity_categories`). -#}
+    activity matches the problem's category (the city's reference list `stg_reference__activities`). -#}
 with summary as (
 
     select * from {{ ref('int_problem_class_tickets__summary') }}
@@ -27,7 +27,7 @@ sessions as (
 
 activity_categories as (
 
-    select * from {{ ref('activity_categories') }}
+    select * from {{ ref('stg_reference__activities') }}
 
 ),
 

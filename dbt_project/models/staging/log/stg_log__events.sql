@@ -30,31 +30,35 @@ known_events as (
 ),
 {% endif %}
 
-{#- Decisions about whole batches are `system` events (gridline/batches.py): a retracted batch is out
-    for good; a batch the audit flagged stays out until an operator accepts it. -#}
-batch_decisions as (
+{#- Which batches to leave out is decided by gridline, not here (ingestion/log.py owns the rule: a
+    retracted batch, or one the audit flagged and no operator accepted). Every system batch records the
+    list in force once it is committed; the latest list recorded by `as_of` applies, so a replay leaves
+    out what was left out then. -#}
+exclusion_lists as (
 
-    select
-        {{ json_text('payload', 'batch_id') }} as decided_batch_id,
-        bool_or(event_type = 'batch.retracted') as is_retracted,
-        arg_max(event_type, recorded_at) filter (
-            where event_type in ('batch.flagged', 'batch.accepted')
-        ) as last_verdict
+    select batch_id, recorded_at, payload
     from source
     where stream = 'system'
+        and event_type = 'log.excluded_batches'
     {% if var('as_of') %}
         and recorded_at <= cast('{{ var("as_of") }}' as timestamp with time zone)
     {% endif %}
-    group by 1
+
+),
+
+latest_exclusion_list as (
+
+    select payload
+    from exclusion_lists
+    order by recorded_at desc, batch_id desc
+    limit 1
 
 ),
 
 excluded_batches as (
 
-    select decided_batch_id as batch_id
-    from batch_decisions
-    where decided_batch_id is not null
-        and (is_retracted or last_verdict = 'batch.flagged')
+    select unnest(json_extract_string(payload, '$.excluded_batch_ids[*]')) as batch_id
+    from latest_exclusion_list
 
 ),
 
