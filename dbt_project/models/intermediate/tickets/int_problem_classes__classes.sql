@@ -10,7 +10,8 @@
 
     A problem raised slowly, across a quarter boundary, still forms a class: a cluster too small on its
     own counts the cases of last quarter's cluster of the same problem at the same place
-    (`carried_cluster_id`) when that one was too small as well. The two share a place named in the text
+    (`carried_cluster_id`) when that one was too small as well. Both must be clusters of at least two
+    counted cases: each quarter has raised the problem more than once. The two share a place named in the text
     or an address, and their summed text vectors (centroids) are alike by at least
     `ticket_recurrence_similarity`, the bar a class continuing last quarter's ticket meets. Each earlier
     cluster is carried by at most one later one (the most alike). The class is this quarter's, and
@@ -67,9 +68,10 @@ own_sizes as (
 
 small_clusters as (
 
-    -- too small to be a class on their own, but with a case that counts
+    -- too small to be a class on their own, but linked cases, not a lone one: a lone case next to a pair
+    -- of the same kind at a busy place recurs by chance (on a generated city every such carry was noise)
     select * from own_sizes
-    where counted_cases between 1 and {{ var('ticket_min_cases') }} - 1
+    where counted_cases between 2 and {{ var('ticket_min_cases') }} - 1
 
 ),
 
