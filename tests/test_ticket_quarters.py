@@ -87,6 +87,18 @@ def _marked(database: Path, key: tuple[str, str]) -> bool:
         con.close()
 
 
+def _built_from(database: Path, model: str, quarter: str) -> str:
+    """The digest ``model`` last built ``quarter`` from."""
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return con.execute(
+            "select digest from intermediate.ticket_quarter_builds where model_name = ? and quarter = ?",
+            [model, quarter],
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+
+
 def test_a_late_case_rebuilds_its_quarter_only_and_tickets_equal_a_full_refresh(
     settings, tiny_landing, tmp_path
 ):
@@ -101,6 +113,8 @@ def test_a_late_case_rebuilds_its_quarter_only_and_tickets_equal_a_full_refresh(
         tiny_landing, earlier, tmp_path / "late" / "12345_export_late.csv"
     )
     untouched, touched = _mark(incremental, later), _mark(incremental, earlier)
+    links_before = _built_from(incremental, "int_ticket_cases__links", later)
+    classes_before = _built_from(incremental, "int_problem_classes__classes", later)
     ingest(IngestRequest(paths=[tmp_path / "late" / "12345_export_late.csv"]), settings)
     step = run_dbt(settings, incremental, MODELS_ONLY)
     assert step.returncode == 0, step.output[-2000:]
@@ -108,6 +122,9 @@ def test_a_late_case_rebuilds_its_quarter_only_and_tickets_equal_a_full_refresh(
     # the late case's quarter was rebuilt, the later one was not
     assert not _marked(incremental, touched)
     assert _marked(incremental, untouched)
+    # ... except the classes of the next quarter, which count a slow problem's cases of the late one's
+    assert _built_from(incremental, "int_ticket_cases__links", later) == links_before
+    assert _built_from(incremental, "int_problem_classes__classes", later) != classes_before
     con = duckdb.connect(str(incremental))
     con.execute(
         "update intermediate.int_ticket_cases__terms set term_count = term_count - 1000 "

@@ -1,9 +1,11 @@
-{#- Tickets are quarterly and a quarter's classes depend on that quarter's cases only (and on the objects
-    learned up to it), so the heavy ticket models rebuild only the quarters whose inputs changed.
+{#- Tickets are quarterly and a quarter's clusters depend on that quarter's cases only (and on the objects
+    learned up to it; its classes on the previous quarter's too), so the heavy ticket models rebuild only
+    the quarters whose inputs changed.
 
     Each quarter has a digest of what the ticket models read of its cases (int_ticket_quarters__digests,
     level 'cases') and, for the models that use learned objects, of those cases and the objects known by
-    then (int_ticket_quarters__object_digests, level 'objects'). `ticket_quarter_builds` records, per model,
+    then (int_ticket_quarters__object_digests, level 'objects'); the classes, which also read the previous
+    quarter, use both quarters' 'objects' digests (level 'window'). `ticket_quarter_builds` records, per model,
     the digest each quarter was last built from. On an incremental run a model's pre-hook deletes its rows
     of every quarter whose digest changed (or that has no cases any more), its body computes only those
     quarters, and its post-hook records the digests it is now built from. A run that fails in between
@@ -30,17 +32,45 @@
     {{ return(api.Relation.create(database=this.database, schema=this.schema, identifier='ticket_quarter_builds')) }}
 {%- endmacro %}
 
+{#- The label of the quarter before / after the `YYYYQn` label in `column`. -#}
+{% macro previous_quarter_label(column) -%}
+    case when right({{ column }}, 1) = '1'
+        then cast(cast(left({{ column }}, 4) as integer) - 1 as varchar) || 'Q4'
+        else left({{ column }}, 5) || cast(cast(right({{ column }}, 1) as integer) - 1 as varchar)
+    end
+{%- endmacro %}
+
+{% macro next_quarter_label(column) -%}
+    case when right({{ column }}, 1) = '4'
+        then cast(cast(left({{ column }}, 4) as integer) + 1 as varchar) || 'Q1'
+        else left({{ column }}, 5) || cast(cast(right({{ column }}, 1) as integer) + 1 as varchar)
+    end
+{%- endmacro %}
+
 {#- Each quarter's digest for a model of `level`, with the settings of this invocation: read when the
-    model itself is built, so a build of only some models with other settings rebuilds those. -#}
+    model itself is built, so a build of only some models with other settings rebuilds those.
+    Level 'window' is for a model whose quarter also reads the previous quarter (the classes: a slow
+    problem's cases of last quarter count toward this quarter's minimum): its digest is the quarter's
+    'objects' digest and the previous quarter's, so a change to a quarter also rebuilds the next. -#}
 {% macro ticket_quarter_digests(level) -%}
     {%- if level == 'cases' -%}
         {%- set digests = ref('int_ticket_quarters__digests') -%}
-    {%- elif level == 'objects' -%}
+    {%- elif level in ('objects', 'window') -%}
         {%- set digests = ref('int_ticket_quarters__object_digests') -%}
     {%- else -%}
-        {{ exceptions.raise_compiler_error("ticket quarter level must be 'cases' or 'objects', not " ~ level) }}
+        {{ exceptions.raise_compiler_error("ticket quarter level must be 'cases', 'objects' or 'window', not " ~ level) }}
     {%- endif -%}
+    {%- if level == 'window' -%}
+    (
+        select digests.quarter,
+            digests.digest || ':' || coalesce(previous.digest, '') || ':'
+                || md5({{ dbt.string_literal(ticket_settings_text()) }}) as digest
+        from {{ digests }} as digests
+        left join {{ digests }} as previous on previous.quarter = {{ previous_quarter_label('digests.quarter') }}
+    )
+    {%- else -%}
     (select quarter, digest || ':' || md5({{ dbt.string_literal(ticket_settings_text()) }}) as digest from {{ digests }})
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The quarters whose rows this model holds and are still current (built from today's digest). -#}
@@ -67,6 +97,12 @@
     {%- else -%}
         true
     {%- endif -%}
+{%- endmacro %}
+
+{#- The condition for reading the inputs of a 'window' model: the quarters to rebuild and the quarter
+    before each (read, not rebuilt). -#}
+{% macro ticket_quarters_to_read_with_next(level, column='quarter') -%}
+    ({{ ticket_quarters_to_build(level, column) }} or {{ ticket_quarters_to_build(level, next_quarter_label(column)) }})
 {%- endmacro %}
 
 {% macro ticket_quarters_create_builds() -%}

@@ -36,7 +36,8 @@ handling as (
 
 member_cases as (
 
-    select members.ticket_id, eligible.*, handling.* exclude (case_id)
+    -- in the ticket's quarter: a slow problem's class also lists last quarter's cases it carries
+    select members.ticket_id, members.quarter, eligible.* exclude (quarter), handling.* exclude (case_id)
     from members
     inner join eligible on members.case_id = eligible.case_id
     inner join handling on members.case_id = handling.case_id

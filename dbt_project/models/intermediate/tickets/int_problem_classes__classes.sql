@@ -8,27 +8,44 @@
     district, or the city when they span districts or carry no area at all. Its category is the one most
     of its members were filed under (null when none was).
 
-    Built quarter by quarter (macros/ticket_quarters.sql). -#}
-{{ ticket_quarterly_config('objects') }}
+    A problem raised slowly, across a quarter boundary, still forms a class: a cluster too small on its
+    own counts the cases of last quarter's cluster of the same problem at the same place
+    (`carried_cluster_id`) when that one was too small as well. Both must be clusters of at least two
+    counted cases: each quarter has raised the problem more than once. The two share a place named in the text
+    or an address, and their summed text vectors (centroids) are alike by at least
+    `ticket_recurrence_similarity`, the bar a class continuing last quarter's ticket meets. Each earlier
+    cluster is carried by at most one later one (the most alike). The class is this quarter's, and
+    lists the earlier cases among its members.
+
+    Built quarter by quarter (macros/ticket_quarters.sql); a quarter reads the previous quarter too, so
+    its digest is of both (level 'window'). -#}
+{{ ticket_quarterly_config('window') }}
 
 with cases as (
 
     select * from {{ ref('int_ticket_cases__eligible') }}
-    where {{ ticket_quarters_to_build('objects') }}
+    where {{ ticket_quarters_to_read_with_next('window') }}
 
 ),
 
 clusters as (
 
     select * from {{ ref('int_problem_classes__clusters') }}
-    where {{ ticket_quarters_to_build('objects') }}
+    where {{ ticket_quarters_to_read_with_next('window') }}
 
 ),
 
 places as (
 
     select * from {{ ref('int_ticket_cases__places') }}
-    where {{ ticket_quarters_to_build('objects') }}
+    where {{ ticket_quarters_to_read_with_next('window') }}
+
+),
+
+vectors as (
+
+    select * from {{ ref('int_ticket_cases__text_vectors') }}
+    where {{ ticket_quarters_to_read_with_next('window') }}
 
 ),
 
@@ -37,6 +54,127 @@ clustered as (
     select cases.*, clusters.cluster_id
     from cases
     inner join clusters on cases.case_id = clusters.case_id
+
+),
+
+own_sizes as (
+
+    select cluster_id, min(quarter) as quarter, min(quarter_index) as quarter_index,
+        count(case when not is_duplicate then 1 end) as counted_cases
+    from clustered
+    group by cluster_id
+
+),
+
+small_clusters as (
+
+    -- too small to be a class on their own, but linked cases, not a lone one: a lone case next to a pair
+    -- of the same kind at a busy place recurs by chance (on a generated city every such carry was noise)
+    select * from own_sizes
+    where counted_cases between 2 and {{ var('ticket_min_cases') }} - 1
+
+),
+
+small_cluster_places as (
+
+    -- the places a small cluster's members name or are addressed at (a coordinate cell or a whole
+    -- community is too loose to say that two quarters' cases meant one thing)
+    select distinct small_clusters.cluster_id, places.place_key
+    from small_clusters
+    inner join clustered on small_clusters.cluster_id = clustered.cluster_id
+    inner join places on clustered.case_id = places.case_id
+    where places.place_kind in ('address', 'named')
+
+),
+
+carry_candidates as (
+
+    -- this quarter's small cluster and last quarter's at a place both name, together enough for a class
+    select distinct later.cluster_id, earlier.cluster_id as earlier_cluster_id
+    from small_clusters as later
+    inner join small_clusters as earlier
+        on earlier.quarter_index = later.quarter_index - 1
+        and earlier.counted_cases + later.counted_cases >= {{ var('ticket_min_cases') }}
+    inner join small_cluster_places as later_places on later.cluster_id = later_places.cluster_id
+    inner join small_cluster_places as earlier_places
+        on earlier.cluster_id = earlier_places.cluster_id
+        and later_places.place_key = earlier_places.place_key
+    where {{ ticket_quarters_to_build('window', 'later.quarter') }}
+
+),
+
+candidate_terms as (
+
+    -- the summed vectors of the candidates' counted members, scaled to unit length below
+    select clustered.cluster_id, vectors.term, sum(vectors.weight) as weight
+    from clustered
+    inner join vectors on clustered.case_id = vectors.case_id
+    where not clustered.is_duplicate
+        and clustered.cluster_id in (
+            select cluster_id from carry_candidates
+            union all
+            select earlier_cluster_id from carry_candidates
+        )
+    group by clustered.cluster_id, vectors.term
+
+),
+
+centroids as (
+
+    select cluster_id, term, weight / sqrt(sum(weight * weight) over (partition by cluster_id)) as weight
+    from candidate_terms
+
+),
+
+carry_likeness as (
+
+    select
+        carry_candidates.cluster_id,
+        carry_candidates.earlier_cluster_id,
+        sum(later_terms.weight * earlier_terms.weight) as similarity
+    from carry_candidates
+    inner join centroids as later_terms on carry_candidates.cluster_id = later_terms.cluster_id
+    inner join centroids as earlier_terms
+        on carry_candidates.earlier_cluster_id = earlier_terms.cluster_id
+        and later_terms.term = earlier_terms.term
+    group by carry_candidates.cluster_id, carry_candidates.earlier_cluster_id
+    having sum(later_terms.weight * earlier_terms.weight) >= {{ var('ticket_recurrence_similarity') }}
+
+),
+
+best_for_later as (
+
+    select *
+    from carry_likeness
+    qualify row_number() over (partition by cluster_id order by round(similarity, 9) desc, earlier_cluster_id) = 1
+
+),
+
+carried as (
+
+    select cluster_id, earlier_cluster_id
+    from best_for_later
+    qualify row_number() over (
+        partition by earlier_cluster_id order by round(similarity, 9) desc, cluster_id
+    ) = 1
+
+),
+
+grouped as (
+
+    -- each class's members: its own cluster's cases of the quarters to build, and the cases of the
+    -- earlier cluster it carries, counted in its quarter
+    select * from clustered
+    where {{ ticket_quarters_to_build('window') }}
+
+    union all
+
+    select clustered.* replace (
+        carried.cluster_id as cluster_id, later.quarter as quarter, later.quarter_index as quarter_index
+    )
+    from clustered
+    inner join carried on clustered.cluster_id = carried.earlier_cluster_id
+    inner join own_sizes as later on carried.cluster_id = later.cluster_id
 
 ),
 
@@ -57,7 +195,7 @@ cluster_sizes as (
         min(district_code) as district_code,
         count(case when grid_code is null then 1 end) as gridless_cases,
         min(received_at) as first_seen_at
-    from clustered
+    from grouped
     group by cluster_id, quarter
 
 ),
@@ -65,23 +203,23 @@ cluster_sizes as (
 named_cases as (
 
     -- members that name a place finer than their community, or a spot
-    select clustered.cluster_id, count(distinct clustered.case_id) as named_count, min(cluster_sizes.counted_cases) as counted_cases
-    from clustered
-    inner join cluster_sizes on clustered.cluster_id = cluster_sizes.cluster_id
-    left join places on clustered.case_id = places.case_id and places.place_kind <> 'area'
-    where places.case_id is not null or not {{ list_is_empty('clustered.address_tokens') }}
-    group by clustered.cluster_id
+    select grouped.cluster_id, count(distinct grouped.case_id) as named_count, min(cluster_sizes.counted_cases) as counted_cases
+    from grouped
+    inner join cluster_sizes on grouped.cluster_id = cluster_sizes.cluster_id
+    left join places on grouped.case_id = places.case_id and places.place_kind <> 'area'
+    where places.case_id is not null or not {{ list_is_empty('grouped.address_tokens') }}
+    group by grouped.cluster_id
 
 ),
 
 place_votes as (
 
-    select clustered.cluster_id, places.place_kind, places.place_name, places.place_key
-    from clustered
-    inner join places on clustered.case_id = places.case_id
-    group by clustered.cluster_id, places.place_kind, places.place_name, places.place_key, places.place_rank
+    select grouped.cluster_id, places.place_kind, places.place_name, places.place_key
+    from grouped
+    inner join places on grouped.case_id = places.case_id
+    group by grouped.cluster_id, places.place_kind, places.place_name, places.place_key, places.place_rank
     qualify row_number() over (
-        partition by clustered.cluster_id
+        partition by grouped.cluster_id
         order by count(*) desc, places.place_rank, places.place_key
     ) = 1
 
@@ -90,7 +228,7 @@ place_votes as (
 category_votes as (
 
     select cluster_id, problem_category, min(category_code) as category_code
-    from clustered
+    from grouped
     group by cluster_id, problem_category
     qualify row_number() over (
         partition by cluster_id
@@ -106,6 +244,7 @@ final as (
         cluster_sizes.cluster_id,
         cluster_sizes.quarter,
         cluster_sizes.quarter_index,
+        carried.earlier_cluster_id as carried_cluster_id,
         cluster_sizes.counted_cases,
         cluster_sizes.first_seen_at,
         category_votes.category_code,
@@ -130,6 +269,7 @@ final as (
     inner join category_votes on cluster_sizes.cluster_id = category_votes.cluster_id
     inner join place_votes on cluster_sizes.cluster_id = place_votes.cluster_id
     left join named_cases on cluster_sizes.cluster_id = named_cases.cluster_id
+    left join carried on cluster_sizes.cluster_id = carried.cluster_id
     where cluster_sizes.counted_cases >= {{ var('ticket_min_cases') }}
         {% if var('ticket_text_signal') %}
         and coalesce(named_cases.named_count, 0) >= {{ var('ticket_min_named_share') }} * cluster_sizes.counted_cases

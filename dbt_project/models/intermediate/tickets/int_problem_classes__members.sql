@@ -1,4 +1,5 @@
-{#- The member cases of each class of problem per quarter, with the class's ticket. -#}
+{#- The member cases of each class of problem per quarter, with the class's ticket: its cluster's cases
+    and, for a slow problem, those of last quarter's cluster it carries (listed in the class's quarter). -#}
 with tickets as (
 
     select * from {{ ref('int_problem_classes__tickets') }}
@@ -28,7 +29,8 @@ final as (
         clusters.case_id,
         cases.is_duplicate
     from tickets
-    inner join clusters on tickets.cluster_id = clusters.cluster_id
+    inner join clusters
+        on clusters.cluster_id in (tickets.cluster_id, tickets.carried_cluster_id)
     inner join cases on clusters.case_id = cases.case_id
 
 )

@@ -1,4 +1,5 @@
-{#- What each class of problem is about: the sum of its counted members' text vectors, scaled to unit
+{#- What each class of problem is about: the sum of its counted members' text vectors (a carried
+    earlier cluster's members too), scaled to unit
     length (its centroid, what later quarters are compared with), and the words most of its members share
     (`shared_words`: up to `ticket_reason_terms` terms used by at least two members, most used first),
     which with its place tell the reviewer why its members belong together. -#}
@@ -30,7 +31,7 @@ member_terms as (
 
     select classes.cluster_id, vectors.case_id, vectors.term, vectors.weight
     from classes
-    inner join clusters on classes.cluster_id = clusters.cluster_id
+    inner join clusters on clusters.cluster_id in (classes.cluster_id, classes.carried_cluster_id)
     inner join cases on clusters.case_id = cases.case_id and not cases.is_duplicate
     inner join vectors on clusters.case_id = vectors.case_id
 

@@ -6,7 +6,8 @@
     路灯; `ticket_not_place_after`), with a head of 2 up to `ticket_place_max_head` characters. It is a
     place name when
     - it recurs: at least `ticket_place_min_cases` cases of the quarter write it, and at most
-      `ticket_place_max_df` of them (a name every other case writes is a whole city or a generic word);
+      `ticket_place_max_df` of them (a name every other case writes is a whole city or a generic word),
+      or `ticket_min_cases` in a quarter of few cases;
     - its suffix really ends a name: the character before the suffix and the suffix's first character
       (家园 in 青青家园: 青家) are mostly seen inside this name — at least `ticket_place_min_cohesion` of
       the cases with that pair write the name. In 道路, 政府 or 网站 the suffix is part of a common word,
@@ -81,7 +82,8 @@ names as (
     inner join terms as junctions
         on supported.quarter = junctions.quarter and lower(supported.junction) = junctions.term
     where supported.case_count >= {{ var('ticket_place_min_cases') }}
-        and supported.case_count <= {{ var('ticket_place_max_df') }} * junctions.case_total
+        -- in a quarter so small that the share is below a class's minimum, a class's place still counts
+        and supported.case_count <= greatest({{ var('ticket_min_cases') }}, {{ var('ticket_place_max_df') }} * junctions.case_total)
         and supported.case_count >= {{ var('ticket_place_min_cohesion') }} * junctions.document_count
         -- written all over the city, it is a phrase (栋邻居, 摆摊堵路), not one place
         and supported.community_count <= {{ var('ticket_place_max_communities') }}
