@@ -41,7 +41,7 @@ from gridline.errors import GridlineError, machine_error
 from gridline.snapshot import link_build_snapshot, verify_batches
 from gridline.warehouse import DBT_PROJECT_DIR, run_dbt
 from ingestion.integrity import sha256_of
-from ingestion.log import EventLog
+from ingestion.log import EventLog, record_exclusion_list_if_missing
 
 
 class AuditFailed(GridlineError):
@@ -277,6 +277,7 @@ def _locked_run(
 
     # The run's snapshot of the log: it audits, builds and checks exactly these batches. A batch
     # committed from here on waits for the next run, which audits it first.
+    record_exclusion_list_if_missing(EventLog(settings.log_dir))  # a log from before dbt read the list
     log = EventLog(settings.log_dir).snapshot()
     verify_batches(settings, log, batches.excluded_batches(settings, log))
     _audit_new_batches(settings, log, report, checkpoint, progress)

@@ -588,6 +588,25 @@ def commit_system_events(log: EventLog, events: list[tuple[str, str, dict]]) -> 
     return result.batch_id
 
 
+def record_exclusion_list_if_missing(log: EventLog) -> str | None:
+    """Record the exclusion list in force when the log's latest decision has none after it: a log
+    written before system batches carried the list would otherwise have dbt exclude nothing. Returns
+    the new batch's id, or None when the latest list is current (the usual case: one small read)."""
+    con = duckdb.connect()
+    try:
+        latest = con.sql(
+            f"""select max(recorded_at) filter (where event_type <> '{EXCLUSION_LIST}'),
+                       max(recorded_at) filter (where event_type = '{EXCLUSION_LIST}')
+                from ({log.system_events_sql()})"""
+        ).fetchall()[0]
+    finally:
+        con.close()
+    last_decision, last_list = latest
+    if last_decision is None or (last_list is not None and last_list >= last_decision):
+        return None
+    return commit_system_events(log, [])
+
+
 def _add_system_event(
     con: duckdb.DuckDBPyConnection, event_type: str, entity_id: str, payload: dict, occurred_at: str
 ) -> None:

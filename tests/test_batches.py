@@ -11,7 +11,7 @@ from gridline import batches
 from gridline.errors import GridlineError
 from gridline.warehouse import run_dbt
 from ingestion.ingest import IngestRequest, ingest
-from ingestion.log import EXCLUSION_LIST, EventLog
+from ingestion.log import EXCLUSION_LIST, EventLog, record_exclusion_list_if_missing
 from tests.conftest import gridline_cli
 
 
@@ -150,3 +150,24 @@ def test_batches_commands_for_operators(tmp_path, tiny_landing):
     listed = gridline_cli("batches", "list", env_home=home).stdout.splitlines()
     rows = [line.split("\t") for line in listed[1:]]
     assert [r[3] for r in rows] == ["retracted", "system"] and rows[0][4] == "test export"
+
+
+def test_a_log_from_before_the_recorded_list_gets_one_before_a_build(settings, tiny_landing):
+    """A decision committed without a list after it (as logs written before the list was recorded) is
+    caught up once: dbt reads only the recorded list, and without it would exclude nothing."""
+    from ingestion.events import create_staging_tables
+    from ingestion.log import _add_system_event
+
+    first = ingest(IngestRequest(paths=_two_exports(tiny_landing)[:1], stream="hotline"), settings).batch_id
+    log = EventLog(settings.log_dir)
+    con = duckdb.connect()
+    create_staging_tables(con)
+    _add_system_event(con, "batch.retracted", first, {"batch_id": first}, "2025-10-01T00:00:00+00:00")
+    with log.open_batch() as batch:  # the old commit: the decision alone
+        log.commit(con, batch, {"stream": "system", "files": []}, rows_read=1)
+    con.close()
+    assert batches.excluded_batches(settings) == {first} and _recorded_exclusion_lists(settings) == []
+
+    assert record_exclusion_list_if_missing(log) is not None
+    assert _recorded_exclusion_lists(settings) == [[first]]
+    assert record_exclusion_list_if_missing(log) is None  # current now: nothing more is written
