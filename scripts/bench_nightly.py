@@ -17,16 +17,14 @@ Not a test: the figures depend on the machine and on what else runs on it.
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
-import time
 from datetime import date
 from pathlib import Path
 
 from benchlib import (
-    REPO,
     STREAMS,
+    bench_arguments,
     copy_home,
     day_folders,
     generate,
@@ -36,7 +34,7 @@ from benchlib import (
     ingest_months,
     months,
     run_report,
-    table,
+    save_and_print,
 )
 
 RUN_STEPS = ("audit new batches", "prepare candidate", "dbt build", "audit marts", "dbt docs", "publish")
@@ -112,15 +110,8 @@ def bench_night(work: Path, landing: Path, scale: str, history: int, code: Path)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--scales", nargs="+", default=["small", "city"])
+    parser = bench_arguments(__doc__, ["small", "city"])
     parser.add_argument("--history", nargs="+", type=int, default=[1, 11], help="months before the night")
-    parser.add_argument("--work", type=Path, default=Path("/tmp/gridline-bench"))
-    parser.add_argument("--seed", type=int, default=2028)
-    parser.add_argument("--landing", action="append", default=[], help="SCALE=DIR: reuse generated files")
-    parser.add_argument("--code", type=Path, default=REPO, help="the checkout whose code runs")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     given = dict(item.split("=", 1) for item in args.landing)
@@ -137,12 +128,7 @@ def main() -> None:
                 results.append({"scale": scale, **row})
                 print(f"{scale} {row['night']}: {row['total']} s, {row['peak RSS MB']} MB", flush=True)
 
-    out = args.work / f"nightly-{time.strftime('%Y%m%dT%H%M%S')}.json"
-    out.write_text(json.dumps({"code": str(args.code), "results": results}, ensure_ascii=False, indent=2))
-    headers = list(results[0])
-    print()
-    print(table(headers, [[r[h] for h in headers] for r in results]))
-    print(f"\nfigures saved to {out}")
+    save_and_print(args.work, "nightly", args.code, results)
 
 
 if __name__ == "__main__":

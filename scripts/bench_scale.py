@@ -14,15 +14,12 @@ Not a test: the figures depend on the machine and on what else runs on it.
 
 from __future__ import annotations
 
-import argparse
-import json
 import shutil
-import time
 from pathlib import Path
 
 from benchlib import (
-    REPO,
     STREAMS,
+    bench_arguments,
     day_folders,
     generate,
     gridline,
@@ -30,7 +27,7 @@ from benchlib import (
     ingest,
     months,
     run_report,
-    table,
+    save_and_print,
 )
 
 RUN_STEPS = ("audit new batches", "prepare candidate", "dbt build", "audit marts", "dbt docs", "publish")
@@ -67,14 +64,7 @@ def bench_year(work: Path, landing: Path, scale: str, seed: int, code: Path) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--scales", nargs="+", default=["city", "megacity"])
-    parser.add_argument("--work", type=Path, default=Path("/tmp/gridline-bench"))
-    parser.add_argument("--seed", type=int, default=2028)
-    parser.add_argument("--landing", action="append", default=[], help="SCALE=DIR: reuse generated files")
-    parser.add_argument("--code", type=Path, default=REPO, help="the checkout whose code runs")
+    parser = bench_arguments(__doc__, ["city", "megacity"])
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     given = dict(item.split("=", 1) for item in args.landing)
@@ -89,12 +79,7 @@ def main() -> None:
             flush=True,
         )
 
-    out = args.work / f"scale-{time.strftime('%Y%m%dT%H%M%S')}.json"
-    out.write_text(json.dumps({"code": str(args.code), "results": results}, ensure_ascii=False, indent=2))
-    headers = list(results[0])
-    print()
-    print(table(headers, [[r[h] for h in headers] for r in results]))
-    print(f"\nfigures saved to {out}")
+    save_and_print(args.work, "scale", args.code, results)
 
 
 if __name__ == "__main__":

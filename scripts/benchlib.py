@@ -8,6 +8,7 @@ checkout goes first on ``PYTHONPATH``, so its ``gridline`` package (and the dbt 
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -122,3 +123,26 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def save_and_print(work: Path, name: str, code: Path, results: list[dict]) -> None:
+    """Write the figures to ``<work>/<name>-<time>.json`` and print them as one table."""
+    out = work / f"{name}-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    out.write_text(json.dumps({"code": str(code), "results": results}, ensure_ascii=False, indent=2))
+    headers = list(results[0])
+    print()
+    print(table(headers, [[r[h] for h in headers] for r in results]))
+    print(f"\nfigures saved to {out}")
+
+
+def bench_arguments(description: str, scales: list[str]) -> argparse.ArgumentParser:
+    """The options every benchmark takes; a script adds its own before parsing."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scales", nargs="+", default=scales)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/gridline-bench"))
+    parser.add_argument("--seed", type=int, default=2028)
+    parser.add_argument("--landing", action="append", default=[], help="SCALE=DIR: reuse generated files")
+    parser.add_argument("--code", type=Path, default=REPO, help="the checkout whose code runs")
+    return parser
