@@ -5,7 +5,7 @@
     not know is flagged (unplaced), not made a community. When it lists none (no reference, or only
     districts and streets, as the national division list), a typed combination of names (community,
     street, district) that no reference community can stand for becomes a derived community, unless a fuller combination of the same names covers it (向阳 alone
-    is the 向阳 of 江北区/青石街道 when that is the only one typed). Its street and district are the
+    is the 向阳 of one district and street when that is the only one typed). Its street and district are the
     reference's when the reference knows them by name or alias, else derived too. Derived codes are
     stable hashes of the level and the normalised names under their parent, so one name under two
     parents is two areas, and typed variants (向阳社区, 向阳社区居委会) are one. Loading an official list
