@@ -39,20 +39,8 @@ touched as (
 
 ),
 
-case_events as (
-
-    select events.*
-    from events
-    inner join touched on events.entity_id = touched.entity_id
-
-),
-{% else %}
-case_events as (
-
-    select * from events
-
-),
 {% endif %}
+{{ fold_scope('case_events', 'touched') }}
 
 latest_snapshot as (
 

@@ -68,20 +68,8 @@ scope as (
 
 ),
 
-scoped_events as (
-
-    select events.*
-    from events
-    inner join scope on events.entity_id = scope.submission_id
-
-),
-{% else %}
-scoped_events as (
-
-    select * from events
-
-),
 {% endif %}
+{{ fold_scope('scoped_events', 'scope', 'submission_id') }}
 
 submissions as (
 

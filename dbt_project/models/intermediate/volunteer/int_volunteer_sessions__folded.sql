@@ -33,20 +33,8 @@ touched as (
 
 ),
 
-session_events as (
-
-    select events.*
-    from events
-    inner join touched on events.entity_id = touched.entity_id
-
-),
-{% else %}
-session_events as (
-
-    select * from events
-
-),
 {% endif %}
+{{ fold_scope('session_events', 'touched') }}
 
 check_in as (
 
