@@ -14,3 +14,22 @@
 
 ),
 {%- endmacro %}
+
+{#- The CTEs `watermark` and `touched` of an incremental fold whose entities are re-folded when any of
+    their events was recorded since the watermark: `touched` lists them (column `entity_id`). -#}
+{% macro fold_touched_entities() -%}
+watermark as (
+
+    {{ fold_watermark() }}
+
+),
+
+touched as (
+
+    select distinct events.entity_id
+    from events
+    cross join watermark
+    where watermark.since is null or events.recorded_at > watermark.since
+
+),
+{%- endmacro %}

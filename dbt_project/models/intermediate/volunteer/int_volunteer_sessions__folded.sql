@@ -18,21 +18,7 @@ with events as (
 ),
 
 {% if is_incremental() %}
-watermark as (
-
-    {{ fold_watermark() }}
-
-),
-
-touched as (
-
-    select distinct events.entity_id
-    from events
-    cross join watermark
-    where watermark.since is null or events.recorded_at > watermark.since
-
-),
-
+{{ fold_touched_entities() }}
 {% endif %}
 {{ fold_scope('session_events', 'touched') }}
 
