@@ -128,17 +128,11 @@ centroids as (
 
 carry_likeness as (
 
-    select
-        carry_candidates.cluster_id,
-        carry_candidates.earlier_cluster_id,
-        sum(later_terms.weight * earlier_terms.weight) as similarity
-    from carry_candidates
-    inner join centroids as later_terms on carry_candidates.cluster_id = later_terms.cluster_id
-    inner join centroids as earlier_terms
-        on carry_candidates.earlier_cluster_id = earlier_terms.cluster_id
-        and later_terms.term = earlier_terms.term
-    group by carry_candidates.cluster_id, carry_candidates.earlier_cluster_id
-    having sum(later_terms.weight * earlier_terms.weight) >= {{ var('ticket_recurrence_similarity') }}
+    select * from (
+        {{ sparse_similarity('carry_candidates', ['cluster_id', 'centroids', 'cluster_id'],
+                             ['earlier_cluster_id', 'centroids', 'cluster_id']) }}
+    )
+    where similarity >= {{ var('ticket_recurrence_similarity') }}
 
 ),
 

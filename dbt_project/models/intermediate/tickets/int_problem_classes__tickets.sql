@@ -41,11 +41,8 @@ pairs as (
 
 likeness as (
 
-    select pairs.earlier_cluster_id, pairs.cluster_id, sum(earlier.weight * later.weight) as similarity
-    from pairs
-    inner join profiles as earlier on pairs.earlier_cluster_id = earlier.cluster_id
-    inner join profiles as later on pairs.cluster_id = later.cluster_id and earlier.term = later.term
-    group by pairs.earlier_cluster_id, pairs.cluster_id
+    {{ sparse_similarity('pairs', ['earlier_cluster_id', 'profiles', 'cluster_id'],
+                         ['cluster_id', 'profiles', 'cluster_id']) }}
 
 ),
 

@@ -108,19 +108,9 @@ candidates as (
 
 shared_terms as (
 
-    select
-        candidates.case_id,
-        candidates.linked_case_id,
-        sum(left_terms.weight * right_terms.weight) as similarity,
-        -- what the reviewer reads: the words that weigh most in the likeness
-        {{ dbt.listagg('left_terms.term', "' '", 'order by round(left_terms.weight * right_terms.weight, 9) desc, left_terms.term', var('ticket_reason_terms')) }}
-            as shared_words
-    from candidates
-    inner join vectors as left_terms on candidates.case_id = left_terms.case_id
-    inner join vectors as right_terms
-        on candidates.linked_case_id = right_terms.case_id
-        and left_terms.term = right_terms.term
-    group by candidates.case_id, candidates.linked_case_id
+    -- shared_words is what the reviewer reads: the words that weigh most in the likeness
+    {{ sparse_similarity('candidates', ['case_id', 'vectors', 'case_id'], ['linked_case_id', 'vectors', 'case_id'],
+                         extra=dbt.listagg('left_terms.term', "' '", 'order by round(left_terms.weight * right_terms.weight, 9) desc, left_terms.term', var('ticket_reason_terms')) ~ ' as shared_words') }}
 
 ),
 
