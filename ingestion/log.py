@@ -512,7 +512,7 @@ _DROPPED_CANDIDATES_SQL = """
                false as is_candidate, null::varchar as event_id, null::integer as _part,
                null::varchar as source_file, null::bigint as source_line
         from known_snapshots
-        where entity_id in (select entity_id from unseen_snapshots)
+        where entity_key in (select entity_key(entity_id) from unseen_snapshots)
         union all
         select entity_id, occurred_at, event_key(state_hash), event_key(event_id), true, event_id, _part,
                source_file, source_line
