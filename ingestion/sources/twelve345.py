@@ -216,10 +216,10 @@ def stream_csv(
         finally:
             con.execute("reset preserve_insertion_order")
         read = con.sql(f"select count(*) from {numbered.scan}").fetchall()[0][0]
-        # Every readable record yields at least its snapshot; only when some yielded nothing is the
-        # scratch file read again for the reasons (narrow columns of the events file answer that).
+        # Every readable record yields exactly one snapshot (the only events with a state digest); only
+        # when some record yielded none is the scratch file read again for the reasons.
         readable = con.sql(
-            f"select count(distinct (source_file, source_line)) from read_parquet('{reading.sql_path(part)}')"
+            f"select count(state_hash) from read_parquet('{reading.sql_path(part)}')"
         ).fetchall()[0][0]
         if readable < read:
             con.execute(
