@@ -386,7 +386,9 @@ class EventLog:
         """The log's compact state attached to ``con``, caught up with every committed batch, with the
         relations the commit compares a batch with. Only under the writer lock."""
         state = LogState(con, self.root)
-        state.catch_up(self.batch_dirs())
+        # The state is the whole log's, whatever batches this view of the log is restricted to: caught
+        # up with a snapshot's batches only, it would think the others gone and rebuild itself.
+        state.catch_up(EventLog(self.root).batch_dirs())
         state.create_views(excluded_batches_sql(state.system_events_relation()))
         return state
 

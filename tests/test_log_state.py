@@ -51,3 +51,17 @@ def test_a_state_that_missed_a_batch_catches_up_and_a_lost_one_is_rebuilt(settin
     resent.write_bytes((tmp_path / "day1.csv").read_bytes())
     assert ingest(IngestRequest(paths=[resent]), settings).appended == 0
     assert log.state_differences(tmp_path / "rebuilt") == []
+
+
+def test_a_snapshot_of_the_log_reads_the_whole_logs_state(settings, tmp_path):
+    first = ingest(
+        IngestRequest(paths=[_write(tmp_path / "day1.csv", [_order(i) for i in range(10)])]), settings
+    )
+    ingest(IngestRequest(paths=[_write(tmp_path / "day2.csv", [_order(i) for i in range(10, 20)])]), settings)
+    full = _known_ids(settings)
+    con = duckdb.connect()
+    try:
+        EventLog(settings.log_dir, [first.batch_id]).state(con).close()  # a run's view of one batch
+    finally:
+        con.close()
+    assert _known_ids(settings) == full  # not rebuilt from the snapshot's one batch
