@@ -10,15 +10,18 @@ and a field the source has never carried is not held against it.
 
 Marts suites read the candidate's ``marts.*`` and derived relations: ``audit_rates`` (every ``*_rate``
 column of every mart, summarised), ``audit_conservation`` (case entities in the log against rows of
-``marts.cases``, per source system), ``audit_mart_keys`` (rows and repeated keys of ``marts.cases``) and
-``audit_changed_cases`` (the rows of ``marts.cases`` that differ from the published mart's: only they
-are pulled into pandas, so a night audits what it changed, not the years behind it).
+``marts.cases``, per source system, from counts kept per batch: ``expectations.case_counts``),
+``audit_mart_keys`` (rows and repeated keys of ``marts.cases``) and ``audit_changed_cases`` (the rows
+of ``marts.cases`` that differ from the published mart's, in the quarters whose fingerprints differ:
+only they are pulled into pandas, so a night audits what it changed, not the years behind it).
 """
 
 from __future__ import annotations
 
 import duckdb
 
+from expectations import case_counts
+from gridline.publish import PARTITION_COLUMN
 from ingestion.log import SYSTEM_STREAM, EventLog
 
 TRAILING_DAYS = 28
@@ -162,14 +165,33 @@ def _columns(con: duckdb.DuckDBPyConnection, database: str, table: str) -> list[
 
 
 def _changed_rows_sql(
-    con: duckdb.DuckDBPyConnection, candidate: str, table: str, published: str | None
+    con: duckdb.DuckDBPyConnection,
+    candidate: str,
+    table: str,
+    published: str | None,
+    parts: list[str] | None = None,
 ) -> str:
     """The rows of ``marts.<table>`` not in the published mart, or all of them when there is none with
-    the same columns (a first run, a changed project)."""
-    rows = f'select * from {candidate}.marts."{table}"'
-    if published is None or _columns(con, published, table) != _columns(con, candidate, table):
-        return rows
-    return f'{rows} except all select * from {published}.marts."{table}"'
+    the same columns (a first run, a changed project). With ``parts`` (the partitions whose
+    fingerprints differ from the publication's, ``gridline.publish``), only those are compared, so a
+    night reads the quarters it touched, not the years behind it."""
+    columns = _columns(con, candidate, table)
+    if published is None or _columns(con, published, table) != columns:
+        return f'select * from {candidate}.marts."{table}"'
+    if parts is None or "all" in parts:  # no fingerprints, or a mart published as one file
+        where = ""
+    elif not parts:
+        where = "where false"
+    else:
+        where = f"where coalesce({PARTITION_COLUMN}::varchar, 'none') in {_sql_tuple(parts)}"
+    return (
+        f'select * from {candidate}.marts."{table}" {where} '
+        f'except all select * from {published}.marts."{table}" {where}'
+    )
+
+
+def _sql_tuple(values: list[str]) -> str:
+    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
 
 
 def prepare_marts_frames(
@@ -178,11 +200,16 @@ def prepare_marts_frames(
     excluded: set[str],
     candidate: str = "candidate",
     published: str | None = None,
+    changed: dict[str, list[str]] | None = None,
+    counts: str | None = None,
 ) -> None:
     """Create the marts suites' relations over the attached ``candidate`` database in ``con``; with the
-    attached ``published`` one, the changed rows are those that differ from it."""
-    changed = _changed_rows_sql(con, candidate, "cases", published)
-    con.execute(f"create or replace temp view audit_changed_cases as {changed}")
+    attached ``published`` one, the changed rows are those that differ from it (in the partitions
+    ``changed`` names per mart, when given). ``counts`` names the schema of the log's case counts kept
+    for the candidate's batches (``expectations.case_counts``); without it they are recounted."""
+    parts = None if changed is None else changed.get("cases", [])
+    changed_rows = _changed_rows_sql(con, candidate, "cases", published, parts)
+    con.execute(f"create or replace temp view audit_changed_cases as {changed_rows}")
     con.execute(
         """create or replace temp view audit_mart_keys as
            select count(*) as mart_rows, count(*) - count(distinct case_id) as duplicate_keys
@@ -205,46 +232,9 @@ def prepare_marts_frames(
         "create or replace temp view audit_rates(mart_column, min_value, max_value, out_of_range) as "
         + (" union all ".join(parts) or empty)
     )
-    events = log.events_sql()
-    con.execute(
-        f"""
-        create or replace temp view audit_conservation as
-        with counted_events as (
-            select * from ({events})
-            where stream != '{SYSTEM_STREAM}' and not list_contains({_sql_list(excluded)}, batch_id)
-        ),
-        -- hotline and Open311 requests: each case entity is one case
-        appeal_cases as (
-            select source_system, count(distinct entity_id) as log_cases
-            from counted_events
-            where event_type like 'case.%'
-            group by source_system
-        ),
-        -- a grid worker's submission is a case when its latest word reports a problem of its own: an
-        -- issue that neither follows up another submission nor handles a hotline order
-        latest_submissions as (
-            select source_system, entity_id, arg_max(payload, (occurred_at, recorded_at, event_id)) as payload
-            from counted_events
-            where event_type = 'grid.submitted'
-            group by source_system, entity_id
-        ),
-        grid_cases as (
-            select source_system, count(*) as log_cases
-            from latest_submissions
-            where json_extract_string(payload, '$.kind') = 'issue'
-              and coalesce(trim(json_extract_string(payload, '$.related_submission_id')), '') = ''
-              and coalesce(trim(json_extract_string(payload, '$.order_id')), '') = ''
-            group by source_system
-        ),
-        log_cases as (
-            select * from appeal_cases
-            union all
-            select * from grid_cases
-        ),
-        mart_cases as (
-            select source_system, count(*) as mart_cases from marts.cases group by source_system
-        )
-        select l.source_system, l.log_cases, coalesce(m.mart_cases, 0) as mart_cases
-        from log_cases l left join mart_cases m using (source_system)
-        """
-    )
+    if counts is None:  # no counts kept beside this build: recount the log's (not excluded) batches
+        con.execute("attach ':memory:' as audit_counts")
+        counts = "audit_counts.main"
+        kept = [p.name for p in log.batch_dirs() if p.name not in excluded]
+        case_counts.fold(con, counts, log, kept)
+    con.execute(f"create or replace temp view audit_conservation as {case_counts.conservation_sql(counts)}")
