@@ -211,7 +211,10 @@ def _audit_new_batches(
     with _timed(report, "audit new batches", progress):
         con = duckdb.connect()
         try:
-            prepare_batch_frames(con, log, new, batches.excluded_batches(settings, log), settings.timezone)
+            excluded = batches.excluded_batches(settings, log)
+            statistics = batches.ledger_path(settings).with_name("arrivals.duckdb")
+            statistics.parent.mkdir(parents=True, exist_ok=True)
+            prepare_batch_frames(con, log, new, excluded, settings.timezone, statistics)
             audit = run_suites(checkpoint(), con, "batch", new)
         finally:
             con.close()
