@@ -48,20 +48,14 @@ def discard_build(settings: Settings) -> None:
 
 
 def discard_leftovers(settings: Settings) -> None:
-    """Remove what an interrupted publication leaves: a catalog and partition files not yet switched in."""
+    """Remove what an interrupted run leaves: a catalog not yet switched in, partly written partition
+    files and state files (``*.partial``)."""
     catalog = _next_catalog(settings.published_db)
     for leftover in (catalog, catalog.with_suffix(catalog.suffix + ".wal")):
         leftover.unlink(missing_ok=True)
-    if marts_dir(settings).exists():
-        for partial in marts_dir(settings).rglob("*.partial"):
+    for pattern in ("*.partial", "marts/*/*.partial"):
+        for partial in settings.warehouse_dir.glob(pattern):
             partial.unlink(missing_ok=True)
-
-
-def fresh_database(target: Path) -> Path:
-    """An empty private build target (a replay's, a test's): any file of that name goes first."""
-    for leftover in (target, target.with_suffix(".duckdb.wal")):
-        leftover.unlink(missing_ok=True)
-    return target
 
 
 def seal(database: Path) -> None:
