@@ -7,13 +7,19 @@ Write-audit-publish, in this order:
    days). A batch that fails is flagged in the log and the run stops before building anything: the
    published marts stay exactly as they were, and the Data Docs say what was wrong. Flagged batches are
    left out of later builds until an operator accepts or retracts them (``gridline batches``).
-2. **Build** with ``dbt build`` (models and their tests) into ``warehouse/candidate.duckdb``, which
-   starts as a copy of the published warehouse so incremental models only add what is new
-   (``--full-refresh`` starts from an empty file, as does a run after a retraction or acceptance).
-3. **Audit the marts** in the candidate with the marts suites.
+2. **Build** with ``dbt build`` (models and their tests) into the private build database
+   ``warehouse/build.duckdb``, which persists between runs so incremental models only add what is new.
+   ``warehouse/build.json`` records the inputs of the last build that completed; without it (a build
+   that failed or was killed leaves the database half-way) the next run rebuilds from an empty file,
+   as does ``--full-refresh`` and a run after a retraction or acceptance. A build whose inputs the
+   database already holds (the marts audit failed last time) is not repeated.
+3. **Audit the marts** of the build with the marts suites: rows that differ from the publication, and
+   whole-mart aggregates computed in DuckDB.
 4. **Publish**: dbt docs are regenerated if the dbt project changed since they were last made (they
-   describe models, not data), then the sealed candidate is renamed over
-   ``warehouse/published.duckdb`` in one atomic step.
+   describe models, not data), then the partitions of the marts that changed are written and the
+   catalog ``warehouse/published.duckdb`` is switched in one atomic rename (``gridline.publish``).
+   Readers never open the build database, so after a failed audit it may be ahead of the publication:
+   the next run builds on from it and publishes everything that differs from the publication.
 
 Every run writes a report to ``$GRIDLINE_HOME/runs/<run_id>.json``. Runs are serialised by a lock.
 """
@@ -23,6 +29,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -33,6 +40,7 @@ from pathlib import Path
 
 import duckdb
 
+from expectations import case_counts
 from expectations.frames import prepare_batch_frames, prepare_marts_frames
 from expectations.runner import AuditResult, Checkpoint, run_suites
 from gridline import batches, publish, reference
@@ -105,60 +113,56 @@ def _run_lock(settings: Settings) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _mart_counts(database: Path) -> dict[str, int]:
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        tables = con.sql(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
-        ).fetchall()
-        return {t: con.sql(f'select count(*) from marts."{t}"').fetchall()[0][0] for (t,) in tables}
-    finally:
-        con.close()
-
-
 def _published_state_path(settings: Settings) -> Path:
     return settings.warehouse_dir / "published.json"
 
 
-def _published_state(settings: Settings) -> dict | None:
-    """What the last run published (``published.json``), or None when there is nothing to trust."""
-    state_path = _published_state_path(settings)
-    if not settings.published_db.exists() or not state_path.exists():
-        return None
+def _build_state_path(settings: Settings) -> Path:
+    return settings.warehouse_dir / "build.json"
+
+
+def _read_json(path: Path) -> dict | None:
     try:
-        return json.loads(state_path.read_text())
-    except ValueError:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
         return None
 
 
-def _needs_full_refresh(
-    settings: Settings,
-    requested: bool,
-    log: EventLog | None = None,
-    excluded: set[str] | frozenset[str] = frozenset(),
-    progress: Callable[[str], None] = lambda _: None,
-    built: list[str] | None = None,
-) -> bool:
-    """Rebuild from scratch when incremental models cannot be trusted to catch up: after a retraction or
-    acceptance, or when a published batch is now excluded (they cannot take events back out), when a
-    batch to build is older than the newest published one (the staged log appends only batches after
-    it), when the dbt project changed since the last publication (its incremental models refuse a
-    changed schema), and when the published file is not the one published (it is damaged: the log
-    rebuilds it)."""
-    published = _published_state(settings)
-    if requested or published is None:
-        return True
-    damage = _published_warehouse_problem(settings, published)
+def _published_state(settings: Settings, progress: Callable[[str], None] = lambda _: None) -> dict | None:
+    """What the last run published (``published.json``), or None when there is nothing to trust: no
+    publication, or a catalog that is not the file published (damaged: it is published again)."""
+    if not settings.published_db.exists():
+        return None
+    state = _read_json(_published_state_path(settings))
+    damage = state and _published_warehouse_problem(settings, state)
     if damage:
-        progress(f"the published warehouse is damaged ({damage}): rebuilding it from the log")
+        progress(f"the published warehouse is damaged ({damage}): publishing it again")
+        return None
+    return state
+
+
+def _build_state(settings: Settings) -> dict | None:
+    """The inputs of the last build that completed in the build database, or None when it holds none."""
+    if not publish.build_db(settings).exists():
+        return None
+    return _read_json(_build_state_path(settings))
+
+
+def _needs_full_refresh(built_from: dict | None, inputs: dict, excluded: set[str], requested: bool) -> bool:
+    """Rebuild from an empty database when incremental models cannot be trusted to catch up: the build
+    database holds no completed build, after a retraction or acceptance, or when a built batch is now
+    excluded (they cannot take events back out), when a batch to build is older than the newest built
+    one (the staged log appends only batches after it), and when the dbt project changed since the last
+    build (its incremental models refuse a changed schema)."""
+    if requested or built_from is None:
         return True
-    published_batches = set(published.get("batches", []))
-    newest = max(published_batches, default="")
+    built_batches = set(built_from.get("batches", []))
+    newest = max(built_batches, default="")
     return (
-        batches.decision_count(settings, log) != published.get("decisions", 0)
-        or published.get("project") != _project_fingerprint()
-        or bool(excluded & published_batches)
-        or any(b < newest and b not in published_batches for b in built or [])
+        built_from.get("decisions", 0) != inputs["decisions"]
+        or built_from.get("project") != inputs["project"]
+        or bool(excluded & built_batches)
+        or any(b < newest and b not in built_batches for b in inputs["batches"])
     )
 
 
@@ -177,15 +181,8 @@ def _build_inputs(settings: Settings, built: list[str], decisions: int) -> dict:
     }
 
 
-def _already_published(settings: Settings, inputs: dict) -> dict | None:
-    """The published state when the published warehouse was built from exactly ``inputs`` and is still
-    the file that was published; a build would only reproduce it. None otherwise."""
-    published = _published_state(settings)
-    if published is None or _published_warehouse_problem(settings, published):
-        return None
-    if any(published.get(key) != value for key, value in inputs.items()):
-        return None
-    return published
+def _same_inputs(state: dict | None, inputs: dict) -> bool:
+    return state is not None and all(state.get(key) == value for key, value in inputs.items())
 
 
 def _fail(settings: Settings, report: RunReport, stage: str, audit: AuditResult) -> AuditFailed:
@@ -214,7 +211,10 @@ def _audit_new_batches(
     with _timed(report, "audit new batches", progress):
         con = duckdb.connect()
         try:
-            prepare_batch_frames(con, log, new, batches.excluded_batches(settings, log), settings.timezone)
+            excluded = batches.excluded_batches(settings, log)
+            statistics = batches.ledger_path(settings).with_name("arrivals.duckdb")
+            statistics.parent.mkdir(parents=True, exist_ok=True)
+            prepare_batch_frames(con, log, new, excluded, settings.timezone, statistics)
             audit = run_suites(checkpoint(), con, "batch", new)
         finally:
             con.close()
@@ -256,8 +256,9 @@ def build_audit_publish(
             return _locked_run(settings, report, progress, full_refresh)
         except BaseException as exc:
             # Whatever stopped the run (an audit, dbt, a full disk, a kill signal turned exception),
-            # the half-built candidate goes: the published marts are untouched and a retry starts clean.
-            publish.discard_candidate(settings)
+            # the published marts are untouched: a half-written publication goes, and a build that did
+            # not complete left no build.json, so the next run rebuilds.
+            publish.discard_leftovers(settings)
             if isinstance(exc, OSError | duckdb.IOException):
                 report.outcome = "failed: machine"
                 _write_report(settings, report)
@@ -288,22 +289,62 @@ def _locked_run(
     # counted before the build: a decision recorded mid-run then forces the next run to rebuild
     decisions = batches.decision_count(settings, log)
     inputs = _build_inputs(settings, built, decisions)
-    unchanged = None if full_refresh else _already_published(settings, inputs)
-    if unchanged is not None:
+    published = _published_state(settings, progress)
+    built_from = _adopt_whole_published_warehouse(settings, published, report, progress)
+    if not full_refresh and _same_inputs(published, inputs):
         progress("nothing new since the last publication: the published marts stand")
         report.outcome = "unchanged"
         report.published = str(settings.published_db)
-        report.counts = unchanged.get("counts", {})
+        report.counts = published.get("counts", {})
         _write_report(settings, report)
         return report
-    report.full_refresh = _needs_full_refresh(settings, full_refresh, log, excluded, progress, built)
-    with _timed(report, "prepare candidate", progress):
-        candidate = publish.prepare_candidate(settings, from_published=not report.full_refresh)
-        log_files = link_build_snapshot(log, built, settings.warehouse_dir / "build_log")
+
+    build_db = publish.build_db(settings)
+    if full_refresh or not _same_inputs(built_from, inputs):
+        _build(settings, report, progress, log, inputs, built_from, excluded, full_refresh)
+
+    with _timed(report, "audit marts", progress):
+        case_counts.bring_up_to_date(build_db, log, inputs["batches"])
+        partitions = _partitions(build_db)
+        audit = audit_marts(settings, build_db, checkpoint(), log, partitions)
+        report.expectations += audit.expectations
+        index = checkpoint().finish()
+        report.data_docs = str(index) if index else None
+    if not audit.success:
+        raise _fail(settings, report, "audit of the marts", audit)
+
+    with _timed(report, "dbt docs", progress):
+        report.dbt_docs = _dbt_docs(settings, build_db, inputs["project"])
+
+    with _timed(report, "publish", progress):
+        _publish(settings, report, inputs, partitions)
+    report.outcome = "published"
+    report.published = str(settings.published_db)
+    _write_report(settings, report)
+    return report
+
+
+def _build(
+    settings: Settings,
+    report: RunReport,
+    progress: Callable[[str], None],
+    log: EventLog,
+    inputs: dict,
+    built_from: dict | None,
+    excluded: set[str],
+    requested: bool,
+) -> None:
+    """``dbt build`` into the build database; ``build.json`` says what it holds only once it completed."""
+    report.full_refresh = _needs_full_refresh(built_from, inputs, excluded, requested)
+    with _timed(report, "prepare build", progress):
+        _build_state_path(settings).unlink(missing_ok=True)
+        if report.full_refresh:
+            publish.discard_build(settings)
+        log_files = link_build_snapshot(log, inputs["batches"], settings.warehouse_dir / "build_log")
     with _timed(report, "dbt build", progress):
         build = run_dbt(
             settings,
-            candidate,
+            publish.build_db(settings),
             ["build", *(["--full-refresh"] if report.full_refresh else [])],
             log_files=log_files,
         )
@@ -315,40 +356,77 @@ def _locked_run(
             f"dbt build failed, nothing published{_low_disk(settings)} ({len(report.failures)} nodes): "
             f"{'; '.join(report.failures[:3])}"
         )
+    publish.seal(publish.build_db(settings))
+    _write_json(_build_state_path(settings), inputs)
 
-    with _timed(report, "audit marts", progress):
-        audit = audit_marts(settings, candidate, checkpoint(), log)
-        report.expectations += audit.expectations
-        index = checkpoint().finish()
-        report.data_docs = str(index) if index else None
-    if not audit.success:
-        raise _fail(settings, report, "audit of the marts", audit)
 
-    with _timed(report, "dbt docs", progress):
-        report.dbt_docs = _dbt_docs(settings, candidate)
+def _partitions(database: Path) -> dict[tuple[str, str], publish.Partition]:
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{database}' as build (read_only)")
+        return publish.build_partitions(con, "build")
+    finally:
+        con.close()
 
-    with _timed(report, "publish", progress):
-        report.counts = _mart_counts(candidate)
-        publish.publish(candidate, settings.published_db)
-        published = settings.published_db.stat()
-        _published_state_path(settings).write_text(
-            json.dumps(
-                {
-                    "run_id": report.run_id,
-                    **inputs,
-                    "counts": report.counts,
-                    "warehouse": {
-                        "sha256": sha256_of(settings.published_db),
-                        "bytes": published.st_size,
-                        "mtime_ns": published.st_mtime_ns,
-                    },
-                }
-            )
-        )
-    report.outcome = "published"
-    report.published = str(settings.published_db)
-    _write_report(settings, report)
-    return report
+
+def _publish(
+    settings: Settings, report: RunReport, inputs: dict, partitions: dict[tuple[str, str], publish.Partition]
+) -> None:
+    publish.publish(settings, publish.build_db(settings), report.run_id, partitions)
+    report.counts = {}
+    for partition in sorted(partitions.values(), key=lambda p: p.mart):
+        report.counts[partition.mart] = report.counts.get(partition.mart, 0) + partition.rows
+    catalog = settings.published_db.stat()
+    _write_json(
+        _published_state_path(settings),
+        {
+            "run_id": report.run_id,
+            **inputs,
+            "counts": report.counts,
+            "warehouse": {
+                "sha256": sha256_of(settings.published_db),
+                "bytes": catalog.st_size,
+                "mtime_ns": catalog.st_mtime_ns,
+            },
+        },
+    )
+
+
+def _write_json(path: Path, content: dict) -> None:
+    """Write under a temporary name and rename, so a crash leaves the old state or the new, never half."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(content))
+    os.replace(partial, path)
+
+
+def _adopt_whole_published_warehouse(
+    settings: Settings, published: dict | None, report: RunReport, progress: Callable[[str], None]
+) -> dict | None:
+    """The build database's state; a home published before the build database existed (its published
+    file is the whole warehouse) has it copied to become the build database, once, and its marts
+    published as a catalog, so the nights after it build incrementally."""
+    built_from = _build_state(settings)
+    if built_from is not None or published is None or publish.build_db(settings).exists():
+        return built_from
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{settings.published_db}' as old (read_only)")
+        whole = not publish.is_catalog(con, "old")
+    finally:
+        con.close()
+    if not whole:
+        return None
+    with _timed(report, "adopt published warehouse", progress):
+        progress("the published warehouse becomes the build database; its marts are published as files")
+        partial = publish.build_db(settings).with_name("build.duckdb.partial")
+        shutil.copyfile(settings.published_db, partial)
+        os.replace(partial, publish.build_db(settings))
+        built_from = {
+            key: published.get(key) for key in ("batches", "decisions", "project", "reference", "timezone")
+        }
+        _write_json(_build_state_path(settings), built_from)
+        _publish(settings, report, built_from, _partitions(publish.build_db(settings)))
+    return built_from
 
 
 # Below this much free space a failed build is most likely the full disk, which dbt's own messages
@@ -392,10 +470,10 @@ def _project_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _dbt_docs(settings: Settings, candidate: Path) -> str | None:
-    """Regenerate the static dbt docs when the project changed since they were last generated."""
+def _dbt_docs(settings: Settings, candidate: Path, fingerprint: str) -> str | None:
+    """Regenerate the static dbt docs when the project (``fingerprint``) changed since they were last
+    generated."""
     page, stamp = settings.docs_dir / "dbt.html", settings.docs_dir / "dbt.fingerprint"
-    fingerprint = _project_fingerprint()
     if page.exists() and stamp.exists() and stamp.read_text() == fingerprint:
         return str(page)
     docs = run_dbt(settings, candidate, ["docs", "generate", "--static", "--no-compile"])
@@ -412,30 +490,58 @@ def _retracted(settings: Settings, log: EventLog) -> set[str]:
 
 
 def audit_marts(
-    settings: Settings, database: Path, checkpoint: Checkpoint, log: EventLog | None = None
+    settings: Settings,
+    database: Path,
+    checkpoint: Checkpoint,
+    log: EventLog | None = None,
+    partitions: dict[tuple[str, str], publish.Partition] | None = None,
 ) -> AuditResult:
-    """Validate the marts suites on a built warehouse file (the candidate, or any copy of one), against
-    the log snapshot it was built from (default: the whole log)."""
+    """Validate the marts suites on a built warehouse (the build database, a replay, a publication),
+    against the log snapshot it was built from (default: the whole log). ``partitions`` are the
+    database's (computed when not given): rows are compared with the publication's only in partitions
+    whose fingerprints differ."""
     log = log or EventLog(settings.log_dir)
     con = duckdb.connect()
     try:
-        con.execute(f"attach '{database}' as candidate (read_only)")
+        publish.attach_published_marts(con, database, "candidate")
         con.execute("use candidate")
+        partitions = partitions if partitions is not None else publish.build_partitions(con, "candidate")
         published = _attach_published(con, settings, database)
-        prepare_marts_frames(con, log, batches.excluded_batches(settings, log), "candidate", published)
+        changed = _changed_parts(partitions, publish.published_partitions(settings) if published else {})
+        excluded = batches.excluded_batches(settings, log)
+        kept = {p.name for p in log.batch_dirs() if p.name not in excluded}
+        counts = f"candidate.{case_counts.SCHEMA}"
+        if case_counts.folded(con, counts) != kept:
+            counts = None  # none kept for exactly these batches (a replay, a publication): recounted
+        prepare_marts_frames(con, log, excluded, "candidate", published, changed, counts)
         return run_suites(checkpoint, con, "marts")
     finally:
         con.close()
 
 
+def _changed_parts(
+    built: dict[tuple[str, str], publish.Partition], published: dict[tuple[str, str], publish.Partition]
+) -> dict[str, list[str]] | None:
+    """Per mart, the partitions whose rows differ from the publication's; None when nothing comparable
+    is published (then every row is audited)."""
+    if not published:
+        return None
+    changed: dict[str, list[str]] = {}
+    for (mart, part), partition in built.items():
+        same = published.get((mart, part))
+        if same is None or same.fingerprint != partition.fingerprint:
+            changed.setdefault(mart, []).append(part)
+    return changed
+
+
 def _attach_published(con: duckdb.DuckDBPyConnection, settings: Settings, database: Path) -> str | None:
-    """Attach the published warehouse to compare a candidate with, unless it is the database audited
-    or cannot be read (then every row is audited); returns its name in ``con``."""
+    """Attach the published marts to compare a build with, unless they are the database audited or
+    cannot be read (then every row is audited); returns their name in ``con``."""
     published = settings.published_db
     if not published.exists() or published.resolve() == database.resolve():
         return None
     try:
-        con.execute(f"attach '{published}' as published (read_only)")
+        publish.attach_published_marts(con, published, "published")
     except duckdb.Error:
         return None
     return "published"

@@ -6,7 +6,7 @@ measured), then the days of month H+1 before the night, and is published by a fi
 The night is the first Tuesday of month H+1 (the same weekday for every H, so the nights are alike): its
 three day folders are ingested, one ``gridline ingest`` per stream, then ``gridline run``; then a second
 ``gridline run`` with nothing new. Printed per night: seconds of each ingest, of each step of the run
-(from the run's report; ``other`` is the rest of the run: start-up, verification, the candidate), the
+(from the run's report; ``other`` is the rest of the run: start-up, verification, reading its state), the
 night's total, and the peak RSS of any of its processes.
 
     .venv/bin/python scripts/bench_nightly.py [--scales small city] [--history 1 11] [--work DIR]
@@ -23,6 +23,7 @@ from datetime import date
 from pathlib import Path
 
 from benchlib import (
+    RUN_STEPS,
     STREAMS,
     bench_arguments,
     copy_home,
@@ -37,7 +38,6 @@ from benchlib import (
     save_and_print,
 )
 
-RUN_STEPS = ("audit new batches", "prepare candidate", "dbt build", "audit marts", "dbt docs", "publish")
 TUESDAY = 1
 
 

@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 from benchlib import (
+    RUN_STEPS,
     STREAMS,
     bench_arguments,
     day_folders,
@@ -29,8 +30,6 @@ from benchlib import (
     run_report,
     save_and_print,
 )
-
-RUN_STEPS = ("audit new batches", "prepare candidate", "dbt build", "audit marts", "dbt docs", "publish")
 
 
 def bench_year(work: Path, landing: Path, scale: str, seed: int, code: Path) -> dict:

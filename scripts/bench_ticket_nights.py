@@ -14,7 +14,7 @@ It prints each step's seconds (the sum of the ticket models' own times from dbt'
 and dbt's wall clock), the quarters each incremental step rebuilt and the slowest models. The warehouse
 given is only read. Not a test: the seconds depend on the machine.
 
-    .venv/bin/python scripts/bench_ticket_nights.py --home HOME   # HOME's published warehouse
+    .venv/bin/python scripts/bench_ticket_nights.py --home HOME   # HOME's build database
     make bench-ticket-nights HOME=...
 """
 
@@ -36,6 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from gridline.config import Settings, load_settings  # noqa: E402
+from gridline.publish import build_db  # noqa: E402
 from gridline.warehouse import run_dbt  # noqa: E402
 
 TICKET_MODELS = "int_ticket_quarters__digests+"
@@ -154,22 +155,22 @@ def _mart_differences(left: Path, right: Path) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--home", type=Path, help="a gridline home with a published warehouse (default $GRIDLINE_HOME)"
+        "--home", type=Path, help="a gridline home with a build database (default $GRIDLINE_HOME)"
     )
     parser.add_argument("--work", type=Path, help="folder for the copies (default: a temporary one, removed)")
     args = parser.parse_args()
     if args.home:
         os.environ["GRIDLINE_HOME"] = str(args.home)
     source = load_settings()
-    if not source.published_db.exists():
-        raise SystemExit(f"no published warehouse in {source.home}: run `gridline run` there first")
+    if not build_db(source).exists():
+        raise SystemExit(f"no build database in {source.home}: run `gridline run` there first")
     work = args.work or Path(tempfile.mkdtemp(prefix="gridline-ticket-nights-"))
     work.mkdir(parents=True, exist_ok=True)
     # dbt's artifacts go to a home of the script's own: the given home is only read
     settings = Settings(home=work / "home", timezone=source.timezone)
     night_db, full_db = work / "night.duckdb", work / "full.duckdb"
     try:
-        shutil.copyfile(source.published_db, night_db)
+        shutil.copyfile(build_db(source), night_db)  # the whole warehouse: staging, intermediate, marts
         day = _hold_back_last_day(night_db, settings.timezone)
         cases = duckdb.connect(str(night_db), read_only=True)
         total = cases.sql(f"select count(*) from {CASES}").fetchall()[0][0]

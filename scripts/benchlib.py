@@ -21,6 +21,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 STREAMS = ("hotline", "grid", "volunteer")
+# The steps a run's report times (gridline/run.py), in the order they run.
+RUN_STEPS = ("audit new batches", "prepare build", "dbt build", "audit marts", "dbt docs", "publish")
 
 
 @dataclass

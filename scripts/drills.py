@@ -7,7 +7,7 @@ fresh homes under a work folder, and compares what is left with a clean run's:
   a clean run's duration, then the same command again; the log (events and quarantine, without batch ids
   and commit times) and every published mart must equal the clean run's.
 - disk full (root only: a small tmpfs as $GRIDLINE_HOME, filled to a few free bytes): one error line, no
-  traceback, and no batch, candidate, write-ahead log or partial copy left behind.
+  traceback, and no batch, unswitched catalog or partial file left behind.
 - corruption: damaged batch files, manifests and published warehouses must be named (or, for the
   warehouse, rebuilt by the next run by itself, equal to the clean marts).
 - probes: every hostile `gridline sql` of tests/test_sql.py refused, nothing on disk changed.
@@ -125,7 +125,12 @@ def log_digest(home: Path) -> str:
 def leftovers(home: Path) -> list[str]:
     """Partial files a failed step must not leave."""
     warehouse, staging = home / "warehouse", home / "log" / "_staging"
-    found = [p.name for p in warehouse.glob("candidate*")] if warehouse.exists() else []
+    partial = ("*.partial", "*.next", "marts/*/*.partial")
+    found = (
+        [str(p.relative_to(warehouse)) for g in partial for p in warehouse.glob(g)]
+        if warehouse.exists()
+        else []
+    )
     if staging.exists() and any(staging.iterdir()):
         found.append("log/_staging/*")
     return found

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
+from gridline.config import Settings
+from gridline.publish import read_only_connection
 
 
 def marts_fingerprint(home: Path) -> dict[str, tuple[int, str]]:
@@ -13,10 +14,11 @@ def marts_fingerprint(home: Path) -> dict[str, tuple[int, str]]:
 
     Empty when nothing is published yet, so a build that never published compares unequal to one that did.
     """
-    database = home / "warehouse" / "published.duckdb"
-    if not database.exists():
+    settings = Settings(home=home)
+    if not settings.published_db.exists():
         return {}
-    con = duckdb.connect(str(database), read_only=True)
+    # gridline's own reader: the published files of this home, wherever it was copied from
+    con = read_only_connection(settings)
     try:
         tables = [
             name

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import duckdb
 
+from expectations import case_counts
 from expectations.frames import prepare_batch_frames
 from expectations.offline_docs import offline_page, remote_references
 from expectations.runner import Checkpoint, run_suites
 from gridline.config import Settings
+from gridline.publish import build_db
 from gridline.run import audit_marts
 from ingestion.ingest import IngestRequest, ingest
 from ingestion.log import EventLog
@@ -36,8 +38,9 @@ def test_marts_suites_pass_on_the_published_build_and_catch_corruption(published
     assert clean.success, [f.describe() for f in clean.failures]
     assert clean.suites == 6 and clean.expectations > 20
 
+    # copies of the build database: the marts as tables, with the log's case counts kept beside them
     corrupt = tmp_path / "corrupt.duckdb"
-    shutil.copyfile(settings.published_db, corrupt)
+    shutil.copyfile(build_db(settings), corrupt)
     con = duckdb.connect(str(corrupt))
     try:
         # one case in two tickets of the same quarter
@@ -70,7 +73,7 @@ def test_marts_suites_pass_on_the_published_build_and_catch_corruption(published
 
     # grid workers' cases are recounted from their submissions too
     lost_grid_case = tmp_path / "lost-grid-case.duckdb"
-    shutil.copyfile(settings.published_db, lost_grid_case)
+    shutil.copyfile(build_db(settings), lost_grid_case)
     with duckdb.connect(str(lost_grid_case)) as con:
         con.execute(
             """delete from marts.cases
@@ -82,7 +85,7 @@ def test_marts_suites_pass_on_the_published_build_and_catch_corruption(published
     # a case changed into an unknown state is among the rows that differ from the published mart; a case
     # listed twice is caught on the whole mart's keys
     changed_case = tmp_path / "changed-case.duckdb"
-    shutil.copyfile(settings.published_db, changed_case)
+    shutil.copyfile(build_db(settings), changed_case)
     with duckdb.connect(str(changed_case)) as con:
         con.execute(
             """update marts.cases set satisfaction = '很满意'
@@ -97,6 +100,29 @@ def test_marts_suites_pass_on_the_published_build_and_catch_corruption(published
         ("marts_cases", "expect_column_values_to_be_in_set"),
         ("marts_keys", "expect_column_values_to_be_between"),
     } <= _failed(caught)
+
+
+def test_case_counts_folded_batch_by_batch_equal_a_recount(published_home):
+    """The conservation audit's counts, kept per batch in the build database, are those of a recount
+    of the whole log, and a batch folded twice is not counted twice."""
+    log = EventLog(published_home / "log")
+    batch_ids = [p.name for p in log.batch_dirs()]
+    con = duckdb.connect()
+    con.execute("attach ':memory:' as whole")
+    con.execute("attach ':memory:' as nightly")
+    case_counts.fold(con, "whole.main", log, batch_ids)
+    for batch_id in batch_ids:
+        case_counts.fold(con, "nightly.main", log, [batch_id])
+    case_counts.fold(con, "nightly.main", log, batch_ids[-1:])
+    counted = {
+        prefix: sorted(con.sql(case_counts.conservation_sql(prefix, "whole.main.case_entities")).fetchall())
+        for prefix in ("whole.main", "nightly.main")
+    }
+    assert counted["whole.main"] == counted["nightly.main"] and counted["whole.main"]
+    assert case_counts.folded(con, "nightly.main") == set(batch_ids)
+    kept = build_db(Settings(home=published_home))
+    with duckdb.connect(str(kept), read_only=True) as built:
+        assert case_counts.folded(built, case_counts.SCHEMA) == set(batch_ids)
 
 
 def _write_sample(source: Path, target: Path, keep_every: int) -> None:

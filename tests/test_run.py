@@ -62,25 +62,28 @@ def test_run_on_an_empty_log_is_a_clear_error(tmp_path):
     assert proc.stderr.startswith("gridline: error: the event log") and proc.stderr.count("\n") == 1
 
 
-def test_a_changed_dbt_project_forces_a_full_refresh(settings):
-    """Incremental models refuse a changed schema, so a run after a project change rebuilds."""
-    from gridline import run
+def test_what_forces_a_full_refresh():
+    """Incremental models catch up only from a completed build of the same project and decisions, with
+    no built batch now excluded and nothing older than the newest built batch to add."""
+    from gridline.run import _needs_full_refresh
 
-    settings.warehouse_dir.mkdir(parents=True)
-    settings.published_db.write_bytes(b"")
-    state = {"run_id": "r1", "decisions": 0, "project": run._project_fingerprint()}
-    run._published_state_path(settings).write_text(json.dumps(state))
-    assert run._needs_full_refresh(settings, requested=False) is False
-    assert run._needs_full_refresh(settings, requested=True) is True
-    run._published_state_path(settings).write_text(json.dumps({**state, "project": "an older project"}))
-    assert run._needs_full_refresh(settings, requested=False) is True
+    built = {"batches": ["b1", "b3"], "decisions": 0, "project": "p1"}
+    tonight = {**built, "batches": ["b1", "b3", "b4"]}
+    assert _needs_full_refresh(built, tonight, set(), requested=False) is False
+    assert _needs_full_refresh(built, tonight, set(), requested=True) is True
+    assert _needs_full_refresh(None, tonight, set(), requested=False) is True  # no completed build
+    assert _needs_full_refresh(built, {**tonight, "project": "p2"}, set(), requested=False) is True
+    assert _needs_full_refresh(built, {**tonight, "decisions": 1}, set(), requested=False) is True
+    assert _needs_full_refresh(built, {**tonight, "batches": ["b1"]}, {"b3"}, requested=False) is True
+    assert _needs_full_refresh(built, {**tonight, "batches": ["b1", "b2", "b3"]}, set(), False) is True
 
 
 def test_a_run_with_nothing_new_keeps_the_publication_and_a_new_reference_rebuilds(
     tmp_path, tiny_landing, published_home
 ):
     """Same batches, decisions, project, reference and zone as the publication: the run leaves the
-    published file alone (not even rewritten); a new reference version is new input, so it builds."""
+    published catalog and its files alone (not even rewritten); a new reference version is new input,
+    so it builds, and publishes only the partitions it changed."""
     import shutil
 
     from tests.demo_reference import reference_paths
@@ -89,11 +92,13 @@ def test_a_run_with_nothing_new_keeps_the_publication_and_a_new_reference_rebuil
     shutil.copytree(published_home, home, symlinks=True)
     published = home / "warehouse" / "published.duckdb"
     before = published.stat()
+    files = {p: p.stat().st_mtime_ns for p in (home / "warehouse" / "marts").rglob("*.parquet")}
     cases = gridline_cli("sql", "select count(*) as n from marts.cases", env_home=home).stdout
 
     idle = gridline_cli("run", env_home=home)
     assert "up to date, nothing new to build" in idle.stderr and "cases 1," in idle.stderr
     assert (published.stat().st_ino, published.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert files and {p: p.stat().st_mtime_ns for p in files} == files
     assert gridline_cli("sql", "select count(*) as n from marts.cases", env_home=home).stdout == cases
 
     areas = reference_paths(tiny_landing)["areas"]

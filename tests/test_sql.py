@@ -111,3 +111,15 @@ def test_a_corrupt_published_warehouse_is_one_line(copied_home):
     assert proc.returncode == 1 and "damaged" in proc.stderr and proc.stderr.count("\n") == 1
     events = gridline_cli("sql", "select count(*) as n from log.events", env_home=copied_home).stdout
     assert int(events.splitlines()[1]) > 0
+
+
+def test_a_moved_home_reads_its_own_published_files(copied_home, tmp_path):
+    """The catalog's views name files by absolute path; gridline resolves them in the home it runs in,
+    so a home copied elsewhere answers from its own files even when the original's are gone."""
+    moved = tmp_path / "moved"
+    shutil.copytree(copied_home, moved, symlinks=True)
+    expected = gridline_cli("sql", "select count(*) as n from marts.cases", env_home=copied_home).stdout
+    shutil.rmtree(copied_home / "warehouse" / "marts")
+    assert gridline_cli("sql", "select count(*) as n from marts.cases", env_home=moved).stdout == expected
+    proc = gridline_cli("sql", "select count(*) from marts.cases", env_home=copied_home, check=False)
+    assert proc.returncode == 1 and "damaged" in proc.stderr and proc.stderr.count("\n") == 1
