@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO))
 from gridline.config import Settings, load_settings  # noqa: E402
 from gridline.warehouse import run_dbt  # noqa: E402
 
-TICKET_MODELS = "int_ticket_quarters__digests+"
+TICKET_MODELS = "int_ticket_cases__fingerprints+"
 CASES = "intermediate.int_cases__service_levels"
 MARTS = ("marts.problem_class_tickets", "marts.problem_class_ticket_cases")
 
@@ -80,7 +80,7 @@ def _built_digests(database: Path) -> dict[str, str]:
         return dict(
             con.sql(
                 "select quarter, digest from intermediate.ticket_quarter_builds "
-                "where model_name = 'int_ticket_cases__eligible'"
+                "where model_name = 'int_ticket_cases__text_vectors'"
             ).fetchall()
         )
     finally:

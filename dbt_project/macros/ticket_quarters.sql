@@ -137,3 +137,108 @@
         post_hook="{{ ticket_quarters_record('" ~ level ~ "') }}"
     ) }}
 {%- endmacro %}
+
+{#- Per case. The ticket models that compute each case on its own (its reduced text, its terms, the place
+    names it writes) are built case by case rather than quarter by quarter: a night recomputes only its
+    new and changed cases, not the whole quarter they fall in.
+
+    Each case has a key per level: level 'case' is the case's fingerprint (int_ticket_cases__fingerprints:
+    its columns and the command-line settings); level 'placed' adds the quarter's common address starts
+    (int_ticket_quarters__address_starts), which int_ticket_cases__eligible takes off every address of the
+    quarter, so a change to them recomputes the quarter's cases; level 'objects' adds the objects known by
+    the case's quarter (int_ticket_quarters__object_digests). `ticket_case_builds` records, per model,
+    the key each case was last built from. On an incremental run a model's pre-hook deletes the rows of
+    every case whose key changed (or that is gone), its body computes only those cases, and its post-hook
+    records the keys it is now built from. -#}
+{% macro ticket_case_keys(level) -%}
+    {%- if level == 'case' -%}
+    (select case_id, quarter, fingerprint from {{ ref('int_ticket_cases__fingerprints') }})
+    {%- elif level == 'placed' -%}
+    (
+        select fingerprints.case_id, fingerprints.quarter,
+            hash(fingerprints.fingerprint, coalesce(starts.address_starts, '')) as fingerprint
+        from {{ ref('int_ticket_cases__fingerprints') }} as fingerprints
+        left join (
+            select quarter, string_agg(address_start, '|' order by address_start) as address_starts
+            from {{ ref('int_ticket_quarters__address_starts') }}
+            group by quarter
+        ) as starts on fingerprints.quarter = starts.quarter
+    )
+    {%- elif level == 'objects' -%}
+    (
+        select placed.case_id, placed.quarter, hash(placed.fingerprint, coalesce(known.known_objects, '')) as fingerprint
+        from {{ ticket_case_keys('placed') }} as placed
+        left join {{ ref('int_ticket_quarters__object_digests') }} as known on placed.quarter = known.quarter
+    )
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("ticket case level must be 'case', 'placed' or 'objects', not " ~ level) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro ticket_case_builds_relation() -%}
+    {{ return(api.Relation.create(database=this.database, schema=this.schema, identifier='ticket_case_builds')) }}
+{%- endmacro %}
+
+{% macro ticket_cases_create_builds() -%}
+    create table if not exists {{ ticket_case_builds_relation() }} (
+        model_name varchar, case_id varchar, fingerprint ubigint
+    )
+{%- endmacro %}
+
+{#- The cases whose rows this model holds and are still current (built from today's key). -#}
+{% macro ticket_cases_current(level) -%}
+    (
+        select keys.case_id
+        from {{ ticket_case_keys(level) }} as keys
+        inner join {{ ticket_case_builds_relation() }} as builds
+            on builds.model_name = '{{ this.identifier }}'
+            and builds.case_id = keys.case_id
+            and builds.fingerprint = keys.fingerprint
+    )
+{%- endmacro %}
+
+{#- A condition on `column` for the model's body: on an incremental run only the cases to recompute. -#}
+{% macro ticket_cases_to_build(level, column='case_id') -%}
+    {%- if ticket_quarters_incremental() -%}
+        {{ column }} not in {{ ticket_cases_current(level) }}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook: drop the rows of the cases about to be recomputed. -#}
+{% macro ticket_cases_clear(level) -%}
+    {{ ticket_cases_create_builds() }};
+    {% if ticket_quarters_incremental() -%}
+    delete from {{ this }} where case_id not in {{ ticket_cases_current(level) }};
+    {%- endif %}
+{%- endmacro %}
+
+{#- Post-hook: every case is now built from its current key. Only the cases computed now change their
+    record (a full build records every case anew). -#}
+{% macro ticket_cases_record(level) -%}
+    {{ ticket_cases_create_builds() }};
+    {% if ticket_quarters_incremental() -%}
+    delete from {{ ticket_case_builds_relation() }}
+        where model_name = '{{ this.identifier }}' and case_id not in {{ ticket_cases_current(level) }};
+    {%- else -%}
+    delete from {{ ticket_case_builds_relation() }} where model_name = '{{ this.identifier }}';
+    {%- endif %}
+    insert into {{ ticket_case_builds_relation() }}
+        select '{{ this.identifier }}', keys.case_id, keys.fingerprint
+        from {{ ticket_case_keys(level) }} as keys
+        where keys.case_id not in (
+            select case_id from {{ ticket_case_builds_relation() }} where model_name = '{{ this.identifier }}'
+        );
+{%- endmacro %}
+
+{#- The configuration of a ticket model built case by case. -#}
+{% macro ticket_per_case_config(level) -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ ticket_cases_clear('" ~ level ~ "') }}",
+        post_hook="{{ ticket_cases_record('" ~ level ~ "') }}"
+    ) }}
+{%- endmacro %}
