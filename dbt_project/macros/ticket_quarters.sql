@@ -32,18 +32,11 @@
     {{ return(api.Relation.create(database=this.database, schema=this.schema, identifier='ticket_quarter_builds')) }}
 {%- endmacro %}
 
-{#- The label of the quarter before / after the `YYYYQn` label in `column`. -#}
+{#- The label of the quarter before the `YYYYQn` label in `column`. -#}
 {% macro previous_quarter_label(column) -%}
     case when right({{ column }}, 1) = '1'
         then cast(cast(left({{ column }}, 4) as integer) - 1 as varchar) || 'Q4'
         else left({{ column }}, 5) || cast(cast(right({{ column }}, 1) as integer) - 1 as varchar)
-    end
-{%- endmacro %}
-
-{% macro next_quarter_label(column) -%}
-    case when right({{ column }}, 1) = '4'
-        then cast(cast(left({{ column }}, 4) as integer) + 1 as varchar) || 'Q1'
-        else left({{ column }}, 5) || cast(cast(right({{ column }}, 1) as integer) + 1 as varchar)
     end
 {%- endmacro %}
 
@@ -90,10 +83,35 @@
     {{ return(this is not none and is_incremental()) }}
 {%- endmacro %}
 
+{#- The quarters an incremental run rebuilds: those whose digest differs from the one the model was built
+    from. Read from the database when the model runs (dbt compiles a model's body just before running
+    it, after the digests were built and before its hooks change anything), so the body filters on a
+    list of labels: a scan that skips what it does not need, not a comparison of every row of every
+    quarter with a subquery. -#}
+{% macro ticket_quarters_pending(level) -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- do run_query(ticket_quarters_create_builds()) -%}
+    {%- set pending_sql -%}
+        select digests.quarter from {{ ticket_quarter_digests(level) }} as digests
+        where digests.quarter not in {{ ticket_quarters_current(level) }}
+        order by digests.quarter
+    {%- endset -%}
+    {{ return(run_query(pending_sql).columns[0].values() | list) }}
+{%- endmacro %}
+
+{#- `column` is one of `quarters` (false when there are none). -#}
+{% macro ticket_quarter_in(column, quarters) -%}
+    {%- if quarters | length == 0 -%}
+        false
+    {%- else -%}
+        {{ column }} in ({% for quarter in quarters %}{{ dbt.string_literal(quarter) }}{{ ', ' if not loop.last }}{% endfor %})
+    {%- endif -%}
+{%- endmacro %}
+
 {#- A condition on `column` for the model's body: on an incremental run only the quarters to rebuild. -#}
 {% macro ticket_quarters_to_build(level, column='quarter') -%}
     {%- if ticket_quarters_incremental() -%}
-        {{ column }} not in {{ ticket_quarters_current(level) }}
+        {{ ticket_quarter_in(column, ticket_quarters_pending(level)) }}
     {%- else -%}
         true
     {%- endif -%}
@@ -102,7 +120,17 @@
 {#- The condition for reading the inputs of a 'window' model: the quarters to rebuild and the quarter
     before each (read, not rebuilt). -#}
 {% macro ticket_quarters_to_read_with_next(level, column='quarter') -%}
-    ({{ ticket_quarters_to_build(level, column) }} or {{ ticket_quarters_to_build(level, next_quarter_label(column)) }})
+    {%- if ticket_quarters_incremental() -%}
+        {%- set pending = ticket_quarters_pending(level) -%}
+        {%- set ns = namespace(quarters=pending) -%}
+        {%- for quarter in pending -%}
+            {%- set year, number = quarter[:4] | int, quarter[-1:] | int -%}
+            {%- set ns.quarters = ns.quarters + [(year - 1) ~ 'Q4' if number == 1 else year ~ 'Q' ~ (number - 1)] -%}
+        {%- endfor -%}
+        {{ ticket_quarter_in(column, ns.quarters | unique | list) }}
+    {%- else -%}
+        true
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro ticket_quarters_create_builds() -%}
@@ -197,10 +225,20 @@
     )
 {%- endmacro %}
 
-{#- A condition on `column` for the model's body: on an incremental run only the cases to recompute. -#}
+{#- A condition on `column` for the model's body: on an incremental run only the cases to recompute
+    (false, read when the model runs, when there are none: nothing to scan). -#}
 {% macro ticket_cases_to_build(level, column='case_id') -%}
     {%- if ticket_quarters_incremental() -%}
-        {{ column }} not in {{ ticket_cases_current(level) }}
+        {%- if execute %}{% do run_query(ticket_cases_create_builds()) %}{% endif -%}
+        {%- set pending_sql -%}
+            select count(*) from {{ ticket_case_keys(level) }} as keys
+            where keys.case_id not in {{ ticket_cases_current(level) }}
+        {%- endset -%}
+        {%- if execute and run_query(pending_sql).columns[0].values()[0] == 0 -%}
+            false
+        {%- else -%}
+            {{ column }} not in {{ ticket_cases_current(level) }}
+        {%- endif -%}
     {%- else -%}
         true
     {%- endif -%}
