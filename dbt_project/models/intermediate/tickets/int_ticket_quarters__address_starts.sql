@@ -12,24 +12,9 @@
     eligible cases. -#}
 {{ ticket_quarterly_config('cases') }}
 
-with cases as (
+with addresses as (
 
-    select received_at, address, community_code, {{ ['community', 'community_name', 'street', 'street_name', 'district', 'district_name'] | join(', ') }}
-    from {{ ref('int_cases__service_levels') }}
-    where coalesce(is_place_bound, true) and {{ is_chinese('address') }}
-
-),
-
-addresses as (
-
-    select *
-    from (
-        select
-            {{ quarter_label(to_local('received_at')) }} as quarter,
-            community_code,
-            {{ without_case_areas(strip_boilerplate('address')) }} as arealess_address
-        from cases
-    ) as quartered
+    select * from {{ ref('int_ticket_cases__addresses') }}
     where {{ ticket_quarters_to_build('cases') }}
 
 ),
