@@ -244,11 +244,23 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook: drop the rows of the cases about to be recomputed. -#}
+{#- The cases this model holds rows of that are no longer current: their key changed, or they are gone.
+    Few on a night, so the hooks look them up instead of comparing every row with every current case. -#}
+{% macro ticket_cases_stale(level) -%}
+    (
+        select builds.case_id
+        from {{ ticket_case_builds_relation() }} as builds
+        left join {{ ticket_case_keys(level) }} as keys
+            on builds.case_id = keys.case_id and builds.fingerprint = keys.fingerprint
+        where builds.model_name = '{{ this.identifier }}' and keys.case_id is null
+    )
+{%- endmacro %}
+
+{#- Pre-hook: drop the rows of the cases about to be recomputed (a new case has none). -#}
 {% macro ticket_cases_clear(level) -%}
     {{ ticket_cases_create_builds() }};
     {% if ticket_quarters_incremental() -%}
-    delete from {{ this }} where case_id not in {{ ticket_cases_current(level) }};
+    delete from {{ this }} where case_id in {{ ticket_cases_stale(level) }};
     {%- endif %}
 {%- endmacro %}
 
@@ -258,7 +270,7 @@
     {{ ticket_cases_create_builds() }};
     {% if ticket_quarters_incremental() -%}
     delete from {{ ticket_case_builds_relation() }}
-        where model_name = '{{ this.identifier }}' and case_id not in {{ ticket_cases_current(level) }};
+        where model_name = '{{ this.identifier }}' and case_id in {{ ticket_cases_stale(level) }};
     {%- else -%}
     delete from {{ ticket_case_builds_relation() }} where model_name = '{{ this.identifier }}';
     {%- endif %}
