@@ -1,7 +1,7 @@
 """What the ticket models cost on a full build and on a night, measured on a built warehouse.
 
 The ticket models read one table, ``intermediate.int_cases__service_levels``, and are incremental by
-quarter (``dbt_project/macros/ticket_quarters.sql``). On a copy of a built warehouse (a ``city``-scale one
+case and by quarter (``dbt_project/macros/ticket_quarters.sql``). On a copy of a built warehouse (a ``city``-scale one
 for the nightly budget of issue 16), the script
 
 1. takes the last local day of cases out of that table and builds the ticket models from scratch
@@ -39,7 +39,7 @@ from gridline.config import Settings, load_settings  # noqa: E402
 from gridline.publish import build_db  # noqa: E402
 from gridline.warehouse import run_dbt  # noqa: E402
 
-TICKET_MODELS = "int_ticket_quarters__digests+"
+TICKET_MODELS = "int_ticket_cases__fingerprints+"
 CASES = "intermediate.int_cases__service_levels"
 MARTS = ("marts.problem_class_tickets", "marts.problem_class_ticket_cases")
 
@@ -81,7 +81,7 @@ def _built_digests(database: Path) -> dict[str, str]:
         return dict(
             con.sql(
                 "select quarter, digest from intermediate.ticket_quarter_builds "
-                "where model_name = 'int_ticket_cases__eligible'"
+                "where model_name = 'int_ticket_cases__text_vectors'"
             ).fetchall()
         )
     finally:

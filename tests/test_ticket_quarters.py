@@ -56,18 +56,17 @@ def _quarters(database: Path) -> list[str]:
         con.close()
 
 
-def _mark(database: Path, quarter: str) -> tuple[str, str]:
-    """Change one stored term count of ``quarter`` by hand: it stays changed only if the quarter is not
-    rebuilt. Returns the row's key."""
+def _mark(database: Path, table: str, column: str, quarter: str) -> tuple[str, str]:
+    """Add 1000 to one stored value of ``quarter`` in a table keyed by case and term, by hand: it stays
+    changed only if the row is not computed again. Returns the row's key."""
     con = duckdb.connect(str(database))
     try:
         case_id, term = con.sql(
-            f"""select case_id, term from intermediate.int_ticket_cases__terms
+            f"""select case_id, term from intermediate.{table}
                 where quarter = '{quarter}' order by case_id, term limit 1"""
         ).fetchall()[0]
         con.execute(
-            "update intermediate.int_ticket_cases__terms set term_count = term_count + 1000 "
-            "where case_id = ? and term = ?",
+            f"update intermediate.{table} set {column} = {column} + 1000 where case_id = ? and term = ?",
             [case_id, term],
         )
         return case_id, term
@@ -75,16 +74,53 @@ def _mark(database: Path, quarter: str) -> tuple[str, str]:
         con.close()
 
 
-def _marked(database: Path, key: tuple[str, str]) -> bool:
+def _marked(database: Path, table: str, column: str, key: tuple[str, str]) -> bool:
     con = duckdb.connect(str(database), read_only=True)
     try:
-        count = con.execute(
-            "select term_count from intermediate.int_ticket_cases__terms where case_id = ? and term = ?",
-            list(key),
-        ).fetchall()[0][0]
-        return count >= 1000
+        rows = con.execute(
+            f"select {column} from intermediate.{table} where case_id = ? and term = ?", list(key)
+        ).fetchall()
+        return bool(rows) and rows[0][0] >= 1000
     finally:
         con.close()
+
+
+def _unmark(database: Path, table: str, column: str, key: tuple[str, str]) -> None:
+    con = duckdb.connect(str(database))
+    try:
+        con.execute(
+            f"update intermediate.{table} set {column} = {column} - 1000 where case_id = ? and term = ?",
+            list(key),
+        )
+    finally:
+        con.close()
+
+
+def _scale_terms(
+    database: Path, quarter: str | None, factor: float, case_id: str | None = None
+) -> tuple[str, float]:
+    """Scale every term count of one case of ``quarter`` (or of ``case_id``) by ``factor``: its vector,
+    scaled to unit length, stays the same, so only a case computed again loses the change. Returns the case
+    and its terms' total count after the change."""
+    con = duckdb.connect(str(database))
+    try:
+        if case_id is None:
+            case_id = con.execute(
+                "select min(case_id) from intermediate.int_ticket_cases__terms where quarter = ?", [quarter]
+            ).fetchall()[0][0]
+        con.execute(
+            "update intermediate.int_ticket_cases__terms set term_count = term_count * ? where case_id = ?",
+            [factor, case_id],
+        )
+        return case_id, _term_total(con, case_id)
+    finally:
+        con.close()
+
+
+def _term_total(con: duckdb.DuckDBPyConnection, case_id: str) -> float:
+    return con.execute(
+        "select sum(term_count) from intermediate.int_ticket_cases__terms where case_id = ?", [case_id]
+    ).fetchall()[0][0]
 
 
 def _built_from(database: Path, model: str, quarter: str) -> str:
@@ -112,7 +148,10 @@ def test_a_late_case_rebuilds_its_quarter_only_and_tickets_equal_a_full_refresh(
     late_case = _late_copy_of_a_class_member(
         tiny_landing, earlier, tmp_path / "late" / "12345_export_late.csv"
     )
-    untouched, touched = _mark(incremental, later), _mark(incremental, earlier)
+    # a quarter's vectors are rebuilt with its document frequencies; a case's terms only when it changed
+    vectors = ("int_ticket_cases__text_vectors", "weight")
+    untouched, touched = _mark(incremental, *vectors, later), _mark(incremental, *vectors, earlier)
+    unchanged_case, scaled_total = _scale_terms(incremental, earlier, 2.0)
     links_before = _built_from(incremental, "int_ticket_cases__links", later)
     classes_before = _built_from(incremental, "int_problem_classes__classes", later)
     ingest(IngestRequest(paths=[tmp_path / "late" / "12345_export_late.csv"]), settings)
@@ -120,17 +159,19 @@ def test_a_late_case_rebuilds_its_quarter_only_and_tickets_equal_a_full_refresh(
     assert step.returncode == 0, step.output[-2000:]
 
     # the late case's quarter was rebuilt, the later one was not
-    assert not _marked(incremental, touched)
-    assert _marked(incremental, untouched)
+    assert not _marked(incremental, *vectors, touched)
+    assert _marked(incremental, *vectors, untouched)
+    # of the per-case models, only the late case was computed: another case of its quarter was not
+    con = duckdb.connect(str(incremental), read_only=True)
+    assert _term_total(con, unchanged_case) == scaled_total
+    assert _term_total(con, late_case) > 0
+    con.close()
     # ... except the classes of the next quarter, which count a slow problem's cases of the late one's
     assert _built_from(incremental, "int_ticket_cases__links", later) == links_before
     assert _built_from(incremental, "int_problem_classes__classes", later) != classes_before
+    _unmark(incremental, *vectors, untouched)
+    _scale_terms(incremental, None, 0.5, case_id=unchanged_case)
     con = duckdb.connect(str(incremental))
-    con.execute(
-        "update intermediate.int_ticket_cases__terms set term_count = term_count - 1000 "
-        "where case_id = ? and term = ?",
-        list(untouched),
-    )
     # the late case joined a ticket of its quarter
     joined = con.execute(
         "select quarter from marts.problem_class_ticket_cases where case_id = ?", [late_case]

@@ -64,3 +64,14 @@
     from tokenized, unnest(tokens) as words(word)
     where regexp_matches(word, '^[a-z][a-z0-9]+$')
 {%- endmacro %}
+
+{#- A Chinese text (a case's title and description, or its address) without the case's own area names, a
+    building written one way however it was written (3号楼, 3幢 and 3栋 are one spot). -#}
+{% macro without_case_areas(text) -%}
+    regexp_replace({{ remove_names(text, ticket_area_name_columns()) }}, '号楼|幢', '栋', 'g')
+{%- endmacro %}
+
+{#- The columns of a case that name its areas. -#}
+{% macro ticket_area_name_columns() -%}
+    {{ return(['community', 'community_name', 'street', 'street_name', 'district', 'district_name']) }}
+{%- endmacro %}

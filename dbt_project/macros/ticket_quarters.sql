@@ -32,18 +32,11 @@
     {{ return(api.Relation.create(database=this.database, schema=this.schema, identifier='ticket_quarter_builds')) }}
 {%- endmacro %}
 
-{#- The label of the quarter before / after the `YYYYQn` label in `column`. -#}
+{#- The label of the quarter before the `YYYYQn` label in `column`. -#}
 {% macro previous_quarter_label(column) -%}
     case when right({{ column }}, 1) = '1'
         then cast(cast(left({{ column }}, 4) as integer) - 1 as varchar) || 'Q4'
         else left({{ column }}, 5) || cast(cast(right({{ column }}, 1) as integer) - 1 as varchar)
-    end
-{%- endmacro %}
-
-{% macro next_quarter_label(column) -%}
-    case when right({{ column }}, 1) = '4'
-        then cast(cast(left({{ column }}, 4) as integer) + 1 as varchar) || 'Q1'
-        else left({{ column }}, 5) || cast(cast(right({{ column }}, 1) as integer) + 1 as varchar)
     end
 {%- endmacro %}
 
@@ -90,10 +83,35 @@
     {{ return(this is not none and is_incremental()) }}
 {%- endmacro %}
 
+{#- The quarters an incremental run rebuilds: those whose digest differs from the one the model was built
+    from. Read from the database when the model runs (dbt compiles a model's body just before running
+    it, after the digests were built and before its hooks change anything), so the body filters on a
+    list of labels: a scan that skips what it does not need, not a comparison of every row of every
+    quarter with a subquery. -#}
+{% macro ticket_quarters_pending(level) -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- do run_query(ticket_quarters_create_builds()) -%}
+    {%- set pending_sql -%}
+        select digests.quarter from {{ ticket_quarter_digests(level) }} as digests
+        where digests.quarter not in {{ ticket_quarters_current(level) }}
+        order by digests.quarter
+    {%- endset -%}
+    {{ return(run_query(pending_sql).columns[0].values() | list) }}
+{%- endmacro %}
+
+{#- `column` is one of `quarters` (false when there are none). -#}
+{% macro ticket_quarter_in(column, quarters) -%}
+    {%- if quarters | length == 0 -%}
+        false
+    {%- else -%}
+        {{ column }} in ({% for quarter in quarters %}{{ dbt.string_literal(quarter) }}{{ ', ' if not loop.last }}{% endfor %})
+    {%- endif -%}
+{%- endmacro %}
+
 {#- A condition on `column` for the model's body: on an incremental run only the quarters to rebuild. -#}
 {% macro ticket_quarters_to_build(level, column='quarter') -%}
     {%- if ticket_quarters_incremental() -%}
-        {{ column }} not in {{ ticket_quarters_current(level) }}
+        {{ ticket_quarter_in(column, ticket_quarters_pending(level)) }}
     {%- else -%}
         true
     {%- endif -%}
@@ -102,7 +120,17 @@
 {#- The condition for reading the inputs of a 'window' model: the quarters to rebuild and the quarter
     before each (read, not rebuilt). -#}
 {% macro ticket_quarters_to_read_with_next(level, column='quarter') -%}
-    ({{ ticket_quarters_to_build(level, column) }} or {{ ticket_quarters_to_build(level, next_quarter_label(column)) }})
+    {%- if ticket_quarters_incremental() -%}
+        {%- set pending = ticket_quarters_pending(level) -%}
+        {%- set ns = namespace(quarters=pending) -%}
+        {%- for quarter in pending -%}
+            {%- set year, number = quarter[:4] | int, quarter[-1:] | int -%}
+            {%- set ns.quarters = ns.quarters + [(year - 1) ~ 'Q4' if number == 1 else year ~ 'Q' ~ (number - 1)] -%}
+        {%- endfor -%}
+        {{ ticket_quarter_in(column, ns.quarters | unique | list) }}
+    {%- else -%}
+        true
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro ticket_quarters_create_builds() -%}
@@ -135,5 +163,132 @@
         on_schema_change='fail',
         pre_hook="{{ ticket_quarters_clear('" ~ level ~ "') }}",
         post_hook="{{ ticket_quarters_record('" ~ level ~ "') }}"
+    ) }}
+{%- endmacro %}
+
+{#- Per case. The ticket models that compute each case on its own (its reduced text, its terms, the place
+    names it writes) are built case by case rather than quarter by quarter: a night recomputes only its
+    new and changed cases, not the whole quarter they fall in.
+
+    Each case has a key per level: level 'case' is the case's fingerprint (int_ticket_cases__fingerprints:
+    its columns and the command-line settings); level 'placed' adds the quarter's common address starts
+    (int_ticket_quarters__address_starts), which int_ticket_cases__eligible takes off every address of the
+    quarter, so a change to them recomputes the quarter's cases; level 'objects' adds the objects known by
+    the case's quarter (int_ticket_quarters__object_digests). `ticket_case_builds` records, per model,
+    the key each case was last built from. On an incremental run a model's pre-hook deletes the rows of
+    every case whose key changed (or that is gone), its body computes only those cases, and its post-hook
+    records the keys it is now built from. -#}
+{% macro ticket_case_keys(level) -%}
+    {%- if level == 'case' -%}
+    (select case_id, quarter, fingerprint from {{ ref('int_ticket_cases__fingerprints') }})
+    {%- elif level == 'placed' -%}
+    (
+        select fingerprints.case_id, fingerprints.quarter,
+            hash(fingerprints.fingerprint, coalesce(starts.address_starts, '')) as fingerprint
+        from {{ ref('int_ticket_cases__fingerprints') }} as fingerprints
+        left join (
+            select quarter, string_agg(address_start, '|' order by address_start) as address_starts
+            from {{ ref('int_ticket_quarters__address_starts') }}
+            group by quarter
+        ) as starts on fingerprints.quarter = starts.quarter
+    )
+    {%- elif level == 'objects' -%}
+    (
+        select placed.case_id, placed.quarter, hash(placed.fingerprint, coalesce(known.known_objects, '')) as fingerprint
+        from {{ ticket_case_keys('placed') }} as placed
+        left join {{ ref('int_ticket_quarters__object_digests') }} as known on placed.quarter = known.quarter
+    )
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("ticket case level must be 'case', 'placed' or 'objects', not " ~ level) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro ticket_case_builds_relation() -%}
+    {{ return(api.Relation.create(database=this.database, schema=this.schema, identifier='ticket_case_builds')) }}
+{%- endmacro %}
+
+{% macro ticket_cases_create_builds() -%}
+    create table if not exists {{ ticket_case_builds_relation() }} (
+        model_name varchar, case_id varchar, fingerprint ubigint
+    )
+{%- endmacro %}
+
+{#- The cases whose rows this model holds and are still current (built from today's key). -#}
+{% macro ticket_cases_current(level) -%}
+    (
+        select keys.case_id
+        from {{ ticket_case_keys(level) }} as keys
+        inner join {{ ticket_case_builds_relation() }} as builds
+            on builds.model_name = '{{ this.identifier }}'
+            and builds.case_id = keys.case_id
+            and builds.fingerprint = keys.fingerprint
+    )
+{%- endmacro %}
+
+{#- A condition on `column` for the model's body: on an incremental run only the cases to recompute
+    (false, read when the model runs, when there are none: nothing to scan). -#}
+{% macro ticket_cases_to_build(level, column='case_id') -%}
+    {%- if ticket_quarters_incremental() -%}
+        {%- if execute %}{% do run_query(ticket_cases_create_builds()) %}{% endif -%}
+        {%- set pending_sql -%}
+            select count(*) from {{ ticket_case_keys(level) }} as keys
+            where keys.case_id not in {{ ticket_cases_current(level) }}
+        {%- endset -%}
+        {%- if execute and run_query(pending_sql).columns[0].values()[0] == 0 -%}
+            false
+        {%- else -%}
+            {{ column }} not in {{ ticket_cases_current(level) }}
+        {%- endif -%}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The cases this model holds rows of that are no longer current: their key changed, or they are gone.
+    Few on a night, so the hooks look them up instead of comparing every row with every current case. -#}
+{% macro ticket_cases_stale(level) -%}
+    (
+        select builds.case_id
+        from {{ ticket_case_builds_relation() }} as builds
+        left join {{ ticket_case_keys(level) }} as keys
+            on builds.case_id = keys.case_id and builds.fingerprint = keys.fingerprint
+        where builds.model_name = '{{ this.identifier }}' and keys.case_id is null
+    )
+{%- endmacro %}
+
+{#- Pre-hook: drop the rows of the cases about to be recomputed (a new case has none). -#}
+{% macro ticket_cases_clear(level) -%}
+    {{ ticket_cases_create_builds() }};
+    {% if ticket_quarters_incremental() -%}
+    delete from {{ this }} where case_id in {{ ticket_cases_stale(level) }};
+    {%- endif %}
+{%- endmacro %}
+
+{#- Post-hook: every case is now built from its current key. Only the cases computed now change their
+    record (a full build records every case anew). -#}
+{% macro ticket_cases_record(level) -%}
+    {{ ticket_cases_create_builds() }};
+    {% if ticket_quarters_incremental() -%}
+    delete from {{ ticket_case_builds_relation() }}
+        where model_name = '{{ this.identifier }}' and case_id in {{ ticket_cases_stale(level) }};
+    {%- else -%}
+    delete from {{ ticket_case_builds_relation() }} where model_name = '{{ this.identifier }}';
+    {%- endif %}
+    insert into {{ ticket_case_builds_relation() }}
+        select '{{ this.identifier }}', keys.case_id, keys.fingerprint
+        from {{ ticket_case_keys(level) }} as keys
+        where keys.case_id not in (
+            select case_id from {{ ticket_case_builds_relation() }} where model_name = '{{ this.identifier }}'
+        );
+{%- endmacro %}
+
+{#- The configuration of a ticket model built case by case. -#}
+{% macro ticket_per_case_config(level) -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ ticket_cases_clear('" ~ level ~ "') }}",
+        post_hook="{{ ticket_cases_record('" ~ level ~ "') }}"
     ) }}
 {%- endmacro %}

@@ -106,7 +106,10 @@ likeness as (
 
 worded_cases as (
 
-    select distinct case_id from vectors
+    -- of the cases that may remain, those with words (not a distinct over every case's vector)
+    select distinct vectors.case_id
+    from vectors
+    where vectors.case_id in (select case_id from remaining_cases)
 
 ),
 

@@ -18,6 +18,12 @@ cases as (
 
 ),
 
+ticket_clusters as (
+
+    {{ class_clusters('tickets') }}
+
+),
+
 final as (
 
     select
@@ -29,8 +35,8 @@ final as (
         clusters.case_id,
         cases.is_duplicate
     from tickets
-    inner join clusters
-        on clusters.cluster_id in (tickets.cluster_id, tickets.carried_cluster_id)
+    inner join ticket_clusters on tickets.cluster_id = ticket_clusters.cluster_id
+    inner join clusters on clusters.cluster_id = ticket_clusters.member_cluster_id
     inner join cases on clusters.case_id = cases.case_id
 
 )

@@ -27,11 +27,17 @@ vectors as (
 
 ),
 
+class_clusters as (
+
+    {{ class_clusters('classes') }}
+
+),
+
 member_terms as (
 
-    select classes.cluster_id, vectors.case_id, vectors.term, vectors.weight
-    from classes
-    inner join clusters on clusters.cluster_id in (classes.cluster_id, classes.carried_cluster_id)
+    select class_clusters.cluster_id, vectors.case_id, vectors.term, vectors.weight
+    from class_clusters
+    inner join clusters on clusters.cluster_id = class_clusters.member_cluster_id
     inner join cases on clusters.case_id = cases.case_id and not cases.is_duplicate
     inner join vectors on clusters.case_id = vectors.case_id
 

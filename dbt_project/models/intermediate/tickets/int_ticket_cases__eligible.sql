@@ -12,27 +12,30 @@
     from the data in int_ticket_places__vocabulary. The text is the title and the description without
     stock phrases, punctuation and the case's own area names.
 
-    Built quarter by quarter: only the quarters whose cases changed are rebuilt (macros/ticket_quarters.sql). -#}
-{{ ticket_quarterly_config('cases') }}
+    Built case by case (macros/ticket_quarters.sql, level 'placed'): only new and changed cases are
+    computed, and every case of a quarter whose common address start changed. -#}
+{{ ticket_per_case_config('placed') }}
 
 with cases as (
 
     select {{ ticket_case_columns() | join(', ') }}
     from {{ ref('int_cases__service_levels') }}
-    where coalesce(is_place_bound, true)
+    where coalesce(is_place_bound, true) and {{ ticket_cases_to_build('placed') }}
+
+),
+
+common_starts as (
+
+    select * from {{ ref('int_ticket_quarters__address_starts') }}
 
 ),
 
 with_quarter as (
 
-    select *
-    from (
-        select
-            *,
-            {{ quarter_label(to_local('received_at')) }} as quarter
-        from cases
-    ) as quartered
-    where {{ ticket_quarters_to_build('cases') }}
+    select
+        *,
+        {{ quarter_label(to_local('received_at')) }} as quarter
+    from cases
 
 ),
 
@@ -51,56 +54,16 @@ areas_removed as (
 
     select
         *,
-        -- a building is a 栋 however it is written: 3号楼, 3幢 and 3栋 are one spot
-        {% for column in ['stripped_text', 'stripped_address'] -%}
-        regexp_replace({{ remove_names(column, ['community', 'community_name', 'street', 'street_name', 'district', 'district_name']) }},
-            '号楼|幢', '栋', 'g') as {{ column | replace('stripped', 'arealess') }}{{ ',' if not loop.last }}
-        {% endfor %}
+        {{ without_case_areas('stripped_text') }} as arealess_text,
+        {{ without_case_areas('stripped_address') }} as arealess_address
     from stripped
-
-),
-
-address_starts as (
-
-    -- how a quarter's Chinese addresses start: a start many of them write all over the city (the city's
-    -- own name, which no area column carries) is where they all are, not a place
-    select quarter, start_length, left(arealess_address, start_length) as address_start,
-        count(*) as address_count,
-        count(distinct community_code) as community_count,
-        sum(count(*)) over (partition by quarter, start_length) as address_total
-    from areas_removed, unnest(range(2, {{ var('ticket_place_max_head') }} + 1)) as starts(start_length)
-    where is_chinese_address and length(arealess_address) > start_length
-    group by quarter, start_length, left(arealess_address, start_length)
-
-),
-
-frequent_starts as (
-
-    select quarter, address_start
-    from address_starts
-    where address_count >= {{ var('ticket_common_address_start_share') }} * address_total
-        -- one busy compound of a small city is in one community; the city's name is in all of them
-        and community_count > {{ var('ticket_place_max_communities') }}
-
-),
-
-common_starts as (
-
-    -- the whole name only (石城市, not its start 石城, which 石城路 also has)
-    select *
-    from frequent_starts
-    where not exists (
-        select 1 from frequent_starts as longer
-        where longer.quarter = frequent_starts.quarter
-            and longer.address_start <> frequent_starts.address_start
-            and starts_with(longer.address_start, frequent_starts.address_start)
-    )
 
 ),
 
 city_removed as (
 
-    -- each address without the longest start the quarter's addresses have in common
+    -- each address without the longest start the quarter's addresses have in common (the city's name,
+    -- int_ticket_quarters__address_starts)
     select
         areas_removed.* replace (
             coalesce(substring(areas_removed.arealess_address, length(common.address_start) + 1),

@@ -1,13 +1,14 @@
 {#- The objects each eligible case names, in its description or address, among those known by its quarter.
     A name inside a longer one the case also names counts as the longer one only (电梯厅, not 电梯).
 
-    Built quarter by quarter (macros/ticket_quarters.sql). -#}
-{{ ticket_quarterly_config('objects') }}
+    Built case by case (macros/ticket_quarters.sql): a night computes its new and changed cases, and every
+    case of a quarter whose known objects changed. -#}
+{{ ticket_per_case_config('objects') }}
 
 with cases as (
 
     select case_id, quarter, comparable_text, address_object from {{ ref('int_ticket_cases__eligible') }}
-    where {{ ticket_quarters_to_build('objects') }}
+    where {{ ticket_cases_to_build('objects') }}
 
 ),
 

@@ -4,13 +4,13 @@
     `ticket_place_max_head` characters: the candidates int_ticket_places__vocabulary learns place names
     from, and how a case is found to name one (int_ticket_cases__places).
 
-    Built quarter by quarter (macros/ticket_quarters.sql). -#}
-{{ ticket_quarterly_config('cases') }}
+    Built case by case (macros/ticket_quarters.sql): a night computes only its new and changed cases. -#}
+{{ ticket_per_case_config('case') }}
 
 with cases as (
 
     select case_id, quarter, case_text from {{ ref('int_ticket_cases__eligible') }}
-    where {{ is_chinese('case_text') }} and {{ ticket_quarters_to_build('cases') }}
+    where {{ is_chinese('case_text') }} and {{ ticket_cases_to_build('case') }}
 
 ),
 

@@ -7,7 +7,7 @@
     Built quarter by quarter (macros/ticket_quarters.sql). -#}
 {{ ticket_quarterly_config('cases') }}
 
-with terms as (
+with case_terms as (
 
     select * from {{ ref('int_ticket_cases__terms') }}
     where {{ ticket_quarters_to_build('cases') }}
@@ -15,6 +15,22 @@ with terms as (
     -- the text signal is switched off: no vectors
         and false
     {% endif %}
+
+),
+
+quarter_terms as (
+
+    select * from {{ ref('int_ticket_quarters__terms') }}
+    where {{ ticket_quarters_to_build('cases') }}
+
+),
+
+terms as (
+
+    -- each case's terms with how many of the quarter's cases use them
+    select case_terms.*, quarter_terms.document_count, quarter_terms.case_total
+    from case_terms
+    inner join quarter_terms on case_terms.quarter = quarter_terms.quarter and case_terms.term = quarter_terms.term
 
 ),
 

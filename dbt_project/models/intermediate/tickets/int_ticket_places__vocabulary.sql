@@ -33,10 +33,9 @@ with mentions as (
 
 terms as (
 
-    select quarter, term, max(document_count) as document_count, max(case_total) as case_total
-    from {{ ref('int_ticket_cases__terms') }}
+    select quarter, term, document_count, case_total
+    from {{ ref('int_ticket_quarters__terms') }}
     where {{ ticket_quarters_to_build('cases') }}
-    group by quarter, term
 
 ),
 

@@ -24,7 +24,11 @@ known as (
 
 final as (
 
-    select digests.quarter, md5(digests.digest || ':' || coalesce(known.objects, '')) as digest
+    select
+        digests.quarter,
+        md5(digests.digest || ':' || coalesce(known.objects, '')) as digest,
+        -- the objects alone: what a case's objects depend on besides the case (int_ticket_cases__objects)
+        md5(coalesce(known.objects, '')) as known_objects
     from digests
     left join known on digests.quarter = known.quarter
 
