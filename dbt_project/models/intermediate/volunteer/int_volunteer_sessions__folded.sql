@@ -1,6 +1,6 @@
 {#- Each dual report-in (双报到) service session: who reported in where, doing what, for how long.
     The check-in carries the session; a later check-out may add the hours served. Incremental like the
-    other folds: a session is re-folded when any of its events was recorded after the watermark. -#}
+    other folds: a session is re-folded when any of its events came in a batch after the watermark. -#}
 {{
     config(
         materialized='incremental',
@@ -44,7 +44,7 @@ check_out as (
 
 lineage as (
 
-    select entity_id, max(recorded_at) as last_recorded_at
+    select entity_id, max(recorded_at) as last_recorded_at, max(batch_id) as last_batch_id
     from session_events
     group by entity_id
 
@@ -82,7 +82,8 @@ final as (
             check_out.checked_out_at,
             cast({{ json_text('check_in.payload', 'checked_out_at') }} as timestamp with time zone)
         ) as checked_out_at,
-        lineage.last_recorded_at
+        lineage.last_recorded_at,
+        lineage.last_batch_id
 
     from check_in
     left join check_out on check_in.entity_id = check_out.entity_id
