@@ -131,6 +131,9 @@ def _published_state(settings: Settings) -> dict | None:
         return None
 
 
+_SKIP_UNIT_TESTS = ["--exclude-resource-type", "unit_test"]
+
+
 def _needs_full_refresh(
     settings: Settings,
     requested: bool,
@@ -304,7 +307,9 @@ def _locked_run(
         build = run_dbt(
             settings,
             candidate,
-            ["build", *(["--full-refresh"] if report.full_refresh else [])],
+            # unit tests check the project's SQL, not the data: an incremental build runs the project the
+            # last publication's build tested (a changed project is a full refresh), so only that runs them
+            ["build", *(["--full-refresh"] if report.full_refresh else _SKIP_UNIT_TESTS)],
             log_files=log_files,
         )
     if build.returncode != 0:
