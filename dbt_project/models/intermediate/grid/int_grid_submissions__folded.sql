@@ -14,7 +14,9 @@
     )
 }}
 
-with events as (
+{#- `not materialized`: the events are read twice (for the touched entities, then their events), and a
+    materialized copy would hold the whole history's payloads on every night. #}
+with events as not materialized (
 
     select * from {{ ref('stg_log__events') }}
     where event_type = 'grid.submitted'

@@ -21,19 +21,21 @@
 -- depends_on: {{ ref('stg_log__events') }}
 {%- set since = incremental_since(conformance=true) %}
 
-with all_submissions as (
+{#- Import CTEs read more than once are `not materialized`: a copy of a whole table on every night
+    would cost more than the night's days. #}
+with all_submissions as not materialized (
 
     select * from {{ ref('grid_submissions') }}
 
 ),
 
-served as (
+served as not materialized (
 
     select * from {{ ref('int_cases__service_levels') }}
 
 ),
 
-folded_submissions as (
+folded_submissions as not materialized (
 
     select * from {{ ref('int_grid_submissions__folded') }}
 

@@ -18,20 +18,22 @@
 -- depends_on: {{ ref('stg_log__events') }}
 {%- set since = incremental_since(conformance=true) %}
 
-with served_cases as (
+{#- CTEs read more than once are `not materialized`: a copy of every case on every night would cost more
+    than the night's quarters. #}
+with served_cases as not materialized (
 
     select * from {{ ref('int_cases__service_levels') }}
 
 ),
 
-served as (
+served as not materialized (
 
     select * from served_cases
     where not is_duplicate
 
 ),
 
-with_periods as (
+with_periods as not materialized (
 
     select
         *,

@@ -15,7 +15,9 @@
     )
 }}
 
-with source as (
+{#- `not materialized`: the source is read twice (the exclusion lists, the new batches), and a
+    materialized copy would read every batch's every column, payloads included, on every night. #}
+with source as not materialized (
 
     select * from {{ source('gridline_log', 'events') }}
 
