@@ -128,6 +128,9 @@ def _read_json(path: Path) -> dict | None:
         return None
 
 
+_SKIP_UNIT_TESTS = ["--exclude-resource-type", "unit_test"]
+
+
 def _published_state(settings: Settings, progress: Callable[[str], None] = lambda _: None) -> dict | None:
     """What the last run published (``published.json``), or None when there is nothing to trust: no
     publication, or a catalog that is not the file published (damaged: it is published again)."""
@@ -345,7 +348,9 @@ def _build(
         build = run_dbt(
             settings,
             publish.build_db(settings),
-            ["build", *(["--full-refresh"] if report.full_refresh else [])],
+            # unit tests check the project's SQL, not the data: an incremental build runs the project the
+            # last build tested (a changed project is a full refresh), so only a full refresh runs them
+            ["build", *(["--full-refresh"] if report.full_refresh else _SKIP_UNIT_TESTS)],
             log_files=log_files,
         )
     if build.returncode != 0:

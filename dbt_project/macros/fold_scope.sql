@@ -16,7 +16,7 @@
 {%- endmacro %}
 
 {#- The CTEs `watermark` and `touched` of an incremental fold whose entities are re-folded when any of
-    their events was recorded since the watermark: `touched` lists them (column `entity_id`). -#}
+    their events came in a batch after the watermark: `touched` lists them (column `entity_id`). -#}
 {% macro fold_touched_entities() -%}
 watermark as (
 
@@ -29,7 +29,7 @@ touched as (
     select distinct events.entity_id
     from events
     cross join watermark
-    where watermark.since is null or events.recorded_at > watermark.since
+    where watermark.since is null or events.batch_id > watermark.since
 
 ),
 {%- endmacro %}

@@ -1,7 +1,9 @@
-{#- The incremental folds' watermark: the newest recording already folded into the model, less the
-    lookback (`incremental_lookback_hours`), so batches committed concurrently or with skewed clocks are
-    not missed. A one-row query with a column `since` (null when the model is empty). -#}
+{#- The incremental folds' watermark: the newest batch already folded into the model (each row keeps the
+    newest batch among its events as `last_batch_id`). The staged log appends whole batches in commit
+    order, so every event of a batch after it was staged after the fold last ran: no time window is needed
+    for late or concurrently committed batches. A one-row query with a column `since` (null when the model
+    is empty). -#}
 {% macro fold_watermark() -%}
-    select {{ dbt.dateadd('hour', -1 * var('incremental_lookback_hours'), 'max(last_recorded_at)') }} as since
+    select max(last_batch_id) as since
     from {{ this }}
 {%- endmacro %}

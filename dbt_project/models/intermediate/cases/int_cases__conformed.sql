@@ -9,16 +9,36 @@
     district agree best with what was typed, when exactly one does. Category: the last segment of the
     path, matched on a reference category's third-level name or alias; a path the reference does not
     know is a category of its own (int_categories__taxonomy). What cannot be placed or classified is
-    kept, flagged and counted, never dropped. -#}
+    kept, flagged and counted, never dropped.
+
+    Incremental: a night re-conforms the cases its batches changed (by `last_batch_id`), and every case
+    when the conformance tables changed (see `incremental_since`). -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='case_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook=[
+            "{{ delete_submissions_no_longer_cases() }}",
+            "{{ remember_incremental_build(conformance=true) }}",
+        ]
+    )
+}}
+-- depends_on: {{ ref('stg_log__events') }}
+{%- set since = incremental_since(conformance=true) %}
+
 with folded_cases as (
 
     select * from {{ ref('int_cases__folded') }}
+    where {{ changed_since(since) }}
 
 ),
 
 submissions as (
 
     select * from {{ ref('int_grid_submissions__folded') }}
+    where {{ changed_since(since) }}
 
 ),
 
@@ -82,9 +102,10 @@ grid_cases as (
         cast(null as timestamp with time zone) as rated_at,
         cast(null as timestamp with time zone) as due_at,
         cast(null as timestamp with time zone) as cancelled_at,
-        resolved_on_site
+        resolved_on_site,
+        last_batch_id
     from submissions
-    where kind = 'issue' and not is_follow_up and order_id is null
+    where {{ submission_is_case() }}
 
 ),
 
@@ -96,7 +117,7 @@ all_cases as (
         longitude, handling_unit,
         resident_key, status, satisfaction, reopen_count, is_duplicate, duplicate_of_case_id,
         received_at, dispatched_at, accepted_at, first_contact_at, escalated_at, resolved_at, rated_at,
-        due_at, cancelled_at, false as resolved_on_site
+        due_at, cancelled_at, false as resolved_on_site, last_batch_id
     from folded_cases
     union all
     select * from grid_cases

@@ -4,9 +4,9 @@
     moment re-stated later) wins over what it corrects. Milestones come from the lifecycle events, with
     the snapshot's own timestamps for sources that send snapshots only.
 
-    Incremental: an entity is re-folded whole from all of its events whenever any of its events was
-    recorded after the newest one already folded (minus a lookback), so late and out-of-order events
-    land exactly as a full refresh would fold them. -#}
+    Incremental: an entity is re-folded whole from all of its events whenever any of its events came in
+    a batch staged after the newest one already folded, so late and out-of-order events land exactly as a
+    full refresh would fold them. -#}
 {{
     config(
         materialized='incremental',
@@ -16,7 +16,9 @@
     )
 }}
 
-with events as (
+{#- `not materialized`: the events are read twice (for the touched entities, then their events), and a
+    materialized copy would hold the whole history's payloads on every night. #}
+with events as not materialized (
 
     select * from {{ ref('stg_log__events') }}
     where event_type like 'case.%'
@@ -51,7 +53,8 @@ milestones as (
         max(case when event_type = 'case.reopened' then occurred_at end) as last_reopened_at,
         count(distinct case when event_type = 'case.reopened' then event_id end) as reopened_events,
         max(case when event_type = 'case.closed_duplicate' then 1 else 0 end) as closed_duplicate,
-        max(recorded_at) as last_recorded_at
+        max(recorded_at) as last_recorded_at,
+        max(batch_id) as last_batch_id
     from case_events
     group by entity_id
 
@@ -115,6 +118,7 @@ combined as (
     select
         snapshot_fields.*,
         milestones.last_recorded_at,
+        milestones.last_batch_id,
         milestones.last_reopened_at,
         milestones.closed_duplicate,
         duplicate_of.duplicate_of_case_id,
@@ -187,8 +191,9 @@ final as (
         due_at,
         cancelled_at,
 
-        -- lineage for incremental folding
-        last_recorded_at
+        -- lineage for incremental builds
+        last_recorded_at,
+        last_batch_id
 
     from combined
     where received_at is not null

@@ -1,15 +1,55 @@
 {#- Each conformed case with how it was served: whether the resident was contacted in time (响应), whether
     the case is resolved (办结) and the resident satisfied (满意), whether the grid worker phoned within
-    the grid contact rule, and the level at which it was resolved. -#}
-with cases as (
+    the grid contact rule, and the level at which it was resolved.
+
+    Incremental: a night recomputes the cases its batches changed, and the hotline orders that grid
+    submissions of its batches handle; `served_through_batch_id` is the newest batch of the case and of
+    those submissions. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='case_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook=[
+            "{{ delete_submissions_no_longer_cases() }}",
+            "{{ remember_incremental_build(conformance=true) }}",
+        ]
+    )
+}}
+-- depends_on: {{ ref('stg_log__events') }}
+{%- set since = incremental_since(conformance=true) %}
+
+with conformed as (
 
     select * from {{ ref('int_cases__conformed') }}
 
 ),
 
-submissions as (
+submissions as not materialized (
 
     select * from {{ ref('int_grid_submissions__folded') }}
+
+),
+
+handled_orders as (
+
+    -- the orders grid submissions of the new batches handle: their grid contact may have changed
+    select distinct order_id
+    from submissions
+    where order_id is not null
+        and {{ changed_since(since) }}
+
+),
+
+cases as (
+
+    select conformed.*
+    from conformed
+    where {{ changed_since(since, 'conformed.last_batch_id') }}
+    {%- if since is not none %}
+        or (conformed.stream = 'hotline' and conformed.source_case_id in (select order_id from handled_orders))
+    {%- endif %}
 
 ),
 
@@ -19,9 +59,10 @@ grid_handling as (
     select
         order_id,
         min(submitted_at) as grid_contact_at,
-        max(case when current_status = 'resolved' or resolved_on_site then 1 else 0 end) as resolved_by_grid
+        max(case when current_status = 'resolved' or resolved_on_site then 1 else 0 end) as resolved_by_grid,
+        max(last_batch_id) as last_batch_id
     from submissions
-    where order_id is not null
+    where order_id in (select source_case_id from cases where stream = 'hotline')
     group by order_id
 
 ),
@@ -31,7 +72,9 @@ joined as (
     select
         cases.*,
         grid_handling.grid_contact_at,
-        coalesce(grid_handling.resolved_by_grid, 0) = 1 or cases.resolved_on_site as resolved_by_grid
+        coalesce(grid_handling.resolved_by_grid, 0) = 1 or cases.resolved_on_site as resolved_by_grid,
+        -- greatest() skips nulls (DuckDB, Spark, Postgres alike)
+        greatest(cases.last_batch_id, grid_handling.last_batch_id) as served_through_batch_id
     from cases
     left join grid_handling
         on cases.stream = 'hotline' and cases.source_case_id = grid_handling.order_id

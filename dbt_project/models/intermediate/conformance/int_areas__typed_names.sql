@@ -20,17 +20,27 @@ submissions as (
 
 ),
 
+submission_addresses as (
+
+    -- each address read once, however many submissions wrote it: the parsing is the costly part
+    select address, count(*) as times_typed
+    from submissions
+    group by address
+
+),
+
 typed as (
 
-    select district_name, street_name, community_name from cases
+    select district_name, street_name, community_name, 1 as times_typed from cases
     union all
-    select district_name, street_name, community_name from sessions
+    select district_name, street_name, community_name, 1 as times_typed from sessions
     union all
     select
         {{ address_district('address') }},
         {{ address_street('address') }},
-        {{ address_community('address') }}
-    from submissions
+        {{ address_community('address') }},
+        times_typed
+    from submission_addresses
 
 ),
 
@@ -43,7 +53,7 @@ combinations as (
         district_name,
         street_name,
         community_name,
-        count(*) as times_typed
+        cast(sum(times_typed) as bigint) as times_typed
     from typed
     where nullif(trim(community_name), '') is not null
     group by district_name, street_name, community_name

@@ -2,8 +2,8 @@
     continues (`related_submission_id`); the matter's current status is the latest of the submission
     and its follow-ups, and it counts as resolved when the first of them says so.
 
-    Incremental: a submission is re-folded when it, or a follow-up of it, was recorded after the newest
-    event already folded (minus the lookback). Only the events of those submissions and of their
+    Incremental: a submission is re-folded when it, or a follow-up of it, came in a batch staged after
+    the newest one already folded. Only the events of those submissions and of their
     follow-ups (the earlier ones found in the model itself) are unpacked. -#}
 {{
     config(
@@ -14,7 +14,9 @@
     )
 }}
 
-with events as (
+{#- `not materialized`: the events are read twice (for the touched entities, then their events), and a
+    materialized copy would hold the whole history's payloads on every night. #}
+with events as not materialized (
 
     select * from {{ ref('stg_log__events') }}
     where event_type = 'grid.submitted'
@@ -33,13 +35,13 @@ recent_events as (
     select events.entity_id, events.payload
     from events
     cross join watermark
-    where watermark.since is null or events.recorded_at > watermark.since
+    where watermark.since is null or events.batch_id > watermark.since
 
 ),
 
 touched as (
 
-    -- what was recorded since the watermark, and the submissions it follows up now and followed before
+    -- what came in batches after the watermark, and the submissions it follows up now and followed before
     select entity_id as submission_id from recent_events
     union
     select 'grid:' || nullif(trim({{ json_text('payload', 'related_submission_id') }}), '') as submission_id
@@ -78,6 +80,7 @@ submissions as (
         source_system,
         occurred_at as submitted_at,
         recorded_at,
+        batch_id,
         {{ json_text('payload', 'submission_id') }} as source_submission_id,
         {{ json_text('payload', 'worker_key') }} as worker_key,
         {{ json_text('payload', 'grid_code') }} as grid_code_raw,
@@ -116,6 +119,7 @@ follow_ups as (
         related_submission_id as submission_id,
         submitted_at,
         recorded_at,
+        batch_id,
         reported_status
     from submissions
     where related_submission_id is not null
@@ -124,12 +128,13 @@ follow_ups as (
 
 matter_steps as (
 
-    select submission_id, submitted_at, recorded_at, reported_status, resolved_on_site from in_scope
+    select submission_id, submitted_at, recorded_at, batch_id, reported_status, resolved_on_site from in_scope
     union all
     select
         follow_ups.submission_id,
         follow_ups.submitted_at,
         follow_ups.recorded_at,
+        follow_ups.batch_id,
         follow_ups.reported_status,
         false as resolved_on_site
     from follow_ups
@@ -152,7 +157,8 @@ matter_summary as (
         count(*) - 1 as follow_up_count,
         min(case when reported_status = 'resolved' or resolved_on_site then submitted_at end) as resolved_at,
         min(case when reported_status = 'escalated' then submitted_at end) as escalated_at,
-        max(recorded_at) as last_recorded_at
+        max(recorded_at) as last_recorded_at,
+        max(batch_id) as last_batch_id
     from matter_steps
     group by submission_id
 
@@ -191,7 +197,8 @@ final as (
         in_scope.submitted_at,
         matter_summary.resolved_at,
         matter_summary.escalated_at,
-        matter_summary.last_recorded_at
+        matter_summary.last_recorded_at,
+        matter_summary.last_batch_id
 
     from in_scope
     inner join latest_step on in_scope.submission_id = latest_step.submission_id

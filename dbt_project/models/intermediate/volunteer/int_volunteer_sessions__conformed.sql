@@ -1,8 +1,23 @@
 {#- Volunteer sessions placed in the community they reported in to, by its typed names (normalised and
-    read through the area aliases as for cases); a session whose community cannot be matched keeps its names and a flag. -#}
+    read through the area aliases as for cases); a session whose community cannot be matched keeps its
+    names and a flag. Incremental: a night places the sessions its batches changed, and every session
+    when the conformance tables changed (see `incremental_since`). -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='session_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="{{ remember_incremental_build(conformance=true) }}"
+    )
+}}
+-- depends_on: {{ ref('stg_log__events') }}
+{%- set since = incremental_since(conformance=true) %}
+
 with sessions as (
 
     select * from {{ ref('int_volunteer_sessions__folded') }}
+    where {{ changed_since(since) }}
 
 ),
 

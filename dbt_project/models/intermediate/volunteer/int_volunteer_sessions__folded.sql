@@ -1,6 +1,6 @@
 {#- Each dual report-in (双报到) service session: who reported in where, doing what, for how long.
     The check-in carries the session; a later check-out may add the hours served. Incremental like the
-    other folds: a session is re-folded when any of its events was recorded after the watermark. -#}
+    other folds: a session is re-folded when any of its events came in a batch after the watermark. -#}
 {{
     config(
         materialized='incremental',
@@ -10,7 +10,9 @@
     )
 }}
 
-with events as (
+{#- `not materialized`: the events are read twice (for the touched entities, then their events), and a
+    materialized copy would hold the whole history's payloads on every night. #}
+with events as not materialized (
 
     select * from {{ ref('stg_log__events') }}
     where event_type in ('volunteer.checked_in', 'volunteer.checked_out')
@@ -44,7 +46,7 @@ check_out as (
 
 lineage as (
 
-    select entity_id, max(recorded_at) as last_recorded_at
+    select entity_id, max(recorded_at) as last_recorded_at, max(batch_id) as last_batch_id
     from session_events
     group by entity_id
 
@@ -82,7 +84,8 @@ final as (
             check_out.checked_out_at,
             cast({{ json_text('check_in.payload', 'checked_out_at') }} as timestamp with time zone)
         ) as checked_out_at,
-        lineage.last_recorded_at
+        lineage.last_recorded_at,
+        lineage.last_batch_id
 
     from check_in
     left join check_out on check_in.entity_id = check_out.entity_id

@@ -1,6 +1,23 @@
+{#- Incremental: a night replaces the cases its batches changed (see `incremental_since`). -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='case_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook=[
+            "{{ delete_submissions_no_longer_cases() }}",
+            "{{ remember_incremental_build(conformance=true) }}",
+        ]
+    )
+}}
+-- depends_on: {{ ref('stg_log__events') }}
+{%- set since = incremental_since(conformance=true) %}
+
 with served as (
 
     select * from {{ ref('int_cases__service_levels') }}
+    where {{ changed_since(since, 'served_through_batch_id') }}
 
 ),
 

@@ -1,22 +1,126 @@
 {#- One row per grid worker per local day of work: what their rounds produced, and how they kept the
-    grid contact rule on the hotline orders they handled. -#}
-with submissions as (
+    grid contact rule on the hotline orders they handled.
+
+    Incremental by day: a night recounts the days of the submissions its batches changed, the days of
+    every submission handling an order whose first contact may have changed (a new submission for it, or
+    its hotline case changed), and any day whose count of submissions is no longer the published one (a
+    re-sent submission moved to another day left it); a day left without submissions has no rows to
+    replace the published ones, and the post-hook drops them. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='local_day',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook=[
+            "delete from {{ this }} where local_day not in (select local_day from {{ ref('grid_submissions') }})",
+            "{{ remember_incremental_build(conformance=true) }}",
+        ]
+    )
+}}
+-- depends_on: {{ ref('stg_log__events') }}
+{%- set since = incremental_since(conformance=true) %}
+
+{#- Import CTEs read more than once are `not materialized`: a copy of a whole table on every night
+    would cost more than the night's days. #}
+with all_submissions as not materialized (
 
     select * from {{ ref('grid_submissions') }}
 
 ),
 
-served as (
+served as not materialized (
 
     select * from {{ ref('int_cases__service_levels') }}
 
 ),
 
+folded_submissions as not materialized (
+
+    select * from {{ ref('int_grid_submissions__folded') }}
+
+),
+
+{% if since is not none %}
+changed_submissions as (
+
+    select submission_id, submitted_at, order_id
+    from folded_submissions
+    where {{ changed_since(since) }}
+
+),
+
+touched_orders as (
+
+    select order_id from changed_submissions where order_id is not null
+    union
+    select source_case_id from served
+    where stream = 'hotline' and {{ changed_since(since, 'served_through_batch_id') }}
+
+),
+
+day_counts as (
+
+    select local_day, count(*) as submissions
+    from all_submissions
+    group by local_day
+
+),
+
+published_day_counts as (
+
+    select local_day, sum(submissions) as submissions
+    from {{ this }}
+    group by local_day
+
+),
+
+touched_days as (
+
+    select cast({{ to_local('submitted_at') }} as date) as local_day from changed_submissions
+    union
+    select local_day from all_submissions where order_id in (select order_id from touched_orders)
+    union
+    select coalesce(day_counts.local_day, published_day_counts.local_day)
+    from day_counts
+    full outer join published_day_counts on day_counts.local_day = published_day_counts.local_day
+    where day_counts.submissions is distinct from published_day_counts.submissions
+
+),
+
+submissions as (
+
+    select * from all_submissions
+    where local_day in (select local_day from touched_days)
+
+),
+
+handling as (
+
+    -- every submission of the orders handled on those days: the first contact may be on another day
+    select * from all_submissions
+    where order_id in (select order_id from submissions)
+
+),
+{% else %}
+submissions as (
+
+    select * from all_submissions
+
+),
+
+handling as (
+
+    select * from all_submissions
+
+),
+{% endif %}
+
 first_handling as (
 
     -- each hotline order's first grid submission: the worker who made the first contact
     select order_id, worker_key, submitted_at
-    from submissions
+    from handling
     where order_id is not null
     qualify row_number() over (partition by order_id order by submitted_at, submission_id) = 1
 

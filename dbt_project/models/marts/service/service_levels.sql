@@ -1,15 +1,39 @@
 {#- Service levels per area and period: the city, each district, street and community, by quarter and by
     month of receipt (local time). Rates are shares of the cases received in the period, as of the build;
     their denominators are published beside them so rates can be re-aggregated. Duplicates are left out:
-    a request closed as a duplicate was served through the one it duplicates. -#}
-with served as (
+    a request closed as a duplicate was served through the one it duplicates.
+
+    Incremental by quarter: a night recounts the quarters (with their months) of the cases its batches
+    changed, and of any month whose count of cases is no longer the published one (a case whose receipt
+    was corrected into another month left it: it lost a case no changed case now sits in). -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['period_type', 'period'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="{{ remember_incremental_build(conformance=true) }}"
+    )
+}}
+-- depends_on: {{ ref('stg_log__events') }}
+{%- set since = incremental_since(conformance=true) %}
+
+{#- CTEs read more than once are `not materialized`: a copy of every case on every night would cost more
+    than the night's quarters. #}
+with served_cases as not materialized (
 
     select * from {{ ref('int_cases__service_levels') }}
+
+),
+
+served as not materialized (
+
+    select * from served_cases
     where not is_duplicate
 
 ),
 
-with_periods as (
+with_periods as not materialized (
 
     select
         *,
@@ -23,11 +47,75 @@ with_periods as (
 
 ),
 
+{% if since is not none %}
+changed_quarters as (
+
+    select distinct {{ quarter_label(to_local('received_at')) }} as quarter
+    from served_cases
+    where {{ changed_since(since, 'served_through_batch_id') }}
+
+),
+
+month_counts as (
+
+    select quarter, month, count(*) as cases
+    from with_periods
+    group by quarter, month
+
+),
+
+published_month_counts as (
+
+    select
+        period as month,
+        -- 2025-07 is in 2025Q3
+        {{ dbt.concat([
+            "substr(period, 1, 4)",
+            "'Q'",
+            "cast((cast(substr(period, 6, 2) as integer) + 2) / 3 as varchar)"
+        ]) }} as quarter,
+        cases
+    from {{ this }}
+    where period_type = 'month' and area_level = 'city'
+
+),
+
+recounted_quarters as (
+
+    select coalesce(month_counts.quarter, published_month_counts.quarter) as quarter
+    from month_counts
+    full outer join published_month_counts on month_counts.month = published_month_counts.month
+    where month_counts.cases is distinct from published_month_counts.cases
+
+),
+
+touched_quarters as (
+
+    select quarter from changed_quarters
+    union
+    select quarter from recounted_quarters
+
+),
+
+in_scope as (
+
+    select * from with_periods
+    where quarter in (select quarter from touched_quarters)
+
+),
+{% else %}
+in_scope as (
+
+    select * from with_periods
+
+),
+{% endif %}
+
 by_period as (
 
-    select 'quarter' as period_type, quarter as period, with_periods.* from with_periods
+    select 'quarter' as period_type, quarter as period, in_scope.* from in_scope
     union all
-    select 'month' as period_type, month as period, with_periods.* from with_periods
+    select 'month' as period_type, month as period, in_scope.* from in_scope
 
 ),
 

@@ -1,6 +1,20 @@
+{#- Incremental: a night replaces the sessions its batches changed (see `incremental_since`). -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='session_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="{{ remember_incremental_build(conformance=true) }}"
+    )
+}}
+-- depends_on: {{ ref('stg_log__events') }}
+{%- set since = incremental_since(conformance=true) %}
+
 with sessions as (
 
     select * from {{ ref('int_volunteer_sessions__conformed') }}
+    where {{ changed_since(since) }}
 
 ),
 

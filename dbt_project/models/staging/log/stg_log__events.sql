@@ -15,7 +15,9 @@
     )
 }}
 
-with source as (
+{#- `not materialized`: the source is read twice (the exclusion lists, the new batches), and a
+    materialized copy would read every batch's every column, payloads included, on every night. #}
+with source as not materialized (
 
     select * from {{ source('gridline_log', 'events') }}
 
@@ -23,11 +25,6 @@ with source as (
 
 {% if is_incremental() %}
 {%- set newest_built = run_query('select max(batch_id) from ' ~ this).columns[0].values()[0] if execute else none %}
-known_events as (
-
-    select event_id from {{ this }}
-
-),
 {% endif %}
 
 {#- Which batches to leave out is decided by gridline, not here (ingestion/log.py owns the rule: a
@@ -103,6 +100,17 @@ deduplicated as (
     qualify row_number() over (partition by event_id order by recorded_at, batch_id) = 1
 
 ),
+
+{% if is_incremental() %}
+known_events as (
+
+    -- the new batches' events the table already holds (re-sent facts): the table is probed with the
+    -- night's ids, so the work and memory follow the night, not the years of history
+    select event_id from {{ this }}
+    where event_id in (select event_id from deduplicated)
+
+),
+{% endif %}
 
 new_events as (
 

@@ -1,0 +1,85 @@
+{#- What an incremental model downstream of the folds remembers of its last build, so that a night
+    recomputes only what the night's batches changed.
+
+    Every row of the folds, and of the models built from them, carries the newest batch among the events
+    it was computed from (`last_batch_id`). A model remembers the newest batch staged when it was last
+    built (`built_through_batch`); the rows upstream with a newer batch are exactly those the batches
+    since then changed. It also remembers a digest of the conformance tables it placed and classified
+    rows with (`conformance_digest`): when a reference is loaded or the exports derive a new area, every
+    row is recomputed, since any of them may be placed differently.
+
+    The memory is one row per model in `incremental_builds` beside the schemas of the warehouse (made by
+    the project's on-run-start hook), written by the model's post-hook once it is built
+    (`remember_incremental_build`). A model built whole (a first or full-refresh build) ignores it. -#}
+{% macro incremental_builds_relation() -%}
+    {{ return(api.Relation.create(database=target.database, schema=target.schema, identifier='incremental_builds')) }}
+{%- endmacro %}
+
+{% macro create_incremental_builds() -%}
+    create table if not exists {{ incremental_builds_relation() }} (
+        model varchar,
+        built_through_batch varchar,
+        conformance_digest varchar
+    )
+{%- endmacro %}
+
+{#- The newest batch staged when this model was last built: its rows upstream with a newer
+    `last_batch_id` are the ones to recompute. None when everything is to be computed: not an incremental
+    build, no memory of the last one, or (with `conformance`) the conformance tables changed since. -#}
+{% macro incremental_since(conformance=false) -%}
+    {%- set digest = conformance_digest() if conformance else none -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set remembered = run_query(
+        "select built_through_batch, conformance_digest from " ~ incremental_builds_relation()
+        ~ " where model = '" ~ this.identifier ~ "'"
+    ) -%}
+    {%- if remembered | length == 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if conformance and remembered[0][1] != digest -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(remembered[0][0]) }}
+{%- endmacro %}
+
+{#- The post-hook that remembers this build: the newest batch staged, and the conformance digest. -#}
+{% macro remember_incremental_build(conformance=false) -%}
+    delete from {{ incremental_builds_relation() }} where model = '{{ this.identifier }}';
+    insert into {{ incremental_builds_relation() }}
+    select
+        '{{ this.identifier }}',
+        (select max(batch_id) from {{ ref('stg_log__events') }}),
+        {{ "'" ~ conformance_digest() ~ "'" if conformance else 'null' }}
+{%- endmacro %}
+
+{#- A digest of the tables that place and classify cases and sessions: the same tables, the same digest. -#}
+{% macro conformance_digest() -%}
+    {%- set relations = [
+        ref('int_areas__aliases'),
+        ref('int_areas__communities'),
+        ref('int_areas__grids'),
+        ref('int_categories__names'),
+        ref('int_categories__taxonomy'),
+    ] -%}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set digests = [] -%}
+    {%- for relation in relations -%}
+        {%- do digests.append(
+            "select '" ~ relation.identifier ~ "' as name, coalesce(" ~ dbt.listagg(
+                dbt.hash("cast(r as varchar)"), "''", "order by " ~ dbt.hash("cast(r as varchar)")
+            ) ~ ", '') as rows_digest from " ~ relation ~ " as r"
+        ) -%}
+    {%- endfor -%}
+    {%- set query = "select " ~ dbt.hash(dbt.listagg("rows_digest", "'|'", "order by name")) ~ " from ("
+        ~ digests | join(" union all ") ~ ")" -%}
+    {{ return(run_query(query).columns[0].values()[0]) }}
+{%- endmacro %}
+
+{#- The filter on an upstream relation's rows that keeps those changed since `since` (all when none). -#}
+{% macro changed_since(since, column='last_batch_id') -%}
+    {%- if since is not none %}{{ column }} > '{{ since }}'{% else %}true{% endif -%}
+{%- endmacro %}

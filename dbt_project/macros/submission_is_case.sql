@@ -1,0 +1,16 @@
+{#- Whether a folded grid-worker submission is a case of its own: a problem the worker found (an issue,
+    not a follow-up of one, not the handling of a hotline order). -#}
+{% macro submission_is_case() -%}
+    kind = 'issue' and not is_follow_up and order_id is null
+{%- endmacro %}
+
+{#- The post-hook of an incremental model keyed by case (`key`) that drops the grid cases whose submission
+    is a case no longer (re-sent as a follow-up or as the handling of an order): an incremental build
+    replaces the rows it recomputes, and such a case has no row left to replace its old one. -#}
+{% macro delete_submissions_no_longer_cases(key='case_id') -%}
+    delete from {{ this }}
+    where {{ key }} in (
+        select submission_id from {{ ref('int_grid_submissions__folded') }}
+        where not coalesce({{ submission_is_case() }}, false)
+    )
+{%- endmacro %}
