@@ -115,8 +115,12 @@ system-deps:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# Two pytest-xdist workers: most tests wait on a child process (gridline, dbt, airflow) or a server, so
+# two share two cores well. The tests on the Airflow stack stay on one worker (tests/airflow_stack.py).
+TEST_WORKERS ?= 2
+
 test: install browser-deps system-deps
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --numprocesses $(TEST_WORKERS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -20,6 +20,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -235,6 +236,8 @@ class AirflowStack:
 
 def start_stack(root: Path, gridline_env: dict[str, str]) -> tuple[Postgres, AirflowStack]:
     """Start PostgreSQL, migrate the metadata DB, create the writer pool, then the Airflow components."""
+    # Beside, not inside, pytest's temporary folders, which are private to root: the cluster runs as the
+    # postgres user. Removed again when the stack stops.
     pg_root = Path(tempfile.mkdtemp(prefix="gridline-pg-"))
     postgres = Postgres(root=pg_root, port=free_port(), password=secrets.token_hex(12))
     postgres.start()
@@ -275,6 +278,7 @@ def start_stack(root: Path, gridline_env: dict[str, str]) -> tuple[Postgres, Air
     except BaseException:
         stack.stop()
         postgres.stop()
+        shutil.rmtree(pg_root, ignore_errors=True)
         raise
     return postgres, stack
 
@@ -300,9 +304,34 @@ def log_event_ids(home: Path) -> list[str]:
     return [r[0] for r in duckdb.sql(f"select event_id from read_parquet('{glob}') order by 1").fetchall()]
 
 
+def _on_stack(item: pytest.Item | None) -> bool:
+    return item is not None and "airflow_stack" in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
+    """The tests on the running stack go first, one after the other: the stack is then up only while they
+    run (``pytest_runtest_teardown`` stops it after the last), and under pytest-xdist, which hands each
+    worker a run of consecutive tests, one worker starts it once and early, so the workers end together."""
+    on_stack = [item for item in items if _on_stack(item)]
+    items[:] = on_stack + [item for item in items if not _on_stack(item)]
+
+
+_running: list[Callable[[], None]] = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    yield
+    if _on_stack(item) and not _on_stack(nextitem):
+        while _running:
+            _running.pop()()
+
+
 @pytest.fixture(scope="session")
 def airflow_stack(tmp_path_factory, tiny_landing):
-    """PostgreSQL + Airflow components with LocalExecutor, shared by the tests that need a scheduler."""
+    """PostgreSQL + Airflow components with LocalExecutor, shared by the tests that need a scheduler and
+    stopped after the last of them (the collection runs them one after the other)."""
     if not (PG_BIN / "postgres").exists():
         pytest.fail("PostgreSQL 15 is missing: run `make system-deps` (apt-get install postgresql)")
     root = tmp_path_factory.mktemp("stack")
@@ -313,6 +342,13 @@ def airflow_stack(tmp_path_factory, tiny_landing):
         {"GRIDLINE_HOME": str(home), "GRIDLINE_PII_KEY": TEST_KEY, "GRIDLINE_LANDING": str(landing)},
     )
     stack.home = home
+
+    def stop() -> None:
+        stack.stop()
+        postgres.stop()
+        shutil.rmtree(postgres.root, ignore_errors=True)
+
+    _running.append(stop)
     try:
         for dag_id in ("gridline_ingest_hotline", "gridline_transform"):
             stack.wait_until(
@@ -321,5 +357,6 @@ def airflow_stack(tmp_path_factory, tiny_landing):
             stack.request("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
         yield stack
     finally:
-        stack.stop()
-        postgres.stop()
+        stop()  # stopping twice is harmless: a stopped component is skipped
+        if stop in _running:
+            _running.remove(stop)

@@ -6,10 +6,13 @@ temporary folders. The environment is set before anything imports Airflow.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,7 +24,20 @@ BIN = Path(sys.executable).parent
 SHARED = Path(os.environ.get("GRIDLINE_SHARED") or REPO.parent / "shared").absolute()
 REAL_DATA = SHARED / "data" / "real"
 
-_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="gridline-test-airflow-"))
+
+def _airflow_home_of_this_process() -> Path:
+    """One temporary Airflow home per test process. pytest imports this file as ``conftest`` and the test
+    modules import it again as ``tests.conftest``: both copies must take the same folder (else one is
+    left behind), while a child pytest (tests/test_shared_data.py) inherits the variable and makes its own."""
+    owner, _, path = os.environ.get("GRIDLINE_TEST_AIRFLOW_HOME", "").partition(":")
+    if owner == str(os.getpid()):
+        return Path(path)
+    home = Path(tempfile.mkdtemp(prefix="gridline-test-airflow-"))
+    os.environ["GRIDLINE_TEST_AIRFLOW_HOME"] = f"{os.getpid()}:{home}"
+    return home
+
+
+_AIRFLOW_HOME = _airflow_home_of_this_process()
 os.environ.update(
     {
         "AIRFLOW_HOME": str(_AIRFLOW_HOME),
@@ -52,6 +68,11 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         )
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The Airflow home made at import goes with the session (each xdist worker removes its own)."""
+    shutil.rmtree(_AIRFLOW_HOME, ignore_errors=True)
+
+
 def _reads_real_data(item: pytest.Item) -> bool:
     module = getattr(item, "module", None)
     return module is not None and "REAL_DATA" in vars(module)
@@ -78,35 +99,54 @@ def settings(home):
     return load_settings()
 
 
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """The folder ``name`` of this test run, filled by ``build`` once: pytest-xdist workers are separate
+    processes with session fixtures of their own, so the first to ask builds it under a lock in the run's
+    shared temporary folder and the others wait for it and reuse it."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, done = shared / name, shared / f"{name}.done"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a worker that failed left half built
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def tiny_landing(tmp_path_factory) -> Path:
-    """Landing files of the tiny synthetic city (seed 11), generated once per session."""
+    """Landing files of the tiny synthetic city (seed 11), generated once per test run."""
     from ingestion.generate.scenario import generate
 
-    out = tmp_path_factory.mktemp("landing")
-    generate(out, "tiny", seed=11)
-    return out
+    return built_once(tmp_path_factory, "landing", lambda out: generate(out, "tiny", seed=11))
 
 
-@pytest.fixture(scope="session")
-def published_home(tmp_path_factory, tiny_landing) -> Path:
-    """A home with every stream of the tiny city ingested and published by one `gridline run`, shared by
-    the tests that only read a publication (a run costs ~20 s). Tests must not change it."""
+def _publish_tiny_city(tiny_landing: Path, home: Path) -> None:
     from tests.demo_reference import import_demo_reference
 
-    home = tmp_path_factory.mktemp("published") / "home"
     import_demo_reference(tiny_landing, home)
     for stream in ("hotline", "grid", "volunteer"):
         files = sorted(str(p) for p in (tiny_landing / stream).glob("*/*") if p.is_file())
         gridline_cli("ingest", "--stream", stream, *files, env_home=home)
     gridline_cli("run", env_home=home)
-    return home
 
 
 @pytest.fixture(scope="session")
-def airflow_db() -> Path:
-    """A migrated SQLite Airflow metadata DB with the writer pool, once per session."""
-    env = os.environ.copy()
+def published_home(tmp_path_factory, tiny_landing) -> Path:
+    """A home with every stream of the tiny city ingested and published by one `gridline run`, shared by
+    the tests that only read a publication (a run costs ~60 s). Tests must not change it: a test that
+    writes works on a copy (``shutil.copytree(published_home, ..., symlinks=True)``)."""
+    folder = built_once(
+        tmp_path_factory, "published", lambda out: _publish_tiny_city(tiny_landing, out / "home")
+    )
+    return folder / "home"
+
+
+def _migrate_airflow_db(folder: Path) -> None:
+    env = {**os.environ, "AIRFLOW_HOME": str(folder)}
     subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, check=True, capture_output=True)
     subprocess.run(
         [str(BIN / "airflow"), "pools", "set", "gridline_duckdb_writer", "1", "single DuckDB writer"],
@@ -114,6 +154,14 @@ def airflow_db() -> Path:
         check=True,
         capture_output=True,
     )
+
+
+@pytest.fixture(scope="session")
+def airflow_db(tmp_path_factory) -> Path:
+    """A migrated SQLite Airflow metadata DB with the writer pool in this process's $AIRFLOW_HOME: migrated
+    once per test run and copied (SQLite is one file) into each xdist worker's own home."""
+    migrated = built_once(tmp_path_factory, "airflow-db", _migrate_airflow_db)
+    shutil.copyfile(migrated / "airflow.db", _AIRFLOW_HOME / "airflow.db")
     return _AIRFLOW_HOME
 
 
