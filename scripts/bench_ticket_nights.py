@@ -1,8 +1,8 @@
 """What the ticket models cost on a full build and on a night, measured on a built warehouse.
 
 The ticket models read one table, ``intermediate.int_cases__service_levels``, and are incremental by
-case and by quarter (``dbt_project/macros/ticket_quarters.sql``). On a copy of a built warehouse (a ``city``-scale one
-for the nightly budget of issue 16), the script
+case and by quarter (``dbt_project/macros/ticket_quarters.sql``). On a copy of a built warehouse (a
+``city``-scale one for the nightly budget of issue 16), the script
 
 1. takes the last local day of cases out of that table and builds the ticket models from scratch
    (``--full-refresh``): a year less its last day;
