@@ -20,7 +20,9 @@ def _first_run(home, mapping: str, export, timezone: str = "") -> duckdb.DuckDBP
     """Ingest and run; an empty ``timezone`` leaves the city's zone unset, as a new user would."""
     gridline_cli("ingest", "--mapping", mapping, str(export), env_home=home, GRIDLINE_TIMEZONE=timezone)
     gridline_cli("run", env_home=home, GRIDLINE_TIMEZONE=timezone)
-    return duckdb.connect(str(home / "warehouse" / "published.duckdb"), read_only=True)
+    assert (home / "warehouse" / "published.duckdb").exists(), "the first run published nothing"
+    # the build database holds the marts the run published and the conformed cases behind them
+    return duckdb.connect(str(home / "warehouse" / "build.duckdb"), read_only=True)
 
 
 def test_boston_publishes_on_its_first_run_placed_by_ward_or_cell_in_boston_quarters(tmp_path):

@@ -454,13 +454,12 @@ def test_a_warehouse_without_the_reviewer_columns_is_refused_in_one_line(publish
     con = duckdb.connect(str(older))
     try:
         con.execute(f"attach '{published.published_db}' as src (read_only)")
-        for schema, tables in {
-            "marts": ("cases", "problem_class_ticket_cases", "service_levels", "volunteer_sessions"),
-            "intermediate": ("int_areas__grids", "int_areas__communities", "int_categories__taxonomy"),
-        }.items():
-            con.execute(f"create schema {schema}")
-            for table in tables:
-                con.execute(f"create table {schema}.{table} as select * from src.{schema}.{table}")
+        con.execute("create schema marts")
+        for table in (
+            *("cases", "problem_class_ticket_cases", "service_levels", "volunteer_sessions"),
+            *("grids", "communities", "categories"),
+        ):
+            con.execute(f"create table marts.{table} as select * from src.marts.{table}")
         con.execute(
             "create table marts.problem_class_tickets as "
             "select * exclude (dissatisfied_cases) from src.marts.problem_class_tickets"

@@ -3,7 +3,7 @@
 Every figure the review shows is a mart column, read by name and defined once in that mart's YAML: a
 ticket's from ``marts.problem_class_tickets``, the city's rates and their limits from
 ``marts.service_levels``. This module adds only what a page needs around them: names for places and
-categories (``intermediate.int_areas__grids``, ``int_areas__communities``, ``int_categories__taxonomy``),
+categories (``marts.grids``, ``marts.communities``, ``marts.categories``),
 each ticket's quarters for its trend, its member cases to drill into, and two cross-tabs for the charts.
 Resident keys never leave the warehouse.
 """
@@ -30,9 +30,9 @@ LIST_SEPARATOR = ", "
 EXAMPLE_SEPARATOR = " | "
 
 # The city's areas and categories: its reference data, or what was derived from its exports.
-GRIDS = "intermediate.int_areas__grids"
-COMMUNITIES = "intermediate.int_areas__communities"
-CATEGORIES = "intermediate.int_categories__taxonomy"
+GRIDS = "marts.grids"
+COMMUNITIES = "marts.communities"
+CATEGORIES = "marts.categories"
 
 # One row per place at each level a ticket can sit on, with the names above it.
 _PLACES = f"""
