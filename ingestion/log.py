@@ -54,12 +54,14 @@ EMPTY_EVENTS_SQL = """
 """
 
 
-# Rows the adapters put in ``candidate_events``, each with its own ``_part``: a row's identity in the
-# commit is (event_id, _part, source_file, source_line), because two files read in one batch (a re-sent
-# copy, the same file named twice, two exports of one period read in one scan, hence one part) repeat the
-# same event ids at the same line numbers. The parts rise in reading order
-# (the first sighting of a fact is the one kept) and stay below the streamed parts, numbered from 1.
-ADAPTER_CANDIDATES_SQL = "select *, row_number() over () - 1099511627776 as _part from candidate_events"
+# Rows the adapters put in ``candidate_events``, each with its own ``_part``: a candidate's identity in
+# the commit is (_part, _row), its part and its row within a streamed part's file, two integers. Not the
+# event id: two files read in one batch (a re-sent copy, the same file named twice, two exports of one
+# period read in one scan, hence one part) repeat the same event ids at the same line numbers; and a
+# month of a city's re-sent exports drops a million candidates, whose ids and paths would not fit the
+# ingest's memory ceiling. The parts rise in reading order (the first sighting of a fact is the one kept)
+# and stay below the streamed parts, numbered from 1.
+ADAPTER_CANDIDATES_SQL = "select *, rowid - 1099511627776 as _part, 0::bigint as _row from candidate_events"
 
 
 @dataclass(frozen=True)
@@ -288,9 +290,8 @@ class EventLog:
         elif appended:
             # Row order in a batch file carries no meaning, so DuckDB may write it in parallel.
             new_events = """
-                select * exclude (_part) from batch_candidates
-                anti join (select event_id, _part, source_file, source_line from dropped_candidates)
-                    using (event_id, _part, source_file, source_line)"""
+                select * exclude (_part, _row) from batch_candidates
+                anti join (select _part, _row from dropped_candidates) using (_part, _row)"""
             con.execute("set preserve_insertion_order = false")
             con.execute(
                 f"copy ({batch.committed_form_sql(new_events)}) to '{events_file}' ({BATCH_FILE_OPTIONS})"
@@ -445,10 +446,14 @@ _CANDIDATE_COLUMNS = (
 
 
 def _candidates_sql(staged: list[Path] | tuple[Path, ...]) -> str:
-    """Every candidate of a batch with its ``_part``: the adapters' rows, then each staged file's."""
-    selects = [f"select {_CANDIDATE_COLUMNS}, _part from ({ADAPTER_CANDIDATES_SQL})"]
+    """Every candidate of a batch with its identity ``(_part, _row)``: the adapters' rows, then each
+    staged file's (its rows numbered by their place in the file)."""
+    selects = [f"select {_CANDIDATE_COLUMNS}, _part, _row from ({ADAPTER_CANDIDATES_SQL})"]
     for number, part in enumerate(staged, start=1):
-        selects.append(f"select {_CANDIDATE_COLUMNS}, {number} as _part from read_parquet('{part}')")
+        selects.append(
+            f"select {_CANDIDATE_COLUMNS}, {number} as _part, file_row_number as _row "
+            f"from read_parquet('{part}', file_row_number = true)"
+        )
     return "\nunion all\n".join(selects)
 
 
@@ -456,11 +461,9 @@ def _candidates_sql(staged: list[Path] | tuple[Path, ...]) -> str:
 # events is new. Records are told apart by file and number; ingest reads each path once per batch.
 _ROW_OUTCOMES_SQL = """
     select c.source_file, c.source_line, coalesce(c.source_line::varchar, c.event_id) as record,
-           bool_or(d.event_id is null) as has_new
+           bool_or(d._part is null) as has_new
     from batch_candidates c
-    left join dropped_candidates d
-        on c.event_id = d.event_id and c._part = d._part and c.source_file = d.source_file
-       and c.source_line is not distinct from d.source_line
+    left join dropped_candidates d on c._part = d._part and c._row = d._row
     group by all
 """
 
@@ -474,7 +477,7 @@ _QUARANTINED_ROWS_SQL = """
 
 _DROPPED_CANDIDATES_SQL = """
     with keys as (
-        select event_id, entity_id, occurred_at, state_hash, _part, source_line, source_file
+        select event_id, entity_id, occurred_at, state_hash, _part, _row, source_line, source_file
         from batch_candidates
     ),
     -- ids seen more than once in the batch: narrowed on a fixed-size hash first (cheap to group
@@ -494,30 +497,28 @@ _DROPPED_CANDIDATES_SQL = """
         select event_id, min(sighting) as first_sighting from repeats group by event_id having count(*) > 1
     ),
     later_sightings as (
-        select k.event_id, k._part, k.source_file, k.source_line
+        select k._part, k._row
         from repeats k join repeated r using (event_id)
         where k.sighting <> r.first_sighting
     ),
     known as (
-        select k.event_id, k._part, k.source_file, k.source_line
+        select k._part, k._row
         from keys k semi join known_event_ids e on event_key(k.event_id) = e.event_key
     ),
     unseen_snapshots as (
         select k.* from keys k
-        anti join known using (event_id, _part, source_file, source_line)
-        anti join later_sightings using (event_id, _part, source_file, source_line)
+        anti join known using (_part, _row)
+        anti join later_sightings using (_part, _row)
         where k.state_hash is not null
     ),
     -- ids and digests compared as the numbers the state keeps them as (the same order as their text)
     snapshot_history as (
         select entity_id, occurred_at, state_key, event_key,
-               false as is_candidate, null::varchar as event_id, null::integer as _part,
-               null::varchar as source_file, null::bigint as source_line
+               false as is_candidate, null::bigint as _part, null::bigint as _row
         from known_snapshots
         where entity_key in (select entity_key(entity_id) from unseen_snapshots)
         union all
-        select entity_id, occurred_at, event_key(state_hash), event_key(event_id), true, event_id, _part,
-               source_file, source_line
+        select entity_id, occurred_at, event_key(state_hash), event_key(event_id), true, _part, _row
         from unseen_snapshots
     ),
     -- only an entity with two or more snapshots can have one equal to its predecessor
@@ -525,7 +526,7 @@ _DROPPED_CANDIDATES_SQL = """
         select entity_id from snapshot_history group by entity_id having count(*) > 1
     ),
     unchanged_snapshots as (
-        select event_id, _part, source_file, source_line from (
+        select _part, _row from (
             select *, lag(state_key) over (
                 partition by entity_id order by occurred_at, is_candidate, event_key
             ) as previous_state
@@ -533,7 +534,7 @@ _DROPPED_CANDIDATES_SQL = """
             where entity_id in (select entity_id from multiple_snapshots)
         ) where is_candidate and state_key = previous_state
     )
-    select event_id, _part, source_file, source_line, bool_or(is_repeat) as is_repeat
+    select _part, _row, bool_or(is_repeat) as is_repeat
     from (
         select *, true as is_repeat from later_sightings
         union all select *, false from known
