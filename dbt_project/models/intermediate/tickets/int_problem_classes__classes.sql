@@ -1,7 +1,10 @@
 {#- The classes of problem of each quarter, one row per class: a cluster (int_problem_classes__clusters)
-    of at least `ticket_min_cases` cases, a case closed as a duplicate not counting again, of which at
-    least `ticket_min_named_share` name a place finer than a community or a spot (policy questions that
-    name none recur everywhere and are no one place's problem).
+    of at least `ticket_min_cases` reports, of which at least `ticket_min_named_share` name a place finer
+    than a community or a spot (policy questions that name none recur everywhere and are no one place's
+    problem). A case closed as a duplicate of an open request is a report: another resident raised the
+    problem again (Boston closes the second and third report of one pothole that way), so it counts
+    towards the size, though not in the ticket's `case_count`; a class needs one report that is not a
+    duplicate (`counted_cases`), the one the others repeat.
 
     Its place is the one most of its members name (`place_name`, of kind address, named, point or area);
     its area the smallest that holds every member whose area is known: a grid, a community, a street, a
@@ -11,8 +14,8 @@
     A problem raised slowly, across a quarter boundary, still forms a class: a cluster too small on its
     own counts the cases of last quarter's cluster of the same problem at the same place
     (`carried_cluster_id`) when that one was too small as well. Both must be clusters of at least two
-    counted cases: each quarter has raised the problem more than once. The two share a place named in the text
-    or an address, and their summed text vectors (centroids) are alike by at least
+    reports: each quarter has raised the problem more than once. The two share a place named in the
+    text or an address, and their summed text vectors (centroids) are alike by at least
     `ticket_recurrence_similarity`, the bar a class continuing last quarter's ticket meets. Each earlier
     cluster is carried by at most one later one (the most alike). The class is this quarter's, and
     lists the earlier cases among its members.
@@ -60,7 +63,7 @@ clustered as (
 own_sizes as (
 
     select cluster_id, min(quarter) as quarter, min(quarter_index) as quarter_index,
-        count(case when not is_duplicate then 1 end) as counted_cases
+        count(*) as reports
     from clustered
     group by cluster_id
 
@@ -71,7 +74,7 @@ small_clusters as (
     -- too small to be a class on their own, but linked cases, not a lone one: a lone case next to a pair
     -- of the same kind at a busy place recurs by chance (on a generated city every such carry was noise)
     select * from own_sizes
-    where counted_cases between 2 and {{ var('ticket_min_cases') }} - 1
+    where reports between 2 and {{ var('ticket_min_cases') }} - 1
 
 ),
 
@@ -94,7 +97,7 @@ carry_candidates as (
     from small_clusters as later
     inner join small_clusters as earlier
         on earlier.quarter_index = later.quarter_index - 1
-        and earlier.counted_cases + later.counted_cases >= {{ var('ticket_min_cases') }}
+        and earlier.reports + later.reports >= {{ var('ticket_min_cases') }}
     inner join small_cluster_places as later_places on later.cluster_id = later_places.cluster_id
     inner join small_cluster_places as earlier_places
         on earlier.cluster_id = earlier_places.cluster_id
@@ -178,6 +181,7 @@ cluster_sizes as (
         cluster_id,
         quarter,
         min(quarter_index) as quarter_index,
+        count(*) as reports,
         count(case when not is_duplicate then 1 end) as counted_cases,
         count(distinct grid_code) as grid_count,
         count(distinct community_code) as community_count,
@@ -197,7 +201,7 @@ cluster_sizes as (
 named_cases as (
 
     -- members that name a place finer than their community, or a spot
-    select grouped.cluster_id, count(distinct grouped.case_id) as named_count, min(cluster_sizes.counted_cases) as counted_cases
+    select grouped.cluster_id, count(distinct grouped.case_id) as named_count
     from grouped
     inner join cluster_sizes on grouped.cluster_id = cluster_sizes.cluster_id
     left join places on grouped.case_id = places.case_id and places.place_kind <> 'area'
@@ -264,9 +268,10 @@ final as (
     inner join place_votes on cluster_sizes.cluster_id = place_votes.cluster_id
     left join named_cases on cluster_sizes.cluster_id = named_cases.cluster_id
     left join carried on cluster_sizes.cluster_id = carried.cluster_id
-    where cluster_sizes.counted_cases >= {{ var('ticket_min_cases') }}
+    where cluster_sizes.reports >= {{ var('ticket_min_cases') }}
+        and cluster_sizes.counted_cases >= 1
         {% if var('ticket_text_signal') %}
-        and coalesce(named_cases.named_count, 0) >= {{ var('ticket_min_named_share') }} * cluster_sizes.counted_cases
+        and coalesce(named_cases.named_count, 0) >= {{ var('ticket_min_named_share') }} * cluster_sizes.reports
         {% endif %}
 
 )

@@ -2,12 +2,17 @@
     the end (a recursive spread of the smallest case id that stops when no label changes — however long
     a chain, no round count).
 
-    A link holds when it is strong (similarity at least `ticket_strong_link`) or confirmed: the two cases
-    share a third case they are both linked to. A chain of weak links (a–x, x–b, each barely over its bar)
-    thus cannot carry one problem into another; a problem many residents describe links as a web, not
-    a chain, and keeps its links. Each case's label is the smallest case id it is connected to, spread
-    along the held links until nothing changes. With the text signal off, a cluster is a whole category-and-community
-    group of the quarter (category and place where no community is known).
+    A link holds when it is strong (similarity at least `ticket_strong_link`), confirmed (the two cases
+    share a third case they are both linked to) or a lone pair at a named place: both texts write the
+    same learned place name (a rare one, int_ticket_places__vocabulary) and neither case links to any
+    other, so the link can chain nothing; two residents naming one place and one thing is what a pair of
+    the quarter before may carry into a class (int_problem_classes__classes). At an address, a cell or
+    an area two cases of one category meet by chance: their lone pairs do not hold. A chain of weak
+    links (a–x, x–b, each barely over its bar) thus cannot carry one problem into another; a problem
+    many residents describe links as a web, not a chain, and keeps its links. Each case's label is the
+    smallest case id it is connected to, spread along the held links until nothing changes. With the
+    text signal off, a cluster is a whole category-and-community group of the quarter (category and
+    place where no community is known).
 
     Built quarter by quarter (macros/ticket_quarters.sql). -#}
 {{ ticket_quarterly_config('objects') }}
@@ -37,7 +42,7 @@ both_ways as (
 
 weak as (
 
-    select case_id, linked_case_id from links where similarity < {{ var('ticket_strong_link') }}
+    select case_id, linked_case_id, place_kind from links where similarity < {{ var('ticket_strong_link') }}
 
 ),
 
@@ -54,11 +59,33 @@ confirmed as (
 
 ),
 
+link_counts as (
+
+    select case_id, count(*) as link_count from both_ways group by case_id
+
+),
+
+lone_pairs as (
+
+    -- weak links at a place both texts name whose two cases link to nothing else
+    select weak.case_id, weak.linked_case_id
+    from weak
+    inner join link_counts as left_count on weak.case_id = left_count.case_id
+    inner join link_counts as right_count on weak.linked_case_id = right_count.case_id
+    where weak.place_kind = 'named' and left_count.link_count = 1 and right_count.link_count = 1
+
+),
+
 edges as (
 
     select case_id, linked_case_id
     from both_ways
     where similarity >= {{ var('ticket_strong_link') }}
+        or exists (
+            select 1 from lone_pairs
+            where lone_pairs.case_id = least(both_ways.case_id, both_ways.linked_case_id)
+                and lone_pairs.linked_case_id = greatest(both_ways.case_id, both_ways.linked_case_id)
+        )
         or exists (
             select 1 from confirmed
             where confirmed.case_id = least(both_ways.case_id, both_ways.linked_case_id)
