@@ -20,7 +20,7 @@
     materialized copy would hold the whole history's payloads on every night. #}
 with events as not materialized (
 
-    select * from {{ ref('stg_log__events') }}
+    select {{ fold_event_row() }} * from {{ ref('stg_log__events') }}
     where event_type like 'case.%'
 
 ),
