@@ -123,7 +123,7 @@ def build_engine() -> str:
     """``GRIDLINE_ENGINE``: ``duckdb`` unless set; otherwise the name of a Spark output of the profile."""
     engine = os.environ.get(ENGINE_ENV, "").strip() or DEFAULT_ENGINE
     if engine != DEFAULT_ENGINE and not engine.startswith("spark"):
-        raise GridlineError(f"{ENGINE_ENV}={engine!r}: expected duckdb, spark or another spark* profile output")
+        raise GridlineError(f"{ENGINE_ENV}={engine!r}: expected duckdb, spark or another spark* output")
     return engine
 
 
