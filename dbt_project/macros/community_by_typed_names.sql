@@ -65,5 +65,5 @@
         count(*) over (partition by row_id, agreement) as tied
     from candidates
     where not contradicts
-    qualify rank() over (partition by row_id order by agreement desc) = 1
+    {{ qualify_rows("rank() over (partition by row_id order by agreement desc) = 1") }}
 {% endmacro %}

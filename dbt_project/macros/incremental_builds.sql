@@ -69,12 +69,12 @@
     {%- set digests = [] -%}
     {%- for relation in relations -%}
         {%- do digests.append(
-            "select '" ~ relation.identifier ~ "' as name, coalesce(" ~ dbt.listagg(
+            "select '" ~ relation.identifier ~ "' as name, coalesce(" ~ ordered_listagg(
                 dbt.hash("cast(r as varchar)"), "''", "order by " ~ dbt.hash("cast(r as varchar)")
             ) ~ ", '') as rows_digest from " ~ relation ~ " as r"
         ) -%}
     {%- endfor -%}
-    {%- set query = "select " ~ dbt.hash(dbt.listagg("rows_digest", "'|'", "order by name")) ~ " from ("
+    {%- set query = "select " ~ dbt.hash(ordered_listagg("rows_digest", "'|'", "order by name")) ~ " from ("
         ~ digests | join(" union all ") ~ ")" -%}
     {{ return(run_query(query).columns[0].values()[0]) }}
 {%- endmacro %}

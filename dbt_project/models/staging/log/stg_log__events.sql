@@ -54,7 +54,7 @@ latest_exclusion_list as (
 
 excluded_batches as (
 
-    select unnest(json_extract_string(payload, '$.excluded_batch_ids[*]')) as batch_id
+    select {{ unnest_json_strings('payload', 'excluded_batch_ids') }} as batch_id
     from latest_exclusion_list
 
 ),
@@ -97,7 +97,7 @@ renamed as (
 deduplicated as (
 
     select * from renamed
-    qualify row_number() over (partition by event_id order by recorded_at, batch_id) = 1
+    {{ qualify_rows("row_number() over (partition by event_id order by recorded_at, batch_id) = 1") }}
 
 ),
 
