@@ -93,15 +93,15 @@ grid_cases as (
         false as is_duplicate,
         cast(null as varchar) as duplicate_of_case_id,
         submitted_at as received_at,
-        cast(null as timestamp with time zone) as dispatched_at,
-        cast(null as timestamp with time zone) as accepted_at,
+        cast(null as {{ type_instant() }}) as dispatched_at,
+        cast(null as {{ type_instant() }}) as accepted_at,
         -- the grid worker who reports a problem is already on the spot
         submitted_at as first_contact_at,
         escalated_at,
         resolved_at,
-        cast(null as timestamp with time zone) as rated_at,
-        cast(null as timestamp with time zone) as due_at,
-        cast(null as timestamp with time zone) as cancelled_at,
+        cast(null as {{ type_instant() }}) as rated_at,
+        cast(null as {{ type_instant() }}) as due_at,
+        cast(null as {{ type_instant() }}) as cancelled_at,
         resolved_on_site,
         last_batch_id
     from submissions

@@ -26,7 +26,7 @@ with conformed as (
 
 ),
 
-submissions as not materialized (
+submissions as {{ not_materialized() }} (
 
     select * from {{ ref('int_grid_submissions__folded') }}
 

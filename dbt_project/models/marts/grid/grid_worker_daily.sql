@@ -23,19 +23,19 @@
 
 {#- Import CTEs read more than once are `not materialized`: a copy of a whole table on every night
     would cost more than the night's days. #}
-with all_submissions as not materialized (
+with all_submissions as {{ not_materialized() }} (
 
     select * from {{ ref('grid_submissions') }}
 
 ),
 
-served as not materialized (
+served as {{ not_materialized() }} (
 
     select * from {{ ref('int_cases__service_levels') }}
 
 ),
 
-folded_submissions as not materialized (
+folded_submissions as {{ not_materialized() }} (
 
     select * from {{ ref('int_grid_submissions__folded') }}
 

@@ -20,20 +20,20 @@
 
 {#- CTEs read more than once are `not materialized`: a copy of every case on every night would cost more
     than the night's quarters. #}
-with served_cases as not materialized (
+with served_cases as {{ not_materialized() }} (
 
     select * from {{ ref('int_cases__service_levels') }}
 
 ),
 
-served as not materialized (
+served as {{ not_materialized() }} (
 
     select * from served_cases
     where not is_duplicate
 
 ),
 
-with_periods as not materialized (
+with_periods as {{ not_materialized() }} (
 
     select
         *,
