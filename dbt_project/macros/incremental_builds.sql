@@ -12,10 +12,18 @@
     the project's on-run-start hook), written by the model's post-hook once it is built
     (`remember_incremental_build`). A model built whole (a first or full-refresh build) ignores it. -#}
 {% macro incremental_builds_relation() -%}
-    {{ return(api.Relation.create(database=target.database, schema=target.schema, identifier='incremental_builds')) }}
+    {#- Spark has no database above its schemas -#}
+    {{ return(api.Relation.create(
+        database=target.database if target.database is defined else none,
+        schema=target.schema,
+        identifier='incremental_builds',
+    )) }}
 {%- endmacro %}
 
 {% macro create_incremental_builds() -%}
+    {#- A Spark build on Parquet tables is always whole (macros/portable/incremental_replace_strategy.sql):
+        it has nothing to remember. -#}
+    {%- if target.type == 'spark' %}{{ return('') }}{% endif -%}
     create table if not exists {{ incremental_builds_relation() }} (
         model varchar,
         built_through_batch varchar,
@@ -46,6 +54,7 @@
 
 {#- The post-hook that remembers this build: the newest batch staged, and the conformance digest. -#}
 {% macro remember_incremental_build(conformance=false) -%}
+    {%- if target.type == 'spark' %}{{ return('') }}{% endif -%}
     delete from {{ incremental_builds_relation() }} where model = '{{ this.identifier }}';
     insert into {{ incremental_builds_relation() }}
     select
