@@ -97,12 +97,20 @@ grid_named as (
 
 ),
 
+grid_community_mentions as (
+
+    select grid_code, community_code, count(*) as mentions
+    from grid_named
+    group by grid_code, community_code
+
+),
+
+{#- the count is a column before the window reads it: Spark's qualify takes no aggregate of its own -#}
 grid_communities as (
 
     select grid_code, community_code
-    from grid_named
-    group by grid_code, community_code
-    {{ qualify_rows("row_number() over (partition by grid_code order by count(*) desc, community_code) = 1") }}
+    from grid_community_mentions
+    {{ qualify_rows("row_number() over (partition by grid_code order by mentions desc, community_code) = 1") }}
 
 ),
 

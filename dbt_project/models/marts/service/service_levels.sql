@@ -39,9 +39,9 @@ with_periods as {{ not_materialized() }} (
         *,
         {{ quarter_label(to_local('received_at')) }} as quarter,
         {{ dbt.concat([
-            "cast(extract(year from " ~ to_local('received_at') ~ ") as varchar)",
+            "cast(extract(year from " ~ to_local('received_at') ~ ") as " ~ dbt.type_string() ~ ")",
             "'-'",
-            "lpad(cast(extract(month from " ~ to_local('received_at') ~ ") as varchar), 2, '0')"
+            "lpad(cast(extract(month from " ~ to_local('received_at') ~ ") as " ~ dbt.type_string() ~ "), 2, '0')"
         ]) }} as month
     from served
 
@@ -72,7 +72,7 @@ published_month_counts as (
         {{ dbt.concat([
             "substr(period, 1, 4)",
             "'Q'",
-            "cast((cast(substr(period, 6, 2) as integer) + 2) / 3 as varchar)"
+            "cast((cast(substr(period, 6, 2) as integer) + 2) / 3 as " ~ dbt.type_string() ~ ")"
         ]) }} as quarter,
         cases
     from {{ this }}
