@@ -35,10 +35,11 @@
     `last_batch_id` are the ones to recompute. None when everything is to be computed: not an incremental
     build, no memory of the last one, or (with `conformance`) the conformance tables changed since. -#}
 {% macro incremental_since(conformance=false) -%}
-    {%- set digest = conformance_digest() if conformance else none -%}
     {%- if not execute or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
+    {#- only now: a whole build needs no digest (and on Spark, whose builds are whole, it is DuckDB SQL) -#}
+    {%- set digest = conformance_digest() if conformance else none -%}
     {%- set remembered = run_query(
         "select built_through_batch, conformance_digest from " ~ incremental_builds_relation()
         ~ " where model = '" ~ this.identifier ~ "'"
