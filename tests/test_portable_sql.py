@@ -11,6 +11,7 @@ would be seen.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -228,6 +229,9 @@ def spark(tmp_path_factory):
     session.createDataFrame(INPUT_ROWS, schema).createOrReplaceTempView("input")
     yield session
     session.stop()
+    # py4j says at interpreter exit that it closes its connection, after pytest has closed the streams
+    # it would write to ("--- Logging error ---"): nothing worth saying
+    logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
 @pytest.fixture(scope="module")
