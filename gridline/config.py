@@ -26,12 +26,17 @@ LOCAL_TIMEZONE = "Asia/Shanghai"
 TIMEZONE_ENV = "GRIDLINE_TIMEZONE"
 # Without the setting, the zone a home adopted from the first export it read (see adopt_timezone).
 TIMEZONE_FILE_NAME = "timezone"
+# The engine dbt builds on: DuckDB (embedded, the default) or a Spark output of dbt_project/profiles.yml
+# (``spark``: a local session; others: a cluster). docs/scale-out.md says when to switch.
+ENGINE_ENV = "GRIDLINE_ENGINE"
+DEFAULT_ENGINE = "duckdb"
 
 
 @dataclass(frozen=True)
 class Settings:
     home: Path
     timezone: str = LOCAL_TIMEZONE
+    engine: str = DEFAULT_ENGINE
 
     @property
     def log_dir(self) -> Path:
@@ -48,6 +53,11 @@ class Settings:
     @property
     def candidate_db(self) -> Path:
         return self.warehouse_dir / "candidate.duckdb"
+
+    @property
+    def spark_dir(self) -> Path:
+        """A local Spark's tables and metastore (the ``spark`` engine)."""
+        return self.warehouse_dir / "spark"
 
     @property
     def docs_dir(self) -> Path:
@@ -106,7 +116,15 @@ PRIVATE_UMASK = 0o077
 def load_settings() -> Settings:
     home = Path(os.environ.get("GRIDLINE_HOME", "var")).expanduser().resolve()
     secure_home(home)
-    return Settings(home=home, timezone=city_timezone(home))
+    return Settings(home=home, timezone=city_timezone(home), engine=build_engine())
+
+
+def build_engine() -> str:
+    """``GRIDLINE_ENGINE``: ``duckdb`` unless set; otherwise the name of a Spark output of the profile."""
+    engine = os.environ.get(ENGINE_ENV, "").strip() or DEFAULT_ENGINE
+    if engine != DEFAULT_ENGINE and not engine.startswith("spark"):
+        raise GridlineError(f"{ENGINE_ENV}={engine!r}: expected duckdb, spark or another spark* output")
+    return engine
 
 
 def city_timezone(home: Path | None = None) -> str:

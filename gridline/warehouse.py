@@ -50,6 +50,8 @@ def dbt_env(
             for kind in reference.KINDS
         },
         "GRIDLINE_BUILD_DB": str(target_db),
+        "GRIDLINE_ENGINE": settings.engine,
+        "GRIDLINE_SPARK_DIR": str(settings.spark_dir),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DO_NOT_TRACK": "1",
         "DBT_PROFILES_DIR": str(project),

@@ -68,8 +68,8 @@ def test_compose_runs_local_executor_by_default_and_celery_as_a_profile(compose)
     env = services["airflow-scheduler"]["environment"]
     assert env["AIRFLOW__CORE__EXECUTOR"] == "${AIRFLOW_EXECUTOR:-LocalExecutor}"
     profiled = {name for name, s in services.items() if s.get("profiles")}
-    assert profiled == {"redis", "airflow-worker"}
-    assert all(services[n]["profiles"] == ["celery"] for n in profiled)
+    assert profiled == {"redis", "airflow-worker", "spark-thrift"}
+    assert all(services[n]["profiles"] == ["celery"] for n in ("redis", "airflow-worker"))
     assert services["airflow-worker"]["command"] == "celery worker"
     assert services["airflow-worker"]["depends_on"]["redis"]["condition"] == "service_healthy"
 
@@ -117,6 +117,22 @@ def test_compose_image_is_airflow_3_3_with_the_project_installed_from_the_lock(c
     assert compose["x-airflow-common"]["build"] == "."
 
 
+def test_compose_spark_profile_serves_the_same_event_log_over_thrift(compose):
+    """The Spark Thrift server sees the home where Airflow does, so dbt on it reads the log's batch files
+    and writes tables under the same home."""
+    services = compose["services"]
+    spark = services["spark-thrift"]
+    assert spark["profiles"] == ["spark"]
+    assert spark["command"][0].endswith("start-thriftserver.sh")
+    assert "hive.server2.thrift.port=10000" in spark["command"] and "10000" in spark["expose"]
+    home = [v for v in services["airflow-scheduler"]["volumes"] if v.endswith(":/var/lib/gridline")]
+    assert home and home[0] in spark["volumes"]
+    warehouse = next(c for c in spark["command"] if c.startswith("spark.sql.warehouse.dir="))
+    assert warehouse.split("=", 1)[1].startswith("/var/lib/gridline/")
+    assert spark["healthcheck"]["test"] and spark["environment"]["SPARK_NO_DAEMONIZE"] == "true"
+    assert services["airflow-scheduler"]["environment"]["GRIDLINE_ENGINE"] == "${GRIDLINE_ENGINE:-duckdb}"
+
+
 def compose_command() -> list[str]:
     """`docker compose` where the plugin exists, else Debian's `docker-compose` (make system-deps)."""
     docker = shutil.which("docker")
@@ -150,6 +166,14 @@ def test_docker_compose_config_accepts_the_file(tmp_path):
         cwd=tmp_path,
     )
     assert checked.returncode == 0, checked.stderr
+    with_spark = subprocess.run(
+        [*command, "--env-file", str(env_file), "-f", compose_file, "--profile", "spark", "config"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert with_spark.returncode == 0, with_spark.stderr
+    assert "spark-thrift" in yaml.safe_load(with_spark.stdout)["services"]
     no_secrets = tmp_path / "empty.env"
     no_secrets.write_text("")
     missing = subprocess.run(

@@ -59,11 +59,13 @@
         inner join communities on typed_names.community_key = communities.community_key
     )
 
+    {#- `candidates.row_id`, not `row_id`: where the id column is itself called row_id, Spark finds the
+        bare name ambiguous between the column and its alias (the same value) -#}
     select
-        row_id as {{ id_column }},
+        candidates.row_id as {{ id_column }},
         community_code,
-        count(*) over (partition by row_id, agreement) as tied
+        count(*) over (partition by candidates.row_id, agreement) as tied
     from candidates
     where not contradicts
-    qualify rank() over (partition by row_id order by agreement desc) = 1
+    {{ qualify_rows("rank() over (partition by candidates.row_id order by agreement desc) = 1") }}
 {% endmacro %}

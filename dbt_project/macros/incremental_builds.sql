@@ -12,10 +12,18 @@
     the project's on-run-start hook), written by the model's post-hook once it is built
     (`remember_incremental_build`). A model built whole (a first or full-refresh build) ignores it. -#}
 {% macro incremental_builds_relation() -%}
-    {{ return(api.Relation.create(database=target.database, schema=target.schema, identifier='incremental_builds')) }}
+    {#- Spark has no database above its schemas -#}
+    {{ return(api.Relation.create(
+        database=target.database if target.database is defined else none,
+        schema=target.schema,
+        identifier='incremental_builds',
+    )) }}
 {%- endmacro %}
 
 {% macro create_incremental_builds() -%}
+    {#- A Spark build on Parquet tables is always whole (macros/portable/incremental_replace_strategy.sql):
+        it has nothing to remember. -#}
+    {%- if target.type == 'spark' %}{{ return('') }}{% endif -%}
     create table if not exists {{ incremental_builds_relation() }} (
         model varchar,
         built_through_batch varchar,
@@ -27,10 +35,11 @@
     `last_batch_id` are the ones to recompute. None when everything is to be computed: not an incremental
     build, no memory of the last one, or (with `conformance`) the conformance tables changed since. -#}
 {% macro incremental_since(conformance=false) -%}
-    {%- set digest = conformance_digest() if conformance else none -%}
     {%- if not execute or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
+    {#- only now: a whole build needs no digest (and on Spark, whose builds are whole, it is DuckDB SQL) -#}
+    {%- set digest = conformance_digest() if conformance else none -%}
     {%- set remembered = run_query(
         "select built_through_batch, conformance_digest from " ~ incremental_builds_relation()
         ~ " where model = '" ~ this.identifier ~ "'"
@@ -46,6 +55,7 @@
 
 {#- The post-hook that remembers this build: the newest batch staged, and the conformance digest. -#}
 {% macro remember_incremental_build(conformance=false) -%}
+    {%- if target.type == 'spark' %}{{ return('') }}{% endif -%}
     delete from {{ incremental_builds_relation() }} where model = '{{ this.identifier }}';
     insert into {{ incremental_builds_relation() }}
     select
@@ -69,12 +79,12 @@
     {%- set digests = [] -%}
     {%- for relation in relations -%}
         {%- do digests.append(
-            "select '" ~ relation.identifier ~ "' as name, coalesce(" ~ dbt.listagg(
+            "select '" ~ relation.identifier ~ "' as name, coalesce(" ~ ordered_listagg(
                 dbt.hash("cast(r as varchar)"), "''", "order by " ~ dbt.hash("cast(r as varchar)")
             ) ~ ", '') as rows_digest from " ~ relation ~ " as r"
         ) -%}
     {%- endfor -%}
-    {%- set query = "select " ~ dbt.hash(dbt.listagg("rows_digest", "'|'", "order by name")) ~ " from ("
+    {%- set query = "select " ~ dbt.hash(ordered_listagg("rows_digest", "'|'", "order by name")) ~ " from ("
         ~ digests | join(" union all ") ~ ")" -%}
     {{ return(run_query(query).columns[0].values()[0]) }}
 {%- endmacro %}

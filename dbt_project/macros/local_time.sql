@@ -13,5 +13,5 @@
 
 {#- `2025Q3` for a local timestamp. -#}
 {% macro quarter_label(local_ts) -%}
-    cast(extract(year from {{ local_ts }}) as varchar) || 'Q' || cast(extract(quarter from {{ local_ts }}) as varchar)
+    cast(extract(year from {{ local_ts }}) as {{ dbt.type_string() }}) || 'Q' || cast(extract(quarter from {{ local_ts }}) as {{ dbt.type_string() }})
 {%- endmacro %}

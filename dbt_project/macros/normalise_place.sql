@@ -7,5 +7,5 @@
         'street': '(街道办事处|街道办|办事处|街道|街|乡|镇)$',
         'district': '(新区|区|县|市)$',
     } -%}
-    nullif(regexp_replace(regexp_replace(coalesce({{ column }}, ''), '[ \t　]+', '', 'g'), '{{ suffixes[level] }}', ''), '')
+    nullif(regexp_replace({{ regexp_replace_all("coalesce(" ~ column ~ ", '')", "'[ \\t　]+'", "''") }}, '{{ suffixes[level] }}', ''), '')
 {%- endmacro %}

@@ -9,7 +9,7 @@
     config(
         materialized='incremental',
         unique_key='case_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=incremental_replace_strategy(),
         on_schema_change='fail',
         post_hook=[
             "{{ delete_submissions_no_longer_cases() }}",
@@ -26,7 +26,7 @@ with conformed as (
 
 ),
 
-submissions as not materialized (
+submissions as {{ not_materialized() }} (
 
     select * from {{ ref('int_grid_submissions__folded') }}
 

@@ -10,7 +10,7 @@ with areas as (
 aliases as (
 
     select areas.level, alias.name as alias, areas.name
-    from areas, unnest(areas.aliases) as alias(name)
+    from areas {{ unnest_join('areas.aliases', 'alias', 'name') }}
     where areas.level in ('district', 'street', 'community')
 
 ),
@@ -35,4 +35,4 @@ final as (
 
 -- an alias that could mean two places of a level means none: such a case is flagged, not guessed
 select * from final
-qualify count(*) over (partition by level, alias_key) = 1
+{{ qualify_rows("count(*) over (partition by level, alias_key) = 1") }}

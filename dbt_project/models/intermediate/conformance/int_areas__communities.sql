@@ -84,7 +84,7 @@ reference_districts as (
     select area_code, name, {{ normalise_place('name', 'district') }} as district_key
     from reference_areas
     where level = 'district'
-    qualify count(*) over (partition by district_key) = 1
+    {{ qualify_rows("count(*) over (partition by district_key) = 1") }}
 
 ),
 
@@ -121,9 +121,9 @@ street_matches as (
     inner join reference_streets
         on with_district.street_key = reference_streets.street_key
         and (with_district.district_key is null or with_district.district_code = reference_streets.parent_code)
-    qualify count(*) over (
+    {{ qualify_rows("count(*) over (
         partition by with_district.community_key, with_district.street_key, with_district.district_key
-    ) = 1
+    ) = 1") }}
 
 ),
 

@@ -62,7 +62,7 @@ addresses_with_grid as (
             and address is not null
             and not exists (select 1 from reference_grids)
     )
-    qualify row_number() over (partition by grid_code order by address) <= 5
+    {{ qualify_rows("row_number() over (partition by grid_code order by address) <= 5") }}
 
 ),
 
@@ -76,14 +76,14 @@ written as (
         on contains(addresses_with_grid.address, communities.community)
         and (communities.street is null or contains(addresses_with_grid.address, communities.street))
         and (communities.district is null or contains(addresses_with_grid.address, communities.district))
-    qualify rank() over (
+    {{ qualify_rows("rank() over (
         partition by addresses_with_grid.grid_code, addresses_with_grid.address
         order by length(communities.community) desc
     ) = 1
         and count(*) over (
             partition by addresses_with_grid.grid_code, addresses_with_grid.address,
                 length(communities.community)
-        ) = 1
+        ) = 1") }}
 
 ),
 
@@ -97,12 +97,20 @@ grid_named as (
 
 ),
 
+grid_community_mentions as (
+
+    select grid_code, community_code, count(*) as mentions
+    from grid_named
+    group by grid_code, community_code
+
+),
+
+{#- the count is a column before the window reads it: Spark's qualify takes no aggregate of its own -#}
 grid_communities as (
 
     select grid_code, community_code
-    from grid_named
-    group by grid_code, community_code
-    qualify row_number() over (partition by grid_code order by count(*) desc, community_code) = 1
+    from grid_community_mentions
+    {{ qualify_rows("row_number() over (partition by grid_code order by mentions desc, community_code) = 1") }}
 
 ),
 

@@ -11,7 +11,7 @@ name_list as (
     select category_code, level3 as name, 1 as preference from categories
     union all
     select categories.category_code, alias.name, 2 as preference
-    from categories, unnest(categories.aliases) as alias(name)
+    from categories {{ unnest_join('categories.aliases', 'alias', 'name') }}
 
 ),
 
@@ -19,7 +19,7 @@ final as (
 
     select category_code, name
     from name_list
-    qualify row_number() over (partition by name order by preference, category_code) = 1
+    {{ qualify_rows("row_number() over (partition by name order by preference, category_code) = 1") }}
 
 )
 

@@ -40,13 +40,13 @@ derived as (
 
     select
         path_key as category_code,
-        segments[1] as level1,
-        segments[greatest(len(segments) - 1, 1)] as level2,
-        segments[len(segments)] as level3,
+        {{ list_item('segments', 1) }} as level1,
+        {{ list_item('segments', 'greatest(' ~ list_length('segments') ~ ' - 1, 1)') }} as level2,
+        {{ list_item('segments', list_length('segments')) }} as level3,
         cast(null as boolean) as is_place_bound,
-        cast([] as varchar[]) as aliases,
+        {{ empty_string_list() }} as aliases,
         true as is_derived
-    from (select path_key, string_split(path_key, '/') as segments from unknown_paths)
+    from (select path_key, {{ split_list('path_key', '/') }} as segments from unknown_paths)
 
 ),
 

@@ -3,7 +3,7 @@
     config(
         materialized='incremental',
         unique_key='case_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=incremental_replace_strategy(),
         on_schema_change='fail',
         post_hook=[
             "{{ delete_submissions_no_longer_cases() }}",

@@ -10,7 +10,7 @@
     config(
         materialized='incremental',
         unique_key='local_day',
-        incremental_strategy='delete+insert',
+        incremental_strategy=incremental_replace_strategy(),
         on_schema_change='fail',
         post_hook=[
             "delete from {{ this }} where local_day not in (select local_day from {{ ref('grid_submissions') }})",
@@ -23,19 +23,19 @@
 
 {#- Import CTEs read more than once are `not materialized`: a copy of a whole table on every night
     would cost more than the night's days. #}
-with all_submissions as not materialized (
+with all_submissions as {{ not_materialized() }} (
 
     select * from {{ ref('grid_submissions') }}
 
 ),
 
-served as not materialized (
+served as {{ not_materialized() }} (
 
     select * from {{ ref('int_cases__service_levels') }}
 
 ),
 
-folded_submissions as not materialized (
+folded_submissions as {{ not_materialized() }} (
 
     select * from {{ ref('int_grid_submissions__folded') }}
 
@@ -122,7 +122,7 @@ first_handling as (
     select order_id, worker_key, submitted_at
     from handling
     where order_id is not null
-    qualify row_number() over (partition by order_id order by submitted_at, submission_id) = 1
+    {{ qualify_rows("row_number() over (partition by order_id order by submitted_at, submission_id) = 1") }}
 
 ),
 

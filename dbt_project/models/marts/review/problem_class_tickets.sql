@@ -30,7 +30,7 @@ area_names as (
 described as (
 
     -- the quarter's own summary, or, for an abated ticket, that of the last quarter it was active
-    select status.*, summary.* exclude (ticket_id, quarter, case_count)
+    select status.*, {{ star_except('summary', ['ticket_id', 'quarter', 'case_count']) }}
     from status
     inner join summary
         on status.ticket_id = summary.ticket_id and status.described_by_quarter = summary.quarter

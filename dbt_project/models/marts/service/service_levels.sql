@@ -10,7 +10,7 @@
     config(
         materialized='incremental',
         unique_key=['period_type', 'period'],
-        incremental_strategy='delete+insert',
+        incremental_strategy=incremental_replace_strategy(),
         on_schema_change='fail',
         post_hook="{{ remember_incremental_build(conformance=true) }}"
     )
@@ -20,28 +20,28 @@
 
 {#- CTEs read more than once are `not materialized`: a copy of every case on every night would cost more
     than the night's quarters. #}
-with served_cases as not materialized (
+with served_cases as {{ not_materialized() }} (
 
     select * from {{ ref('int_cases__service_levels') }}
 
 ),
 
-served as not materialized (
+served as {{ not_materialized() }} (
 
     select * from served_cases
     where not is_duplicate
 
 ),
 
-with_periods as not materialized (
+with_periods as {{ not_materialized() }} (
 
     select
         *,
         {{ quarter_label(to_local('received_at')) }} as quarter,
         {{ dbt.concat([
-            "cast(extract(year from " ~ to_local('received_at') ~ ") as varchar)",
+            "cast(extract(year from " ~ to_local('received_at') ~ ") as " ~ dbt.type_string() ~ ")",
             "'-'",
-            "lpad(cast(extract(month from " ~ to_local('received_at') ~ ") as varchar), 2, '0')"
+            "lpad(cast(extract(month from " ~ to_local('received_at') ~ ") as " ~ dbt.type_string() ~ "), 2, '0')"
         ]) }} as month
     from served
 
@@ -72,7 +72,7 @@ published_month_counts as (
         {{ dbt.concat([
             "substr(period, 1, 4)",
             "'Q'",
-            "cast((cast(substr(period, 6, 2) as integer) + 2) / 3 as varchar)"
+            "cast((cast(substr(period, 6, 2) as integer) + 2) / 3 as " ~ dbt.type_string() ~ ")"
         ]) }} as quarter,
         cases
     from {{ this }}

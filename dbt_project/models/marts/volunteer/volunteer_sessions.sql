@@ -3,7 +3,7 @@
     config(
         materialized='incremental',
         unique_key='session_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=incremental_replace_strategy(),
         on_schema_change='fail',
         post_hook="{{ remember_incremental_build(conformance=true) }}"
     )

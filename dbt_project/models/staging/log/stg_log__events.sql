@@ -17,7 +17,7 @@
 
 {#- `not materialized`: the source is read twice (the exclusion lists, the new batches), and a
     materialized copy would read every batch's every column, payloads included, on every night. #}
-with source as not materialized (
+with source as {{ not_materialized() }} (
 
     select * from {{ source('gridline_log', 'events') }}
 
@@ -38,7 +38,7 @@ exclusion_lists as (
     where stream = 'system'
         and event_type = 'log.excluded_batches'
     {% if var('as_of') %}
-        and recorded_at <= cast('{{ var("as_of") }}' as timestamp with time zone)
+        and recorded_at <= cast('{{ var("as_of") }}' as {{ type_instant() }})
     {% endif %}
 
 ),
@@ -54,7 +54,7 @@ latest_exclusion_list as (
 
 excluded_batches as (
 
-    select unnest(json_extract_string(payload, '$.excluded_batch_ids[*]')) as batch_id
+    select {{ unnest_json_strings('payload', 'excluded_batch_ids') }} as batch_id
     from latest_exclusion_list
 
 ),
@@ -75,8 +75,8 @@ renamed as (
         state_hash,
 
         -- timestamps (UTC)
-        cast(occurred_at as timestamp with time zone) as occurred_at,
-        cast(recorded_at as timestamp with time zone) as recorded_at,
+        cast(occurred_at as {{ type_instant() }}) as occurred_at,
+        cast(recorded_at as {{ type_instant() }}) as recorded_at,
 
         -- lineage
         source_file,
@@ -89,7 +89,7 @@ renamed as (
         and batch_id > '{{ newest_built }}'
     {% endif %}
     {% if var('as_of') %}
-        and recorded_at <= cast('{{ var("as_of") }}' as timestamp with time zone)
+        and recorded_at <= cast('{{ var("as_of") }}' as {{ type_instant() }})
     {% endif %}
 
 ),
@@ -97,7 +97,7 @@ renamed as (
 deduplicated as (
 
     select * from renamed
-    qualify row_number() over (partition by event_id order by recorded_at, batch_id) = 1
+    {{ qualify_rows("row_number() over (partition by event_id order by recorded_at, batch_id) = 1") }}
 
 ),
 

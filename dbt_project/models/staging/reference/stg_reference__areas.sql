@@ -12,10 +12,7 @@ final as (
         trim(name) as name,
         lower(trim(level)) as level,
         nullif(trim(parent_code), '') as parent_code,
-        list_filter(
-            list_transform(string_split(coalesce(aliases, ''), '|'), lambda alias: trim(alias)),
-            lambda alias: alias <> ''
-        ) as aliases,
+        {{ split_trimmed_list("coalesce(aliases, '')", '|', 'alias') }} as aliases,
         lat as latitude,
         lon as longitude
     from source

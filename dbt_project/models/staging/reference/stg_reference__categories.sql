@@ -13,10 +13,7 @@ final as (
         trim(level2) as level2,
         trim(level3) as level3,
         is_place_bound,
-        list_filter(
-            list_transform(string_split(coalesce(aliases, ''), '|'), lambda alias: trim(alias)),
-            lambda alias: alias <> ''
-        ) as aliases
+        {{ split_trimmed_list("coalesce(aliases, '')", '|', 'alias') }} as aliases
     from source
 
 )

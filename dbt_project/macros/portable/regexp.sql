@@ -1,0 +1,26 @@
+{#- Every match of `pattern` replaced (DuckDB replaces the first unless given the 'g' flag; Spark's
+    fourth argument is a start position, and it always replaces every match). -#}
+{% macro regexp_replace_all(text, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regexp_replace_all', 'gridline')(text, pattern, replacement)) }}
+{%- endmacro %}
+
+{% macro default__regexp_replace_all(text, pattern, replacement) -%}
+    regexp_replace({{ text }}, {{ pattern }}, {{ replacement }}, 'g')
+{%- endmacro %}
+
+{% macro spark__regexp_replace_all(text, pattern, replacement) -%}
+    regexp_replace({{ text }}, {{ pattern }}, {{ replacement }})
+{%- endmacro %}
+
+{#- Whether `pattern` matches anywhere in `text`. -#}
+{% macro regexp_contains(text, pattern) -%}
+    {{ return(adapter.dispatch('regexp_contains', 'gridline')(text, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regexp_contains(text, pattern) -%}
+    regexp_matches({{ text }}, {{ pattern }})
+{%- endmacro %}
+
+{% macro spark__regexp_contains(text, pattern) -%}
+    regexp_like({{ text }}, {{ pattern }})
+{%- endmacro %}
