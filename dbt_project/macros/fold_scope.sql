@@ -24,9 +24,9 @@
     events are found first by their narrow columns, as row ids (`fold_event_row`), and only their rows
     are read whole. -#}
 {% macro duckdb__fold_scope(name, entities, key) -%}
-{%- if not fold_reads_row_ids() %}
+{%- if not (is_incremental() and fold_reads_row_ids()) %}
 {{ default__fold_scope(name, entities, key) }}
-{%- elif is_incremental() %}
+{%- else %}
 {{ name }}_rows as materialized (
 
     select events.event_row
@@ -40,12 +40,6 @@
     select events.*
     from events
     where events.event_row in (select event_row from {{ name }}_rows)
-
-),
-{%- else %}
-{{ name }} as (
-
-    select * from events
 
 ),
 {%- endif %}
