@@ -9,6 +9,7 @@ under the home with owner-only permissions; it is never read from the repository
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import sys
 from dataclasses import dataclass
@@ -30,6 +31,12 @@ TIMEZONE_FILE_NAME = "timezone"
 # (``spark``: a local session; others: a cluster). docs/scale-out.md says when to switch.
 ENGINE_ENV = "GRIDLINE_ENGINE"
 DEFAULT_ENGINE = "duckdb"
+# The memory ceiling of one ingest (a DuckDB size: 500MB, 2GB): past it the ingest's set-based steps spill
+# to disk, so its memory does not grow with the batch or the log. Lower it on a small worker, raise it to
+# trade memory for speed on a large one.
+INGEST_MEMORY_ENV = "GRIDLINE_INGEST_MEMORY"
+DEFAULT_INGEST_MEMORY = "500MB"
+_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,7 @@ class Settings:
     home: Path
     timezone: str = LOCAL_TIMEZONE
     engine: str = DEFAULT_ENGINE
+    ingest_memory: str = DEFAULT_INGEST_MEMORY
 
     @property
     def log_dir(self) -> Path:
@@ -116,7 +124,9 @@ PRIVATE_UMASK = 0o077
 def load_settings() -> Settings:
     home = Path(os.environ.get("GRIDLINE_HOME", "var")).expanduser().resolve()
     secure_home(home)
-    return Settings(home=home, timezone=city_timezone(home), engine=build_engine())
+    return Settings(
+        home=home, timezone=city_timezone(home), engine=build_engine(), ingest_memory=ingest_memory()
+    )
 
 
 def build_engine() -> str:
@@ -125,6 +135,14 @@ def build_engine() -> str:
     if engine != DEFAULT_ENGINE and not engine.startswith("spark"):
         raise GridlineError(f"{ENGINE_ENV}={engine!r}: expected duckdb, spark or another spark* output")
     return engine
+
+
+def ingest_memory() -> str:
+    """``GRIDLINE_INGEST_MEMORY``: the ingest's memory ceiling, 500MB unless set."""
+    size = os.environ.get(INGEST_MEMORY_ENV, "").strip() or DEFAULT_INGEST_MEMORY
+    if not _MEMORY_SIZE.fullmatch(size):
+        raise GridlineError(f"{INGEST_MEMORY_ENV}={size!r}: expected a size such as 500MB or 2GB")
+    return size
 
 
 def city_timezone(home: Path | None = None) -> str:

@@ -81,9 +81,9 @@ def _files_under(folder: Path) -> list[Path]:
 
 def _open_connection(settings: Settings, scratch: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(config={"temp_directory": str(scratch / "spill")})
-    # A fixed ceiling: past it the log's set-based steps spill to the scratch folder, so an ingest's
-    # memory does not grow with the size of its input (the scan itself streams).
-    con.execute("set memory_limit = '500MB'")
+    # A ceiling (GRIDLINE_INGEST_MEMORY): past it the log's set-based steps spill to the scratch folder,
+    # so an ingest's memory does not grow with the size of its input or of the log (the scan streams).
+    con.execute(f"set memory_limit = '{settings.ingest_memory}'")
     con.execute(f"set TimeZone = '{settings.timezone}'")
     privacy.install(con, settings.pii_key())
     reading.install_time_macros(con, settings.timezone)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,27 @@ def test_an_unreadable_file_is_one_line(home, tmp_path, tiny_landing):
     path.chmod(0)
     proc = gridline_cli("ingest", "--stream", "grid", str(path), env_home=home, check=False)
     assert proc.returncode == 1 and proc.stderr.count("gridline: error:") == 1
+
+
+def test_a_batch_over_the_memory_ceiling_fails_in_one_line_and_commits_nothing(settings, tiny_landing):
+    files = _day_files(tiny_landing, "hotline")
+    with pytest.raises(GridlineError, match="did not fit in the ingest's memory ceiling"):
+        ingest(IngestRequest(paths=files, stream="hotline"), replace(settings, ingest_memory="4MB"))
+    assert EventLog(settings.log_dir).manifests() == []
+    # The same batch under a ceiling that holds it commits whole: the setting is what decided.
+    result = ingest(IngestRequest(paths=files, stream="hotline"), replace(settings, ingest_memory="200MB"))
+    assert result.appended > 0 and _adds_up(result)
+
+
+def test_a_memory_ceiling_that_is_not_a_size_is_one_line(home, tiny_landing):
+    proc = gridline_cli(
+        "ingest",
+        "--stream",
+        "grid",
+        str(tiny_landing / "grid"),
+        env_home=home,
+        check=False,
+        GRIDLINE_INGEST_MEMORY="lots",
+    )
+    assert proc.returncode == 1 and "GRIDLINE_INGEST_MEMORY='lots'" in proc.stderr
+    assert "Traceback" not in proc.stderr
