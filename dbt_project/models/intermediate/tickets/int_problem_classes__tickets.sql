@@ -4,12 +4,12 @@
     are about the same problem. The same place: the class's own place (`place_key`, the one most members
     name), or an address or a place name that members of both write (the place a quarter's cases name
     most can change with the quarter's learned names: 茶场村's demolition was placed at 茶场村 in one
-    quarter and at its street, 西湖街道, in the next, every message naming both). The same problem: their
-    profiles' cosine similarity reaches
-    `ticket_recurrence_similarity`, or, when either has no words to compare, they share a category. Each
-    class continues at most one, and is continued by at most one (the most alike pair wins), so a
-    different problem at the same place or in the same area and category starts a ticket of its own,
-    and a class whose area grows from a grid to its community, its place unchanged, keeps its ticket.
+    quarter and at 区西湖, a piece of its street's name 西湖街道, in the next, every message naming both).
+    The same problem: their profiles' cosine similarity reaches `ticket_recurrence_similarity`, or, when
+    either has no words to compare, they share a category. Each class continues at most one, and is
+    continued by at most one (the most alike pair wins), so a different problem at the same place or in
+    the same area and category starts a ticket of its own, and a class whose area grows from a grid to
+    its community, its place unchanged, keeps its ticket.
     A class that continues none starts a ticket: a digest of its place, category, quarter and first case.
     The chain is followed to its start however many quarters it spans. -#}
 with recursive classes as (
