@@ -40,7 +40,7 @@ import duckdb
 
 from gridline.config import Settings
 from gridline.errors import GridlineError
-from gridline.publish import read_only_connection
+from gridline.publish import build_db, read_only_connection
 
 RECOVERED_SHARE = 0.5  # of the class, held by its best ticket
 RECOVERED_PURITY = 0.5  # of the best ticket, belonging to the class
@@ -83,6 +83,7 @@ class Score:
 class Comparison:
     gridline: Score
     baseline: Score | None
+    baseline_addresses: str | None = None  # where the baseline read the cases' addresses
 
     def lines(self) -> list[str]:
         scores = [self.gridline] + ([self.baseline] if self.baseline else [])
@@ -112,6 +113,8 @@ class Comparison:
                 else ""
             )
         )
+        if self.baseline_addresses:
+            lines.append(f"baseline's addresses: {self.baseline_addresses}")
         return lines
 
 
@@ -243,21 +246,22 @@ def score(con: duckdb.DuckDBPyConnection, truth: Truth, tickets: str = GRIDLINE_
     )
 
 
-def score_baseline(con: duckdb.DuckDBPyConnection, truth: Truth) -> Score:
-    """The analyst's TF-IDF baseline, formed on every case of ``marts.cases`` and scored like gridline."""
+def score_baseline(con: duckdb.DuckDBPyConnection, truth: Truth, addresses: dict[str, str]) -> Score:
+    """The analyst's TF-IDF baseline, formed on every case of ``marts.cases`` (with its address from
+    ``addresses``, see ``case_addresses``) and scored like gridline."""
     from gridline.tfidf_baseline import baseline_tickets
 
-    with_address = _has_conformed_address(con)
-    address = "conformed.address" if with_address else "null"
-    join = "left join intermediate.int_cases__conformed as conformed using (case_id)" if with_address else ""
-    cases = con.execute(
-        f"""
-        select cases.case_id, cases.quarter,
-               concat_ws(' ', cases.title, cases.description, {address}) as text
-        from marts.cases as cases {join}
-        where cases.quarter is not null
+    rows = con.execute(
+        """
+        select case_id, quarter, concat_ws(' ', title, description) as text
+        from marts.cases
+        where quarter is not null
         """
     ).fetchall()
+    cases = [
+        (case_id, quarter, " ".join(part for part in (text, addresses.get(case_id)) if part))
+        for case_id, quarter, text in rows
+    ]
     con.execute(
         "create or replace temp table baseline_tickets (ticket_id varchar, quarter varchar, case_id varchar)"
     )
@@ -267,8 +271,33 @@ def score_baseline(con: duckdb.DuckDBPyConnection, truth: Truth) -> Score:
     return score(con, truth, "baseline_tickets")
 
 
+CONFORMED_ADDRESSES = "select case_id, address from intermediate.int_cases__conformed where address <> ''"
+
+
+def case_addresses(
+    con: duckdb.DuckDBPyConnection, settings: Settings, database: Path | None
+) -> tuple[dict[str, str], str]:
+    """Every case's address for the baseline (an analyst reads the export's address column), and where it
+    was read. The marts do not carry it, so the published warehouse has none: it is read from the build
+    database beside it (``warehouse/build.duckdb``, which keeps the intermediate models), or from the
+    warehouse file given when that is itself a build. None when neither has it, or the build database is
+    held by a run writing it."""
+    if _has_conformed_address(con):
+        return dict(con.execute(CONFORMED_ADDRESSES).fetchall()), "the warehouse given"
+    build = build_db(settings)
+    if database is not None or not build.exists():
+        return {}, "none (the warehouse keeps no intermediate models)"
+    try:
+        with duckdb.connect(str(build), read_only=True) as build_con:
+            if not _has_conformed_address(build_con):
+                return {}, f"none ({build.name} has no conformed cases)"
+            return dict(build_con.execute(CONFORMED_ADDRESSES).fetchall()), build.name
+    except duckdb.Error as exc:  # a run holds the build database: score without addresses, and say so
+        return {}, f"none ({build.name} could not be read: {str(exc).splitlines()[0][:120]})"
+
+
 def _has_conformed_address(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the warehouse keeps the conformed cases' address (marts.cases does not carry it)."""
+    """Whether the connected warehouse keeps the conformed cases' address (a build database does)."""
     found = con.execute(
         """
         select count(*) from information_schema.columns
@@ -292,7 +321,10 @@ def compare(
     con = read_only_connection(settings, database)
     try:
         gridline_score = score(con, truth)
-        return Comparison(gridline_score, score_baseline(con, truth) if baseline else None)
+        if not baseline:
+            return Comparison(gridline_score, None)
+        addresses, read_from = case_addresses(con, settings, database)
+        return Comparison(gridline_score, score_baseline(con, truth, addresses), read_from)
     except duckdb.CatalogException as exc:
         raise GridlineError(
             f"the warehouse has no tickets to score ({exc.args[0].splitlines()[0]})"

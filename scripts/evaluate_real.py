@@ -15,11 +15,14 @@ message (``board-1``, ``board-2``), Boston by month (odd months ``boston-1``, ev
 Each half's truth is the committed truth by the same rules applied to the half: a hot problem of the
 board keeps its messages in the half and counts when it still has ≥ 4; a Boston group keeps its requests
 in the half and counts when it still has ≥ 3 (a group's key is its type, address and quarter, so this is
-the group rule run on the half).
+the group rule run on the half). The hidden halves are later in time, so each quarter is also measured
+on its own (``board-q1``, ``board-q2``, ``boston-q1``, ``boston-q2``) and the board's last two months
+(``board-m56``: 725 messages, about a third of the whole), by the same restriction of the truth.
 
     .venv/bin/python scripts/evaluate_real.py [--only board boston ...] [--scale small] [--keep DIR]
     make bench-tickets
     .venv/bin/python scripts/evaluate_real.py --only board-1 board-2 boston-1 boston-2
+    .venv/bin/python scripts/evaluate_real.py --only board-q1 board-q2 board-m56 boston-q1 boston-q2
 
 A new source's first batch may be held by the batch audit (nothing to compare it with yet); the script
 then accepts the held batches with a note, as a user reading the audit would, and says so under the
@@ -93,7 +96,12 @@ def _truth_of_half(truth: Path, case_ids: set[str], min_cases: int, out: Path) -
     return out
 
 
-def _board_half(half: int) -> Callable[[Path], tuple[list[list[str]], Path]]:
+def _board_part(
+    name: str, choose: Callable[[list[list], Callable[[list], str]], list[list]]
+) -> Callable[[Path], tuple[list[list[str]], Path]]:
+    """The board's messages that ``choose`` picks (from all of them sorted by time, with their time as
+    sortable text), as a workbook export of their own with the truth restricted to them."""
+
     def prepare(work: Path) -> tuple[list[list[str]], Path]:
         from python_calamine import CalamineWorkbook
 
@@ -108,20 +116,39 @@ def _board_half(half: int) -> Callable[[Path], tuple[list[list[str]], Path]]:
                 r"(\d+)[/-](\d+)[/-](\d+)", lambda m: f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}", text
             )
 
-        messages = sorted(rows[1:], key=when)
-        middle = len(messages) // 2
-        chosen = messages[:middle] if half == 1 else messages[middle:]
-        path = work / f"board_half{half}.csv"
+        chosen = choose(sorted(rows[1:], key=when), when)
+        path = work / f"{name}.csv"
         with path.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(header)
             for row in chosen:
                 writer.writerow([when(row) if i == at else _cell(cell) for i, cell in enumerate(row)])
         ids = {f"cn_gov_messages:{_cell(row[header.index('留言编号')])}" for row in chosen}
-        truth = _truth_of_half(TRUTH / "cn_gov_messages.json", ids, 4, work / f"board_half{half}.json")
+        truth = _truth_of_half(TRUTH / "cn_gov_messages.json", ids, 4, work / f"{name}.json")
         return [["ingest", "--mapping", "cn_gov_messages", str(path)]], truth
 
     return prepare
+
+
+def _board_half(half: int) -> Callable[[Path], tuple[list[list[str]], Path]]:
+    """The board split at its median message: the first half or the second."""
+
+    def choose(messages: list[list], _: Callable[[list], str]) -> list[list]:
+        middle = len(messages) // 2
+        return messages[:middle] if half == 1 else messages[middle:]
+
+    return _board_part(f"board_half{half}", choose)
+
+
+def _board_months(first: str, last: str) -> Callable[[Path], tuple[list[list[str]], Path]]:
+    """The board's messages of the months ``first`` to ``last`` ("2019-04"); the few older messages
+    (2017-06 .. 2018-12) go with the first window of 2019."""
+
+    def choose(messages: list[list], when: Callable[[list], str]) -> list[list]:
+        earliest = "" if first == "2019-01" else first
+        return [row for row in messages if earliest <= when(row)[:7] <= last]
+
+    return _board_part(f"board_{first}_{last}", choose)
 
 
 def _cell(value: object) -> str:
@@ -131,9 +158,12 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _boston_half(half: int) -> Callable[[Path], tuple[list[list[str]], Path]]:
+def _boston_part(name: str, months: set[int]) -> Callable[[Path], tuple[list[list[str]], Path]]:
+    """Boston's requests opened in ``months`` (of 2015), as an export of their own with the truth
+    restricted to them."""
+
     def prepare(work: Path) -> tuple[list[list[str]], Path]:
-        path = work / f"boston_half{half}.csv"
+        path = work / f"{name}.csv"
         ids: set[str] = set()
         with (
             BOSTON.open(encoding="utf-8", newline="") as source,
@@ -145,14 +175,18 @@ def _boston_half(half: int) -> Callable[[Path], tuple[list[list[str]], Path]]:
             writer = csv.writer(out)
             writer.writerow(header)
             for row in reader:
-                month = int(row[at].split("/")[0])  # "01/14/2015 03:04:41 PM"
-                if month % 2 == half % 2:
+                if int(row[at].split("/")[0]) in months:  # "01/14/2015 03:04:41 PM"
                     writer.writerow(row)
                     ids.add(f"boston311:{row[id_at]}")
-        truth = _truth_of_half(TRUTH / "boston311.json", ids, 3, work / f"boston_half{half}.json")
+        truth = _truth_of_half(TRUTH / "boston311.json", ids, 3, work / f"{name}.json")
         return [["ingest", "--mapping", "boston311", str(path)]], truth
 
     return prepare
+
+
+def _boston_half(half: int) -> Callable[[Path], tuple[list[list[str]], Path]]:
+    """Odd months (half 1) or even months (half 2)."""
+    return _boston_part(f"boston_half{half}", {m for m in range(1, 13) if m % 2 == half % 2})
 
 
 def _generated(
@@ -293,7 +327,8 @@ def main() -> None:
     parser.add_argument(
         "--only",
         nargs="*",
-        help="data sets to run (board, boston, board-1, board-2, boston-1, boston-2, generated, random)",
+        help="data sets to run (board, boston, board-1, board-2, boston-1, boston-2, board-q1, board-q2, "
+        "board-m56, boston-q1, boston-q2, generated, random)",
     )
     parser.add_argument("--scale", default="small", help="scale of the generated cities (default small)")
     parser.add_argument("--seed", type=int, default=41, help="seed of the generated cities (default 41)")
@@ -313,6 +348,12 @@ def main() -> None:
         Dataset("board-2", _board_half(2)),
         Dataset("boston-1", _boston_half(1), timezone="America/New_York"),
         Dataset("boston-2", _boston_half(2), timezone="America/New_York"),
+        # Later in time: each quarter on its own (the held-back data is a later half year)
+        Dataset("board-q1", _board_months("2019-01", "2019-03")),
+        Dataset("board-q2", _board_months("2019-04", "2019-06")),
+        Dataset("board-m56", _board_months("2019-05", "2019-06")),
+        Dataset("boston-q1", _boston_part("boston_q1", {1, 2, 3}), timezone="America/New_York"),
+        Dataset("boston-q2", _boston_part("boston_q2", {4, 5, 6}), timezone="America/New_York"),
         Dataset("generated", _generated(scale=args.scale, seed=args.seed, reference=args.reference)),
     ]
     if _random_city_supported():

@@ -216,3 +216,29 @@ def test_cli_prints_gridline_beside_the_baseline(tmp_path):
         env_home=tmp_path / "h",
     ).stdout
     assert "baseline" not in without and "pairwise F1" in without
+
+
+def test_the_baseline_reads_addresses_from_the_build_database_beside_the_published_one(tmp_path):
+    # Three requests at one address with no other text, two elsewhere: only the address links them.
+    addresses = {c: "12 Elm St" for c in ("b1", "b2", "b3")} | {"x1": "400 Harbor Rd", "x2": "9 Oak Ave"}
+    warehouse = tmp_path / "h" / "warehouse"
+    warehouse.mkdir(parents=True)
+    _warehouse(warehouse / "published.duckdb", {}, {c: "2015Q1" for c in addresses})
+    build = duckdb.connect(str(warehouse / "build.duckdb"))
+    build.execute("create schema intermediate")
+    build.execute("create table intermediate.int_cases__conformed (case_id varchar, address varchar)")
+    build.executemany("insert into intermediate.int_cases__conformed values (?, ?)", list(addresses.items()))
+    build.close()
+    truth = _truth(tmp_path, {"classes": [{"id": "elm", "case_ids": ["b1", "b2", "b3"]}]})
+
+    def printed(*database: str) -> list[str]:
+        args = ("evaluate", "--truth", str(truth), *database)
+        return gridline_cli(*args, env_home=tmp_path / "h").stdout.splitlines()
+
+    published = printed()
+    assert re.split(r"\s{2,}", published[3].strip()) == ["case-weighted recall", "0.000", "1.000"]
+    assert published[-1] == "baseline's addresses: build.duckdb"
+    # another warehouse file that keeps no intermediate models: the baseline has the texts alone
+    given = printed("--database", str(warehouse / "published.duckdb"))
+    assert re.split(r"\s{2,}", given[3].strip()) == ["case-weighted recall", "0.000", "0.000"]
+    assert given[-1].startswith("baseline's addresses: none")

@@ -7,7 +7,14 @@
     same learned place name (a rare one, int_ticket_places__vocabulary) and neither case links to any
     other, so the link can chain nothing; two residents naming one place and one thing is what a pair of
     the quarter before may carry into a class (int_problem_classes__classes). At an address, a cell or
-    an area two cases of one category meet by chance: their lone pairs do not hold. A chain of weak
+    an area two cases of one category meet by chance: their lone pairs do not hold. Between two groups
+    of near copies (each case of the weak link has a strong partner) where the text alone says what the
+    problem is (no category both were filed under), the shared cases must include a strong partner of
+    each: both groups confirm the link. One text of a group weakly like each case of another group, its
+    own copies like none of them, is another problem sharing words with the second in passing (a plan
+    for the whole city's bus network naming route 805 is not the residents' request to reroute 805);
+    where residents of both groups write alike across, both confirm. A category both cases were filed
+    under is a second witness beside the words, and such a link is confirmed as before. A chain of weak
     links (a–x, x–b, each barely over its bar) thus cannot carry one problem into another; a problem
     many residents describe links as a web, not a chain, and keeps its links. Each case's label is the
     smallest case id it is connected to, spread along the held links until nothing changes. With the
@@ -42,26 +49,44 @@ both_ways as (
 
 weak as (
 
-    select case_id, linked_case_id, place_kind from links where similarity < {{ var('ticket_strong_link') }}
+    select case_id, linked_case_id, place_kind, coalesce(same_category, false) as same_category
+    from links
+    where similarity < {{ var('ticket_strong_link') }}
+
+),
+
+link_counts as (
+
+    -- how many cases each case links to, and whether it has a near copy (a strong partner)
+    select
+        case_id,
+        count(*) as link_count,
+        max(similarity) >= {{ var('ticket_strong_link') }} as has_strong_partner
+    from both_ways
+    group by case_id
 
 ),
 
 confirmed as (
 
     -- weak links whose two cases have a linked case in common (looked up per weak link, so a large web
-    -- of strong links is never searched for triangles)
-    select distinct weak.case_id, weak.linked_case_id
+    -- of strong links is never searched for triangles); between two groups of near copies (each case
+    -- has a strong partner) whose text is all that says what the problem is (no category both were
+    -- filed under), a partner of each must be among them: both groups confirm the link
+    select weak.case_id, weak.linked_case_id
     from weak
     inner join both_ways as left_side on weak.case_id = left_side.case_id
     inner join both_ways as right_side
         on weak.linked_case_id = right_side.case_id
         and left_side.linked_case_id = right_side.linked_case_id
-
-),
-
-link_counts as (
-
-    select case_id, count(*) as link_count from both_ways group by case_id
+    inner join link_counts as left_count on weak.case_id = left_count.case_id
+    inner join link_counts as right_count on weak.linked_case_id = right_count.case_id
+    group by weak.case_id, weak.linked_case_id, weak.same_category,
+        left_count.has_strong_partner, right_count.has_strong_partner
+    having weak.same_category
+        or not (left_count.has_strong_partner and right_count.has_strong_partner)
+        or (max(left_side.similarity) >= {{ var('ticket_strong_link') }}
+            and max(right_side.similarity) >= {{ var('ticket_strong_link') }})
 
 ),
 

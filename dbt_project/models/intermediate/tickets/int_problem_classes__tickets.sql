@@ -1,11 +1,15 @@
 {#- The ticket of each class of problem: a `ticket_id` names one recurring problem at one place.
 
-    A class continues last quarter's class — and keeps its ticket — when both are at the same place
-    (`place_key`) and are about the same problem: their profiles' cosine similarity reaches
-    `ticket_recurrence_similarity`, or, when either has no words to compare, they share a category. Each
-    class continues at most one, and is continued by at most one (the most alike pair wins), so a
-    different problem at the same place or in the same area and category starts a ticket of its own,
-    and a class whose area grows from a grid to its community, its place unchanged, keeps its ticket.
+    A class continues last quarter's class — and keeps its ticket — when both are at the same place and
+    are about the same problem. The same place: the class's own place (`place_key`, the one most members
+    name), or an address or a place name that members of both write (the place a quarter's cases name
+    most can change with the quarter's learned names: 茶场村's demolition was placed at 茶场村 in one
+    quarter and at 区西湖, a piece of its street's name 西湖街道, in the next, every message naming both).
+    The same problem: their profiles' cosine similarity reaches `ticket_recurrence_similarity`, or, when
+    either has no words to compare, they share a category. Each class continues at most one, and is
+    continued by at most one (the most alike pair wins), so a different problem at the same place or in
+    the same area and category starts a ticket of its own, and a class whose area grows from a grid to
+    its community, its place unchanged, keeps its ticket.
     A class that continues none starts a ticket: a digest of its place, category, quarter and first case.
     The chain is followed to its start however many quarters it spans. -#}
 with recursive classes as (
@@ -26,16 +30,51 @@ clusters as (
 
 ),
 
-pairs as (
+places as (
 
-    select
-        earlier.cluster_id as earlier_cluster_id,
-        later.cluster_id,
-        earlier.problem_category is not distinct from later.problem_category as same_category
+    select * from {{ ref('int_ticket_cases__places') }}
+
+),
+
+class_places as (
+
+    -- the addresses and place names a class's members write (a cell or a community is too loose to
+    -- say two quarters' classes are at one place)
+    select distinct classes.cluster_id, classes.quarter_index, places.place_key
+    from classes
+    inner join clusters on classes.cluster_id = clusters.cluster_id
+    inner join places on clusters.case_id = places.case_id
+    where places.place_kind in ('address', 'named')
+
+),
+
+placed_pairs as (
+
+    select earlier.cluster_id as earlier_cluster_id, later.cluster_id
     from classes as earlier
     inner join classes as later
         on later.quarter_index = earlier.quarter_index + 1
         and later.place_key = earlier.place_key
+
+    union
+
+    select earlier.cluster_id, later.cluster_id
+    from class_places as earlier
+    inner join class_places as later
+        on later.quarter_index = earlier.quarter_index + 1
+        and later.place_key = earlier.place_key
+
+),
+
+pairs as (
+
+    select
+        placed_pairs.earlier_cluster_id,
+        placed_pairs.cluster_id,
+        earlier.problem_category is not distinct from later.problem_category as same_category
+    from placed_pairs
+    inner join classes as earlier on placed_pairs.earlier_cluster_id = earlier.cluster_id
+    inner join classes as later on placed_pairs.cluster_id = later.cluster_id
 
 ),
 
