@@ -13,7 +13,7 @@ import duckdb
 import typer
 from rich.console import Console
 
-from gridline.config import build_engine, create_local_key, load_settings
+from gridline.config import DEFAULT_ENGINE, build_engine, create_local_key, load_settings
 from gridline.errors import GridlineError
 
 app = typer.Typer(
@@ -161,7 +161,8 @@ def run(
     if as_of is not None:
         from gridline.replay import replay
 
-        replayed = replay(settings, as_of)
+        # a replay is one DuckDB file to compare with a publication: built on DuckDB whatever the engine
+        replayed = replay(dataclasses.replace(settings, engine=DEFAULT_ENGINE), as_of)
         counts = ", ".join(f"{name} {n:,}" for name, n in replayed.counts.items())
         console.print(f"replayed as of {replayed.as_of} into {replayed.database}: {counts}")
         return
