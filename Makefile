@@ -22,7 +22,7 @@ export PATH := $(BIN):$(PATH)
 
 DEMO_DATA := $(GRIDLINE_LANDING)
 
-.PHONY: help install airflow-init browser-deps system-deps demo test lint bench-ingest bench-nightly bench-scale bench-tickets bench-ticket-nights drills clean
+.PHONY: help install airflow-init browser-deps system-deps demo test lint bench-ingest bench-nightly bench-scale bench-tickets bench-ticket-nights bench-spark drills clean
 
 help:
 	@echo "make demo   - install, generate a small city, run the Airflow DAGs, print the top tickets"
@@ -34,6 +34,7 @@ help:
 	@echo "make drills - kills, full disks, damaged files and hostile queries on the tiny city (~10 min)"
 	@echo "make bench-tickets - tickets vs the TF-IDF baseline on the real sets and generated cities"
 	@echo "make bench-ticket-nights HOME_DIR=... - the ticket models on a full build and a night, on HOME_DIR's warehouse"
+	@echo "make bench-spark - the same whole build on DuckDB and on Spark, small and city, side by side (SCALES=small)"
 
 # A Debian system Python refuses user installs (PEP 668) unless told that a user-level tool is meant.
 $(UV):
@@ -137,6 +138,11 @@ bench-nightly: install
 # A city and a megacity year, from landing files to published marts: seconds per step, peak RSS.
 bench-scale: install
 	$(BIN)/python scripts/bench_scale.py
+
+# The same whole build, audit and publish on DuckDB and on Spark, side by side (SCALES="small" for the
+# smaller only: a city on Spark on this machine takes long).
+bench-spark: install
+	$(BIN)/python scripts/bench_spark.py $(if $(SCALES),--scales $(SCALES))
 
 # Fault drills (not part of `make test`: slow, and the disk-full drill mounts a tmpfs when run as root).
 drills: install

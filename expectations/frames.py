@@ -272,9 +272,12 @@ def prepare_marts_frames(
            select count(*) as mart_rows, count(*) - count(distinct case_id) as duplicate_keys
            from marts.cases"""
     )
+    # the candidate's marts only: the published ones are attached too, and may hold a mart the
+    # candidate has not (a build on Spark makes no ticket marts yet)
     rate_columns = con.sql(
-        r"""select table_name, column_name from information_schema.columns
-            where table_schema = 'marts' and column_name like '%\_rate' escape '\'
+        rf"""select table_name, column_name from information_schema.columns
+            where table_catalog = '{candidate}' and table_schema = 'marts'
+              and column_name like '%\_rate' escape '\'
               and (data_type in ('DOUBLE', 'FLOAT', 'REAL') or data_type like 'DECIMAL%')
             order by 1, 2"""
     ).fetchall()

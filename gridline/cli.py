@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import sys
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ import duckdb
 import typer
 from rich.console import Console
 
-from gridline.config import create_local_key, load_settings
+from gridline.config import DEFAULT_ENGINE, build_engine, create_local_key, load_settings
 from gridline.errors import GridlineError
 
 app = typer.Typer(
@@ -142,15 +143,26 @@ def run(
             "$GRIDLINE_HOME/replays/, leaving the published marts alone.",
         ),
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            help="Build on duckdb or spark (a Spark output of the dbt profile); default GRIDLINE_ENGINE, "
+            "else duckdb. A Spark build is always whole (docs/scale-out.md).",
+        ),
+    ] = None,
 ) -> None:
     """Audit new batches, build, audit and publish the marts from the event log."""
     from gridline.run import build_audit_publish
 
     settings = load_settings()
+    if engine is not None:
+        settings = dataclasses.replace(settings, engine=build_engine(engine))
     if as_of is not None:
         from gridline.replay import replay
 
-        replayed = replay(settings, as_of)
+        # a replay is one DuckDB file to compare with a publication: built on DuckDB whatever the engine
+        replayed = replay(dataclasses.replace(settings, engine=DEFAULT_ENGINE), as_of)
         counts = ", ".join(f"{name} {n:,}" for name, n in replayed.counts.items())
         console.print(f"replayed as of {replayed.as_of} into {replayed.database}: {counts}")
         return

@@ -129,11 +129,13 @@ def load_settings() -> Settings:
     )
 
 
-def build_engine() -> str:
-    """``GRIDLINE_ENGINE``: ``duckdb`` unless set; otherwise the name of a Spark output of the profile."""
-    engine = os.environ.get(ENGINE_ENV, "").strip() or DEFAULT_ENGINE
+def build_engine(chosen: str | None = None) -> str:
+    """The engine ``chosen`` (``gridline run --engine``), else ``GRIDLINE_ENGINE``: ``duckdb`` unless set;
+    otherwise the name of a Spark output of the profile."""
+    named_by = "--engine" if chosen is not None else ENGINE_ENV
+    engine = (chosen if chosen is not None else os.environ.get(ENGINE_ENV, "")).strip() or DEFAULT_ENGINE
     if engine != DEFAULT_ENGINE and not engine.startswith("spark"):
-        raise GridlineError(f"{ENGINE_ENV}={engine!r}: expected duckdb, spark or another spark* output")
+        raise GridlineError(f"{named_by}={engine!r}: expected duckdb, spark or another spark* output")
     return engine
 
 
@@ -143,6 +145,11 @@ def ingest_memory() -> str:
     if not _MEMORY_SIZE.fullmatch(size):
         raise GridlineError(f"{INGEST_MEMORY_ENV}={size!r}: expected a size such as 500MB or 2GB")
     return size
+
+
+def is_spark(settings: Settings) -> bool:
+    """Whether dbt builds on Spark (any engine but DuckDB is a Spark output of the profile)."""
+    return settings.engine != DEFAULT_ENGINE
 
 
 def city_timezone(home: Path | None = None) -> str:

@@ -43,8 +43,8 @@ import duckdb
 from expectations import case_counts
 from expectations.frames import prepare_batch_frames, prepare_marts_frames
 from expectations.runner import AuditResult, Checkpoint, run_suites
-from gridline import batches, publish, reference
-from gridline.config import Settings
+from gridline import batches, publish, reference, spark_build
+from gridline.config import DEFAULT_ENGINE, Settings, is_spark
 from gridline.errors import GridlineError, machine_error
 from gridline.snapshot import link_build_snapshot, verify_batches
 from gridline.warehouse import DBT_PROJECT_DIR, run_dbt
@@ -156,14 +156,16 @@ def _needs_full_refresh(built_from: dict | None, inputs: dict, excluded: set[str
     database holds no completed build, after a retraction or acceptance, or when a built batch is now
     excluded (they cannot take events back out), when a batch to build is older than the newest built
     one (the staged log appends only batches after it), and when the dbt project changed since the last
-    build (its incremental models refuse a changed schema)."""
-    if requested or built_from is None:
+    build (its incremental models refuse a changed schema). A build on Spark, or after one, is whole."""
+    engine = inputs.get("engine", DEFAULT_ENGINE)
+    if requested or built_from is None or engine != DEFAULT_ENGINE:
         return True
     built_batches = set(built_from.get("batches", []))
     newest = max(built_batches, default="")
     return (
         built_from.get("decisions", 0) != inputs["decisions"]
         or built_from.get("project") != inputs["project"]
+        or built_from.get("engine", DEFAULT_ENGINE) != engine
         or bool(excluded & built_batches)
         or any(b < newest and b not in built_batches for b in inputs["batches"])
     )
@@ -171,8 +173,10 @@ def _needs_full_refresh(built_from: dict | None, inputs: dict, excluded: set[str
 
 def _build_inputs(settings: Settings, built: list[str], decisions: int) -> dict:
     """Everything a build's result depends on besides the code: the batches it reads, the operators'
-    decisions, the dbt project, the reference versions in effect and the city's time zone."""
+    decisions, the dbt project, the reference versions in effect, the city's time zone and the engine
+    (a publication of the other engine's build is published again)."""
     return {
+        "engine": settings.engine,
         "batches": built,
         "decisions": decisions,
         "project": _project_fingerprint(),
@@ -185,7 +189,9 @@ def _build_inputs(settings: Settings, built: list[str], decisions: int) -> dict:
 
 
 def _same_inputs(state: dict | None, inputs: dict) -> bool:
-    return state is not None and all(state.get(key) == value for key, value in inputs.items())
+    # a state from before the engine was recorded is DuckDB's
+    recorded = {"engine": DEFAULT_ENGINE, **(state or {})}
+    return state is not None and all(recorded.get(key) == value for key, value in inputs.items())
 
 
 def _fail(settings: Settings, report: RunReport, stage: str, audit: AuditResult) -> AuditFailed:
@@ -343,6 +349,8 @@ def _build(
         _build_state_path(settings).unlink(missing_ok=True)
         if report.full_refresh:
             publish.discard_build(settings)
+            if is_spark(settings):
+                spark_build.discard(settings)
         log_files = link_build_snapshot(log, inputs["batches"], settings.warehouse_dir / "build_log")
     with _timed(report, "dbt build", progress):
         build = run_dbt(
@@ -350,7 +358,9 @@ def _build(
             publish.build_db(settings),
             # unit tests check the project's SQL, not the data: an incremental build runs the project the
             # last build tested (a changed project is a full refresh), so only a full refresh runs them
-            ["build", *(["--full-refresh"] if report.full_refresh else _SKIP_UNIT_TESTS)],
+            spark_build.dbt_build_args()
+            if is_spark(settings)
+            else ["build", *(["--full-refresh"] if report.full_refresh else _SKIP_UNIT_TESTS)],
             log_files=log_files,
         )
     if build.returncode != 0:
@@ -361,6 +371,8 @@ def _build(
             f"dbt build failed, nothing published{_low_disk(settings)} ({len(report.failures)} nodes): "
             f"{'; '.join(report.failures[:3])}"
         )
+    if is_spark(settings):  # the audit and publish read what Spark wrote through DuckDB views
+        spark_build.create_build_views(settings, publish.build_db(settings))
     publish.seal(publish.build_db(settings))
     _write_json(_build_state_path(settings), inputs)
 
@@ -481,6 +493,8 @@ def _dbt_docs(settings: Settings, candidate: Path, fingerprint: str) -> str | No
     page, stamp = settings.docs_dir / "dbt.html", settings.docs_dir / "dbt.fingerprint"
     if page.exists() and stamp.exists() and stamp.read_text() == fingerprint:
         return str(page)
+    if is_spark(settings):  # another Spark session for a page that describes models, not data: a DuckDB
+        return str(page) if page.exists() else None  # run of the same project makes it
     docs = run_dbt(settings, candidate, ["docs", "generate", "--static", "--no-compile"])
     if docs.returncode != 0:
         return str(page) if page.exists() else None
@@ -519,7 +533,7 @@ def audit_marts(
         if case_counts.folded(con, counts) != kept:
             counts = None  # none kept for exactly these batches (a replay, a publication): recounted
         prepare_marts_frames(con, log, excluded, "candidate", published, changed, counts)
-        return run_suites(checkpoint, con, "marts")
+        return run_suites(checkpoint, con, "marts", skip=spark_build.suites_not_built(settings))
     finally:
         con.close()
 

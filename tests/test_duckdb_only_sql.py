@@ -39,14 +39,10 @@ DUCKDB_ONLY_IN_JINJA = {
     ORDERED_DBT_LISTAGG: r"\bdbt\.listagg\s*\([^)]*order by",
 }
 
-# Files that may still hold DuckDB-only SQL, each with why. Siblings are rewriting the ticket models and
-# the folds (issues 15 and 16); they are ported with the portable macros once those rewrites land.
-FOLD = "a fold model, being rewritten for nights (issue 16)"
+# Files that may still hold DuckDB-only SQL, each with why. A sibling is rewriting the ticket models
+# (issue 15); they are ported with the portable macros once that rewrite lands.
 NOT_YET_PORTED = {
     "models/intermediate/tickets/": "ticket models, being rewritten (issue 15)",
-    "models/intermediate/cases/int_cases__folded.sql": FOLD,
-    "models/intermediate/grid/int_grid_submissions__folded.sql": FOLD,
-    "models/intermediate/volunteer/int_volunteer_sessions__folded.sql": FOLD,
     "macros/text_signal.sql": "the ticket models' text macros, rewritten with them (issue 15)",
     "macros/ticket_address_key.sql": "the ticket models' address macros, rewritten with them (issue 15)",
     "macros/ticket_quarters.sql": "the ticket models' quarter bookkeeping, rewritten with them (issue 15)",

@@ -34,3 +34,10 @@ def test_dbt_is_told_the_engine_and_where_a_local_spark_keeps_its_tables(home, m
     env = dbt_env(settings, settings.warehouse_dir / "build.duckdb", "unused")
     assert env["GRIDLINE_ENGINE"] == "spark"
     assert env["GRIDLINE_SPARK_DIR"] == str(home.resolve() / "warehouse" / "spark")
+
+
+def test_an_engine_chosen_on_the_command_line_wins_over_the_setting(monkeypatch):
+    monkeypatch.setenv("GRIDLINE_ENGINE", "spark")
+    assert build_engine("duckdb") == "duckdb"
+    with pytest.raises(GridlineError, match="--engine='postgres'"):
+        build_engine("postgres")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 from datetime import UTC, datetime
@@ -287,8 +288,8 @@ def test_every_portable_macro_has_a_case():
             if line.startswith("{% macro spark__"):
                 macros.add(line.removeprefix("{% macro spark__").split("(")[0])
     written = " ".join(sql for sql, _ in CASES.values())
-    # tested elsewhere: the strategy below, the sources by tests/test_spark_parity.py
-    elsewhere = {"incremental_replace_strategy", "create_engine_sources"}
+    # tested elsewhere: the strategy and the stale rows delete below, the sources by test_spark_parity.py
+    elsewhere = {"incremental_replace_strategy", "create_engine_sources", "delete_stale_rows"}
     untested = {m for m in macros if f"{m}(" not in written and m not in elsewhere}
     assert not untested, f"portable macros with no case in this file: {sorted(untested)}"
 
@@ -310,3 +311,21 @@ def test_incremental_strategy_is_one_dbt_spark_accepts(tmp_path):
 
     validation = Path(PACKAGE_PATH, "macros", "materializations", "incremental", "validate.sql").read_text()
     assert "'insert_overwrite'" in validation
+
+
+def test_a_stale_rows_delete_is_kept_on_duckdb_and_left_out_of_a_whole_spark_build(tmp_path):
+    """The post-hook that drops rows a night left behind: on DuckDB the delete as written; on a whole Spark
+    build (every build on Parquet tables, which cannot delete) nothing. The compiled model is whole."""
+    project = tmp_path / "project"
+    project.mkdir()
+    _copy_macros(project)
+    (project / "dbt_project.yml").write_text(
+        'name: gridline\nversion: "0.1.0"\nconfig-version: 2\nprofile: gridline\n'
+    )
+    (project / "models").mkdir()
+    (project / "models" / "hook.sql").write_text(
+        'select \'[{{ delete_stale_rows("local_day is null") | replace("\'", "") }}]\' as s\n'
+    )
+    hooks = {engine: _compile(project, engine, tmp_path, ["hook"]) for engine in ("duckdb", "spark")}
+    assert re.search(r"'\[delete from \S*hook\S* where local_day is null\]'", hooks["duckdb"]["hook"])
+    assert "'[]'" in hooks["spark"]["hook"]

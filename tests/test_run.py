@@ -76,6 +76,10 @@ def test_what_forces_a_full_refresh():
     assert _needs_full_refresh(built, {**tonight, "decisions": 1}, set(), requested=False) is True
     assert _needs_full_refresh(built, {**tonight, "batches": ["b1"]}, {"b3"}, requested=False) is True
     assert _needs_full_refresh(built, {**tonight, "batches": ["b1", "b2", "b3"]}, set(), False) is True
+    # a Spark build is always whole (its Parquet tables cannot replace rows), and so is the build after it
+    assert _needs_full_refresh(built, {**tonight, "engine": "spark"}, set(), requested=False) is True
+    spark_built = {**built, "engine": "spark"}
+    assert _needs_full_refresh(spark_built, {**tonight, "engine": "duckdb"}, set(), requested=False) is True
 
 
 def test_a_run_with_nothing_new_keeps_the_publication_and_a_new_reference_rebuilds(

@@ -8,9 +8,8 @@
     is a case no longer (re-sent as a follow-up or as the handling of an order): an incremental build
     replaces the rows it recomputes, and such a case has no row left to replace its old one. -#}
 {% macro delete_submissions_no_longer_cases(key='case_id') -%}
-    delete from {{ this }}
-    where {{ key }} in (
-        select submission_id from {{ ref('int_grid_submissions__folded') }}
-        where not coalesce({{ submission_is_case() }}, false)
-    )
+    {{ delete_stale_rows(key ~ " in (
+        select submission_id from " ~ ref('int_grid_submissions__folded') ~ "
+        where not coalesce(" ~ submission_is_case() ~ ", false)
+    )") }}
 {%- endmacro %}

@@ -11,14 +11,14 @@
     config(
         materialized='incremental',
         unique_key='case_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=incremental_replace_strategy(),
         on_schema_change='fail'
     )
 }}
 
 {#- `not materialized`: the events are read twice (for the touched entities, then their events), and a
     materialized copy would hold the whole history's payloads on every night. #}
-with events as not materialized (
+with events as {{ not_materialized() }} (
 
     select {{ fold_event_row() }} * from {{ ref('stg_log__events') }}
     where event_type like 'case.%'
@@ -98,17 +98,17 @@ snapshot_fields as (
             nullif({{ json_text('payload', 'caller_name_key') }}, '')
         ) as resident_key,
         cast({{ json_text('payload', 'reopen_count') }} as integer) as snapshot_reopen_count,
-        cast({{ json_text('payload', 'received_at') }} as timestamp with time zone) as snapshot_received_at,
-        cast({{ json_text('payload', 'dispatched_at') }} as timestamp with time zone) as snapshot_dispatched_at,
-        cast({{ json_text('payload', 'accepted_at') }} as timestamp with time zone) as snapshot_accepted_at,
-        cast({{ json_text('payload', 'first_contact_at') }} as timestamp with time zone)
+        cast({{ json_text('payload', 'received_at') }} as {{ type_instant() }}) as snapshot_received_at,
+        cast({{ json_text('payload', 'dispatched_at') }} as {{ type_instant() }}) as snapshot_dispatched_at,
+        cast({{ json_text('payload', 'accepted_at') }} as {{ type_instant() }}) as snapshot_accepted_at,
+        cast({{ json_text('payload', 'first_contact_at') }} as {{ type_instant() }})
             as snapshot_first_contact_at,
-        cast({{ json_text('payload', 'escalated_at') }} as timestamp with time zone) as snapshot_escalated_at,
-        cast({{ json_text('payload', 'resolved_at') }} as timestamp with time zone) as snapshot_resolved_at,
-        cast({{ json_text('payload', 'rated_at') }} as timestamp with time zone) as snapshot_rated_at,
+        cast({{ json_text('payload', 'escalated_at') }} as {{ type_instant() }}) as snapshot_escalated_at,
+        cast({{ json_text('payload', 'resolved_at') }} as {{ type_instant() }}) as snapshot_resolved_at,
+        cast({{ json_text('payload', 'rated_at') }} as {{ type_instant() }}) as snapshot_rated_at,
         -- times some sources carry on their snapshots only
-        cast({{ json_text('payload', 'due_at') }} as timestamp with time zone) as due_at,
-        cast({{ json_text('payload', 'cancelled_at') }} as timestamp with time zone) as cancelled_at
+        cast({{ json_text('payload', 'due_at') }} as {{ type_instant() }}) as due_at,
+        cast({{ json_text('payload', 'cancelled_at') }} as {{ type_instant() }}) as cancelled_at
     from latest_snapshot
 
 ),

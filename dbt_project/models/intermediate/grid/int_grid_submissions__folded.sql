@@ -9,14 +9,14 @@
     config(
         materialized='incremental',
         unique_key='submission_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=incremental_replace_strategy(),
         on_schema_change='fail'
     )
 }}
 
 {#- `not materialized`: the events are read twice (for the touched entities, then their events), and a
     materialized copy would hold the whole history's payloads on every night. #}
-with events as not materialized (
+with events as {{ not_materialized() }} (
 
     select {{ fold_event_row() }} * from {{ ref('stg_log__events') }}
     where event_type = 'grid.submitted'
@@ -146,7 +146,7 @@ latest_step as (
 
     select submission_id, reported_status as current_status
     from matter_steps
-    qualify row_number() over (partition by submission_id order by submitted_at desc, recorded_at desc) = 1
+    {{ qualify_rows("row_number() over (partition by submission_id order by submitted_at desc, recorded_at desc) = 1") }}
 
 ),
 

@@ -5,14 +5,14 @@
     config(
         materialized='incremental',
         unique_key='session_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=incremental_replace_strategy(),
         on_schema_change='fail'
     )
 }}
 
 {#- `not materialized`: the events are read twice (for the touched entities, then their events), and a
     materialized copy would hold the whole history's payloads on every night. #}
-with events as not materialized (
+with events as {{ not_materialized() }} (
 
     select {{ fold_event_row() }} * from {{ ref('stg_log__events') }}
     where event_type in ('volunteer.checked_in', 'volunteer.checked_out')
@@ -82,7 +82,7 @@ final as (
         check_in.occurred_at as checked_in_at,
         coalesce(
             check_out.checked_out_at,
-            cast({{ json_text('check_in.payload', 'checked_out_at') }} as timestamp with time zone)
+            cast({{ json_text('check_in.payload', 'checked_out_at') }} as {{ type_instant() }})
         ) as checked_out_at,
         lineage.last_recorded_at,
         lineage.last_batch_id

@@ -13,7 +13,7 @@
         incremental_strategy=incremental_replace_strategy(),
         on_schema_change='fail',
         post_hook=[
-            "delete from {{ this }} where local_day not in (select local_day from {{ ref('grid_submissions') }})",
+            "{{ delete_stale_rows('local_day not in (select local_day from ' ~ ref('grid_submissions') ~ ')') }}",
             "{{ remember_incremental_build(conformance=true) }}",
         ]
     )

@@ -180,12 +180,15 @@ final as (
         cast(resolved_at_community as bigint) as resolved_at_community,
         cast(resolved_at_street as bigint) as resolved_at_street,
         cast(resolved_at_department as bigint) as resolved_at_department,
-        case when with_contact_time > 0 then round(1.0 * responded_in_time / cases, 4) end as response_rate,
-        round(1.0 * resolved / cases, 4) as resolution_rate,
-        case when rated > 0 then round(1.0 * satisfied / rated, 4) end as satisfaction_rate,
+        -- shares as doubles on every engine (Spark reads 1.0 as a decimal)
+        case when with_contact_time > 0
+            then round(cast(responded_in_time as double) / cases, 4) end as response_rate,
+        round(cast(resolved as double) / cases, 4) as resolution_rate,
+        case when rated > 0 then round(cast(satisfied as double) / rated, 4) end as satisfaction_rate,
         case when grid_contact_due > 0
-            then round(1.0 * grid_contacted_in_time / grid_contact_due, 4) end as grid_contact_rate,
-        case when resolved > 0 then round(1.0 * resolved_at_grid / resolved, 4) end as grid_resolution_share,
+            then round(cast(grid_contacted_in_time as double) / grid_contact_due, 4) end as grid_contact_rate,
+        case when resolved > 0
+            then round(cast(resolved_at_grid as double) / resolved, 4) end as grid_resolution_share,
         -- the limits the rates were measured against, so a reader states them from the build itself
         cast({{ var('response_sla_hours') }} as integer) as response_sla_hours,
         cast({{ var('grid_contact_minutes') }} as integer) as grid_contact_minutes
