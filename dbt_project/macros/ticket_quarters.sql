@@ -225,26 +225,17 @@
     )
 {%- endmacro %}
 
-{#- A condition on `column` for the model's body: on an incremental run only the cases to recompute.
-    They are read when the model runs and, when few (a night's new and changed cases), written into the
-    query as a list: the body then reads only those cases' rows instead of comparing every case's key
-    with its record once more (a pass over every case of the history, seconds at city scale per model);
-    false when there are none (nothing to scan). -#}
+{#- A condition on `column` for the model's body: on an incremental run only the cases to recompute
+    (false, read when the model runs, when there are none: nothing to scan). -#}
 {% macro ticket_cases_to_build(level, column='case_id') -%}
     {%- if ticket_quarters_incremental() -%}
-        {%- set most_listed = 20000 -%}
         {%- if execute %}{% do run_query(ticket_cases_create_builds()) %}{% endif -%}
         {%- set pending_sql -%}
-            select keys.case_id from {{ ticket_case_keys(level) }} as keys
+            select count(*) from {{ ticket_case_keys(level) }} as keys
             where keys.case_id not in {{ ticket_cases_current(level) }}
-            order by keys.case_id
-            limit {{ most_listed + 1 }}
         {%- endset -%}
-        {%- set pending = run_query(pending_sql).columns[0].values() | list if execute else none -%}
-        {%- if pending is not none and pending | length == 0 -%}
+        {%- if execute and run_query(pending_sql).columns[0].values()[0] == 0 -%}
             false
-        {%- elif pending is not none and pending | length <= most_listed -%}
-            {{ column }} in ({% for case_id in pending %}'{{ case_id | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor %})
         {%- else -%}
             {{ column }} not in {{ ticket_cases_current(level) }}
         {%- endif -%}
