@@ -28,16 +28,33 @@ with events as {{ not_materialized() }} (
 {% if is_incremental() %}
 {{ fold_touched_entities() }}
 {% endif %}
-{{ fold_scope('case_events', 'touched') }}
+{#- the narrow columns of the entities' events: their payloads are read for the two kinds of event the
+    fold takes fields from, the latest of each (a whole history's payloads are most of the log's bytes) -#}
+{{ fold_scope('case_events', 'touched', columns=[
+    'event_id', 'entity_id', 'event_type', 'stream', 'source_system', 'occurred_at', 'recorded_at', 'batch_id'
+]) }}
 
-latest_snapshot as (
+latest_snapshot_event as (
 
-    select entity_id, stream, source_system, payload
+    select *
     from case_events
     where event_type = 'case.updated'
     {{ latest_event_per_entity() }}
 
 ),
+
+latest_duplicate_event as (
+
+    select *
+    from case_events
+    where event_type = 'case.closed_duplicate'
+    {{ latest_event_per_entity() }}
+
+),
+
+{{ fold_fetch('latest_snapshot', 'latest_snapshot_event', ['entity_id', 'stream', 'source_system', 'payload']) }}
+
+{{ fold_fetch('latest_duplicate', 'latest_duplicate_event', ['entity_id', 'payload']) }}
 
 milestones as (
 
@@ -63,9 +80,7 @@ milestones as (
 duplicate_of as (
 
     select entity_id, {{ json_text('payload', 'duplicate_of') }} as duplicate_of_case_id
-    from case_events
-    where event_type = 'case.closed_duplicate'
-    {{ latest_event_per_entity() }}
+    from latest_duplicate
 
 ),
 

@@ -22,10 +22,13 @@ submissions as (
 
 submission_addresses as (
 
-    -- each address read once, however many submissions wrote it: the parsing is the costly part
-    select address, count(*) as times_typed
+    -- each address read once, however many submissions wrote it: the parsing is the costly part. The
+    -- address is taken as an aggregate, not as the grouping key, so that the filter on the community
+    -- parsed from it stays above the grouping: pushed below it (DuckDB does), every submission's address
+    -- is parsed (1.2 M at city scale, not 140 k)
+    select min(submissions.address) as address, count(*) as times_typed
     from submissions
-    group by address
+    group by submissions.address
 
 ),
 

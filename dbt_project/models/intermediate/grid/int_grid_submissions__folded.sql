@@ -34,8 +34,7 @@ recent_events as (
 
     select events.entity_id, events.payload
     from events
-    cross join watermark
-    where watermark.since is null or events.batch_id > watermark.since
+    where {{ fold_after_watermark('events.batch_id') }}
 
 ),
 
