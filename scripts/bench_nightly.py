@@ -28,7 +28,7 @@ from benchlib import (
     bench_arguments,
     copy_home,
     day_folders,
-    generate,
+    generated_landing,
     gridline,
     import_reference,
     ingest,
@@ -114,14 +114,10 @@ def main() -> None:
     parser.add_argument("--history", nargs="+", type=int, default=[1, 11], help="months before the night")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    given = dict(item.split("=", 1) for item in args.landing)
 
     results: list[dict] = []
     for scale in args.scales:
-        landing = Path(given[scale]) if scale in given else args.work / f"{scale}-landing"
-        made = generate(landing, scale, args.seed, args.code)
-        if made:
-            print(f"{scale}: generated {landing} in {made.seconds:.0f} s", flush=True)
+        landing = generated_landing(args, scale)
         for history in args.history:
             rows = bench_night(args.work, landing, scale, history, args.code)
             for row in rows:

@@ -26,6 +26,7 @@ from benchlib import (
     gridline,
     import_reference,
     ingest,
+    landing_of,
     months,
     run_report,
     save_and_print,
@@ -66,11 +67,10 @@ def main() -> None:
     parser = bench_arguments(__doc__, ["city", "megacity"])
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    given = dict(item.split("=", 1) for item in args.landing)
 
     results = []
     for scale in args.scales:
-        landing = Path(given[scale]) if scale in given else args.work / f"{scale}-landing"
+        landing = landing_of(args, scale)
         row = bench_year(args.work, landing, scale, args.seed, args.code)
         results.append(row)
         print(

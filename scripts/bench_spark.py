@@ -23,7 +23,15 @@ import shutil
 from pathlib import Path
 
 from bench_nightly import prepare_history
-from benchlib import RUN_STEPS, bench_arguments, copy_home, generate, gridline, run_report, save_and_print
+from benchlib import (
+    RUN_STEPS,
+    bench_arguments,
+    copy_home,
+    generated_landing,
+    gridline,
+    run_report,
+    save_and_print,
+)
 
 ENGINES = ("duckdb", "spark")
 
@@ -57,14 +65,10 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", default=list(ENGINES))
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    given = dict(item.split("=", 1) for item in args.landing)
 
     results: list[dict] = []
     for scale in args.scales:
-        landing = Path(given[scale]) if scale in given else args.work / f"{scale}-landing"
-        made = generate(landing, scale, args.seed, args.code)
-        if made:
-            print(f"{scale}: generated {landing} in {made.seconds:.0f} s", flush=True)
+        landing = generated_landing(args, scale)
         history = prepare_history(args.work, landing, scale, args.months, args.code)
         for engine in args.engines:
             row = bench_engine(history, args.work / f"{scale}-{engine}-build", engine, args.code)

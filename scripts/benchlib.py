@@ -72,6 +72,21 @@ def generate(landing: Path, scale: str, seed: int, code: Path) -> Measure | None
     return gridline(scratch, code, "generate", "--out", str(landing), "--scale", scale, "--seed", str(seed))
 
 
+def landing_of(args: argparse.Namespace, scale: str) -> Path:
+    """Where a scale's landing files are: given with ``--landing SCALE=DIR``, else in the work folder."""
+    given = dict(item.split("=", 1) for item in args.landing)
+    return Path(given[scale]) if scale in given else args.work / f"{scale}-landing"
+
+
+def generated_landing(args: argparse.Namespace, scale: str) -> Path:
+    """A scale's landing files, generated first unless they are there already (the time is printed)."""
+    landing = landing_of(args, scale)
+    made = generate(landing, scale, args.seed, args.code)
+    if made:
+        print(f"{scale}: generated {landing} in {made.seconds:.0f} s", flush=True)
+    return landing
+
+
 def import_reference(home: Path, code: Path, landing: Path) -> None:
     for path in sorted((landing / "reference").glob("*.csv")):  # areas, categories, activities
         gridline(home, code, "reference", "import", path.stem, str(path))
