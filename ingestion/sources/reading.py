@@ -237,23 +237,31 @@ class NumberedRecords:
 def number_csv_records(
     con: duckdb.DuckDBPyConnection, group: CsvGroup, view: str, scratch: Path
 ) -> NumberedRecords:
-    """Read a group's files in one ordered scan into scratch Parquet, numbering each record in its file;
+    """Copy a group's files, in file order, into scratch Parquet, numbering each record in its file;
     malformed records go to ``quarantine``.
 
-    Numbering needs one ordered pass, which DuckDB runs on one thread, so that pass only copies text; the
-    costly work then runs over the scratch file on every core. The scan ranks records across all files
-    (in file order); a record's number in its file is its rank less the ranks of the files before, plus
-    one for the header, plus the malformed records before it in its file. Those corrections are computed
-    on numbers alone and joined back by rank, so the records' text is streamed, never sorted. One file
-    without malformed records, the common case, needs no correction and no second copy.
+    DuckDB's CSV reader gives no record number, but with ``preserve_insertion_order`` a parallel scan
+    copied to Parquet keeps the records in file order, so a record's place in the scratch file (its
+    ``file_row_number``) ranks it across all files. The copy runs on every core; a ``row_number()`` in
+    it would run on one (measured: 0.83 CPU-s on one thread against 0.53 + 0.42 on two per 300,000
+    orders). The costly work then runs over the scratch file. A record's number in its file is its rank
+    less the ranks of the files before, plus one for the header, plus the malformed records before it in
+    its file. Those corrections are computed on numbers alone and joined back by rank, so the records'
+    text is streamed, never sorted. One file without malformed records, the common case, needs no
+    correction and no second copy.
     """
     ranked = scratch / f"{view}.ranked.parquet"
     single = len(group.readables) == 1
     files = "[" + ", ".join(f"'{_sql_path(r)}'" for r in group.readables) + "]"
+    con.execute("set preserve_insertion_order = true")  # the ranks are the rows' places in the copy
     con.execute(
-        f"""copy (select *, row_number() over () as _rank
-                  from {_read_csv_sql(files, list(group.header), view, filename=True)})
+        f"""copy (select * from {_read_csv_sql(files, list(group.header), view, filename=True)})
             to '{_sql_path(ranked)}' (format parquet, compression uncompressed)"""
+    )
+    # Each record's rank across the group, 1 for the first record of the first file.
+    ranked_scan = (
+        f"(select * exclude (file_row_number), file_row_number + 1 as _rank "
+        f"from read_parquet('{_sql_path(ranked)}', file_row_number = true))"
     )
     lineage = ", ".join(
         f"('{_sql_path(r)}', '{_sql_path(s)}')" for r, s in zip(group.readables, group.sources, strict=True)
@@ -279,8 +287,7 @@ def number_csv_records(
                 from {view}_bad b join {view}_files f using (filename)"""
         )
     if single and not con.sql(f"select count(*) from {view}_bad").fetchall()[0][0]:
-        records = f"read_parquet('{_sql_path(ranked)}')"
-        scan = f"(select * exclude (_rank, filename), _rank + 1 as _line from {records})"
+        scan = f"(select * exclude (_rank, filename), _rank + 1 as _line from {ranked_scan})"
         return NumberedRecords(scan, f"'{_sql_path(group.sources[0])}'", (ranked,))
     # (filename, good_before, shift): a record whose provisional number minus one exceeds good_before
     # lies shift lines further down, for the largest such good_before (adjacent malformed records share
@@ -288,7 +295,7 @@ def number_csv_records(
     con.execute(
         f"""create or replace temp table {view}_lines as
             with ranks as (
-                select _rank, filename from read_parquet('{_sql_path(ranked)}')
+                select _rank, filename from {ranked_scan}
             ),
             file_starts as (
                 select filename, min(_rank) - 1 as ranks_before from ranks group by filename
@@ -315,7 +322,7 @@ def number_csv_records(
     numbered = scratch / f"{view}.numbered.parquet"
     con.execute(
         f"""copy (select r.* exclude (_rank, filename), l._line, l.source_file
-                  from read_parquet('{_sql_path(ranked)}') r join {view}_lines l using (_rank))
+                  from {ranked_scan} r join {view}_lines l using (_rank))
             to '{_sql_path(numbered)}' (format parquet, compression uncompressed)"""
     )
     ranked.unlink()
