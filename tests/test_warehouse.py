@@ -120,3 +120,34 @@ def test_incremental_run_equals_full_refresh_with_late_events(settings, tiny_lan
     assert text_off.returncode == 0, text_off.output[-2000:]
     without = evaluate(settings, tiny_landing / "truth.json", full)
     assert without.precision < score.precision
+
+
+def test_staged_log_ids_are_checked_on_a_nights_rows_against_the_whole_log(settings, tiny_landing, tmp_path):
+    """The staged log's ids are tested unique at the cost of a night: a whole build groups every row, a
+    night probes the whole table with its own ids, and still catches an id it repeats."""
+    staged = ["build", "--select", "stg_log__events", "--exclude-resource-type", "unit_test"]
+    ingest(IngestRequest(paths=_landing_files(tiny_landing, up_to="2025-09-30")), settings)
+    database = tmp_path / "warehouse.duckdb"
+    first = run_dbt(settings, database, staged)
+    assert first.returncode == 0, first.output[-2000:]
+    compiled = settings.home / "dbt" / "target" / "run" / "gridline" / "models" / "staging" / "log"
+    unique_sql = next(compiled.rglob("unique_appended_stg_log__events_event_id*.sql"))
+    assert " in (" not in unique_sql.read_text()  # a whole build: every row is grouped
+
+    ingest(IngestRequest(paths=_landing_files(tiny_landing, after="2025-09-30")), settings)
+    night = run_dbt(settings, database, staged)
+    assert night.returncode == 0, night.output[-2000:]
+    assert " in (" in unique_sql.read_text()  # an incremental build: the night's ids probe the table
+
+    # an appended row repeating an id of the years behind it is caught, as `unique` would catch it
+    con = duckdb.connect(str(database))
+    con.execute(
+        """insert into staging.stg_log__events
+           select * replace ((select max(batch_id) from staging.stg_log__events) as batch_id)
+           from staging.stg_log__events
+           where batch_id = (select min(batch_id) from staging.stg_log__events) limit 1"""
+    )
+    con.close()
+    caught = run_dbt(settings, database, ["test", "--select", "stg_log__events"])
+    assert caught.returncode != 0
+    assert any("unique_appended_stg_log__events_event_id" in f for f in caught.failures), caught.failures

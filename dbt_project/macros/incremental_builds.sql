@@ -93,3 +93,29 @@
 {% macro changed_since(since, column='last_batch_id') -%}
     {%- if since is not none %}{{ column }} > '{{ since }}'{% else %}true{% endif -%}
 {%- endmacro %}
+
+{#- The pre-hook of a model that only appends batches (the staged log): remembers the newest batch the
+    table held before this build appends to it, so that its tests can tell the rows this build added
+    (`appended_after`). A whole build remembers none: its tests read every row. -#}
+{% macro remember_batches_before_append() -%}
+    {%- if target.type == 'spark' %}{{ return('') }}{% endif -%}
+    delete from {{ incremental_builds_relation() }} where model = '{{ this.identifier }}';
+    insert into {{ incremental_builds_relation() }}
+    select
+        '{{ this.identifier }}',
+        {{ "(select max(batch_id) from " ~ this ~ ")" if is_incremental() else "null" }},
+        null
+{%- endmacro %}
+
+{#- The newest batch `relation` (a model with `remember_batches_before_append`) held before this build
+    appended to it; none when the build was whole (on Spark it always is). -#}
+{% macro appended_after(relation) -%}
+    {%- if not execute or target.type == 'spark' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set remembered = run_query(
+        "select built_through_batch from " ~ incremental_builds_relation()
+        ~ " where model = '" ~ relation.identifier ~ "'"
+    ) -%}
+    {{ return(remembered[0][0] if remembered | length > 0 else none) }}
+{%- endmacro %}

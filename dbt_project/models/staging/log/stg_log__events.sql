@@ -6,12 +6,15 @@
     order and a run builds every batch committed before it, so "after the newest" is "not yet built";
     the newest id is read first and written into the query as a constant, so the Parquet scan skips the
     older batches' files by their statistics instead of reading them. Taking events out (a retraction, a
-    flagged batch) or putting a held batch back is a full refresh, which `gridline run` starts. -#}
+    flagged batch) or putting a held batch back is a full refresh, which `gridline run` starts. The
+    pre-hook remembers the newest batch the table held before the night appends, so its tests check the
+    night's rows against the whole table (tests/generic/unique_appended.sql). -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        pre_hook="{{ remember_batches_before_append() }}"
     )
 }}
 
