@@ -59,7 +59,10 @@ def run_child(command: list[str], env: dict[str, str]) -> Measure:
 
 
 def gridline(home: Path, code: Path, *args: str) -> Measure:
-    return run_child([PYTHON, "-c", "from gridline.cli import main; main()", *args], gridline_env(home, code))
+    # -P: `python -c` would put the working directory first on sys.path, so a benchmark started inside a
+    # checkout would run that checkout's gridline instead of the one ``code`` names
+    command = [PYTHON, "-P", "-c", "from gridline.cli import main; main()", *args]
+    return run_child(command, gridline_env(home, code))
 
 
 def generate(landing: Path, scale: str, seed: int, code: Path) -> Measure | None:
