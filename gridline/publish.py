@@ -70,8 +70,11 @@ def seal(database: Path) -> None:
 
 
 # A mart with this column is published one file per value (a quarter), so a night rewrites only the
-# quarters whose rows it changed; a mart without it is one file.
+# quarters whose rows it changed. A mart of days (a date column DAY_COLUMN, no quarter) is published one
+# file per calendar quarter of its days: one file would be rewritten whole on every night that changes
+# one day, a cost that grows with the years behind it. Any other mart is one file.
 PARTITION_COLUMN = "quarter"
+DAY_COLUMN = "local_day"
 CATALOG_SCHEMA = "gridline"
 
 
@@ -95,8 +98,12 @@ def _columns(con: duckdb.DuckDBPyConnection, database: str, table: str) -> list[
 
 
 def _part_expression(columns: list[tuple[str, str]]) -> str:
-    names = [name for name, _ in columns]
-    return f"coalesce({PARTITION_COLUMN}::varchar, 'none')" if PARTITION_COLUMN in names else "'all'"
+    types = dict(columns)
+    if PARTITION_COLUMN in types:
+        return f"coalesce({PARTITION_COLUMN}::varchar, 'none')"
+    if types.get(DAY_COLUMN) == "DATE":
+        return f"coalesce(year({DAY_COLUMN}) || 'Q' || quarter({DAY_COLUMN}), 'none')"
+    return "'all'"
 
 
 def build_partitions(con: duckdb.DuckDBPyConnection, database: str) -> dict[tuple[str, str], Partition]:

@@ -125,3 +125,43 @@ def test_bad_batch_stopped_readers_undisturbed_retraction_recovers(tmp_path, tin
         line.split("\t")[3] for line in gridline_cli("batches", "list", env_home=home).stdout.splitlines()
     ]
     assert statuses[1:] == ["passed", "retracted", "system", "passed", "system"]
+
+
+def test_a_mart_of_days_is_published_by_quarter_and_a_night_rewrites_only_its_quarter(tmp_path):
+    import duckdb
+
+    from gridline.config import Settings
+    from gridline.publish import build_partitions, publish, read_only_connection
+
+    settings = Settings(home=tmp_path / "home")
+    settings.warehouse_dir.mkdir(parents=True)
+    build = settings.warehouse_dir / "build.duckdb"
+
+    def built(sql: str) -> dict:
+        con = duckdb.connect(str(build))
+        con.execute("create schema if not exists marts")
+        con.execute(sql)
+        con.close()
+        con = duckdb.connect()
+        con.execute(f"attach '{build}' as build (read_only)")
+        partitions = build_partitions(con, "build")
+        con.close()
+        return partitions
+
+    days = built(
+        """create table marts.worker_days as select 'w1' as worker_key, d::date as local_day, 1 as visits
+           from range(date '2025-01-01', date '2025-07-01', interval 1 day) t(d)"""
+    )
+    assert sorted(part for _, part in days) == ["2025Q1", "2025Q2"]
+    publish(settings, build, "night1", days)
+    first = {p.name for p in (settings.warehouse_dir / "marts" / "worker_days").iterdir()}
+
+    night = built("update marts.worker_days set visits = 2 where local_day = date '2025-06-30'")
+    publish(settings, build, "night2", night)
+    files = {p.name for p in (settings.warehouse_dir / "marts" / "worker_days").iterdir()}
+    assert first == {"2025Q1-night1.parquet", "2025Q2-night1.parquet"}
+    # the changed quarter only is written again (the previous publication's file is kept for its readers)
+    assert files == first | {"2025Q2-night2.parquet"}
+    con = read_only_connection(settings)
+    assert con.sql("select count(*), sum(visits) from marts.worker_days").fetchall() == [(181, 182)]
+    con.close()
