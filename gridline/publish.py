@@ -2,8 +2,8 @@
 
 dbt builds into ``warehouse/build.duckdb``, which persists between runs so incremental models only add
 what is new; no reader ever opens it. Publishing writes the marts' rows that the audit passed as Parquet
-files under ``warehouse/marts/<mart>/`` (one per quarter where a mart has a ``quarter`` column), only
-those whose fingerprint changed, and then renames a small catalog database over
+files under ``warehouse/marts/<mart>/`` (one per quarter where a mart has a ``quarter`` column or is a
+mart of days), only those whose fingerprint changed, and then renames a small catalog database over
 ``warehouse/published.duckdb``: a schema ``marts`` of views over those files and a table
 ``gridline.partitions`` listing them. A reader that opened the old catalog keeps reading the old files to
 the end of its query and the next reader opens the new ones: never a lock error, never a half-built
