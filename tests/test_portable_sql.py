@@ -128,8 +128,8 @@ CASES: dict[str, tuple[str, bool]] = {
     ),
     "ordered_listagg_limited": (
         """select k, {{ ordered_listagg('v', "'|'", 'order by n desc, length(v) desc, v', 2) }} as top_two,
-            {{ ordered_listagg("v || ' ' || cast(n as " ~ dbt.type_string() ~ ")", "', '", 'order by round(n / 2, 0), v desc', 9) }}
-                as all_of_them
+            {{ ordered_listagg("v || ' ' || cast(n as " ~ dbt.type_string() ~ ")", "', '",
+                               'order by round(n / 2, 0), v desc', 9) }} as all_of_them
         from input group by k""",
         True,
     ),
@@ -149,8 +149,9 @@ CASES: dict[str, tuple[str, bool]] = {
         True,
     ),
     "type_wide_integer": (
-        """select k, cast(sum(cast(n as {{ type_wide_integer() }}) * 9223372036854775807) as {{ dbt.type_string() }})
-            as total
+        """select k,
+            cast(sum(cast(n as {{ type_wide_integer() }}) * 9223372036854775807)
+                as {{ dbt.type_string() }}) as total
         from input group by k""",
         True,
     ),
@@ -163,7 +164,8 @@ CASES: dict[str, tuple[str, bool]] = {
         True,
     ),
     "star_rename": (
-        """select k, value, n from (select {{ star_rename('input', {'v': 'value'}) }} from input) as renamed""",
+        """select k, value, n
+        from (select {{ star_rename('input', {'v': 'value'}) }} from input) as renamed""",
         True,
     ),
     "regexp_pattern": (
@@ -173,11 +175,13 @@ CASES: dict[str, tuple[str, bool]] = {
         True,
     ),
     "regexp_match_rows": (
-        """{{ regexp_match_rows('input', ['k', 'v'], 's', '([a-z])([^a-z]?)', [[1, 'letter'], [2, 'following']]) }}""",
+        """{{ regexp_match_rows('input', ['k', 'v'], 's', '([a-z])([^a-z]?)',
+                               [[1, 'letter'], [2, 'following']]) }}""",
         True,
     ),
     "recursive_ctes": (
-        """with {{ recursive_ctes() }} picked as (select k, v from input where n > 1) select k, v from picked""",
+        """with {{ recursive_ctes() }} picked as (select k, v from input where n > 1)
+        select k, v from picked""",
         True,
     ),
     "not_materialized": (
@@ -344,7 +348,12 @@ def test_every_portable_macro_has_a_case():
     written = " ".join(sql for sql, _ in CASES.values())
     # tested elsewhere: the strategy and the stale rows delete below, the sources by test_spark_parity.py,
     # component_labels runs its rounds when the model runs (test_spark_parity.py, the ticket clusters)
-    elsewhere = {"incremental_replace_strategy", "create_engine_sources", "delete_stale_rows", "component_labels"}
+    elsewhere = {
+        "incremental_replace_strategy",
+        "create_engine_sources",
+        "delete_stale_rows",
+        "component_labels",
+    }
     untested = {m for m in macros if f"{m}(" not in written and m not in elsewhere}
     assert not untested, f"portable macros with no case in this file: {sorted(untested)}"
 
