@@ -1,15 +1,5 @@
-{#- The connected groups of a graph, as a CTE `labels_name` (`node_column`, `label`): each node of `nodes`
-    with the smallest node id it is connected to through `edges` (`from_column` -> `to_column`, given both
-    ways). `defining_ctes` is the text of the CTEs `nodes` and `edges` are among (with the CTEs they read),
-    for an engine that computes the groups apart; the caller writes `with {{ recursive_ctes() }}`.
-
-    DuckDB spreads the smallest label along the edges recursively, keeping one row per node and feeding
-    back only the changed ones (`using key`), until no label changes. Spark's recursive CTEs take neither
-    `union` nor `using key` nor an aggregate, and a spread unrolled into one query replans the whole graph
-    every round (minutes for a small city), so on Spark the rounds run one by one when the model compiles:
-    each a small cached table of the labels, each node taking the smallest label among itself and its
-    neighbours, until a round changes none; the CTE reads the last. A graph still changing after
-    `var('spark_label_rounds')` rounds stops the build with a clear error rather than split a group. -#}
+{#- `recursive` after `with` where a CTE may read itself: DuckDB needs it for `component_labels`; on Spark
+    the groups are computed apart, and the keyword is left out. -#}
 {% macro recursive_ctes() -%}
     {{ return(adapter.dispatch('recursive_ctes', 'gridline')()) }}
 {%- endmacro %}
@@ -21,6 +11,18 @@
 {% macro spark__recursive_ctes() -%}
 {%- endmacro %}
 
+{#- The connected groups of a graph, as a CTE `labels_name` (`node_column`, `label`): each node of `nodes`
+    with the smallest node id it is connected to through `edges` (`from_column` -> `to_column`, given both
+    ways). `defining_ctes` is the text of the CTEs `nodes` and `edges` are among (with the CTEs they read),
+    for an engine that computes the groups apart; the caller writes `with {{ recursive_ctes() }}`.
+
+    DuckDB spreads the smallest label along the edges recursively, keeping one row per node and feeding
+    back only the changed ones (`using key`), until no label changes. Spark's recursive CTEs take neither
+    `union` nor `using key` nor an aggregate, and a spread unrolled into one query replans the whole graph
+    every round (170 s for the tiny test city), so on Spark the rounds run one by one when the model runs:
+    each a small cached table of the labels, each node taking the smallest label among itself and its
+    neighbours, until a round changes none; the CTE reads the last. A graph still changing after
+    `var('spark_label_rounds')` rounds stops the build with a clear error rather than split a group. -#}
 {% macro component_labels(labels_name, nodes, node_column, edges, from_column, to_column, defining_ctes) -%}
     {{ return(adapter.dispatch('component_labels', 'gridline')(labels_name, nodes, node_column, edges, from_column, to_column, defining_ctes)) }}
 {%- endmacro %}

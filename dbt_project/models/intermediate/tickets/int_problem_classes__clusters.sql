@@ -1,6 +1,6 @@
 {#- Which cluster each eligible case falls in: the connected groups of the links that hold, followed to
-    the end (a recursive spread of the smallest case id that stops when no label changes — however long
-    a chain, no round count).
+    the end (a spread of the smallest case id that stops when no label changes — however long a chain;
+    `component_labels` says how each engine runs it).
 
     A link holds when it is strong (similarity at least `ticket_strong_link`), confirmed (the two cases
     share a third case they are both linked to) or a lone pair at a named place: both texts write the
