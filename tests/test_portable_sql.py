@@ -184,6 +184,21 @@ CASES: dict[str, tuple[str, bool]] = {
         select k, v from picked""",
         True,
     ),
+    "minutes_between": (
+        """select k, v, {{ minutes_between('started', 'ended') }} as minutes
+        from (
+            select k, v,
+                case k when 1 then cast('2025-07-01 10:00:50' as timestamp)
+                    when 2 then cast('2025-07-01 10:00:10' as timestamp)
+                    else cast('2025-07-01 23:59:59' as timestamp) end as started,
+                case when n = 1 then null
+                    when k = 3 then cast('2025-07-01 10:00:01' as timestamp)
+                    else cast('2025-07-01 10:01:' || cast(10 * n as {{ dbt.type_string() }}) as timestamp)
+                end as ended
+            from input
+        ) as instants""",
+        True,
+    ),
     "not_materialized": (
         """with picked as {{ not_materialized() }} (select k, v from input where n > 1)
         select a.k, a.v, b.v as other from picked as a inner join picked as b on a.k = b.k""",

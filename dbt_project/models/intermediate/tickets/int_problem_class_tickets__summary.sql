@@ -122,7 +122,7 @@ case_counts as (
         count(case when not is_duplicate and is_rated and not is_satisfied then 1 end) as dissatisfied_cases,
         percentile_cont(0.5) within group (
             order by case when not is_duplicate then
-                cast({{ dbt.datediff('received_at', 'resolved_at', 'minute') }} as double) / 60 end
+                cast({{ minutes_between('received_at', 'resolved_at') }} as double) / 60 end
         ) as median_hours_to_resolve,
         min(received_at) as first_seen_at,
         max(received_at) as last_seen_at
