@@ -199,6 +199,14 @@ CASES: dict[str, tuple[str, bool]] = {
         ) as instants""",
         True,
     ),
+    "round_places": (
+        """select k, v,
+            {{ round_places('0.5 * cast(113.3 as double) + 0.5 * cast(123.6 as double)', 1) }} as half,
+            {{ round_places('cast(n as double) / 3', 3) }} as third,
+            {{ round_places('cast(n as double) * -2.5', 0) }} as negative
+        from input""",
+        True,
+    ),
     "not_materialized": (
         """with picked as {{ not_materialized() }} (select k, v from input where n > 1)
         select a.k, a.v, b.v as other from picked as a inner join picked as b on a.k = b.k""",

@@ -99,7 +99,7 @@ capacity as (
 
 unit_hours as (
 
-    select ticket_id, quarter, unit_name, round(sum(hours), 1) as hours
+    select ticket_id, quarter, unit_name, {{ round_places('sum(hours)', 1) }} as hours
     from capacity_sessions
     where unit_name is not null
     group by ticket_id, quarter, unit_name
@@ -120,7 +120,7 @@ top_units as (
 
 activity_hours as (
 
-    select ticket_id, quarter, activity, round(sum(hours), 1) as hours
+    select ticket_id, quarter, activity, {{ round_places('sum(hours)', 1) }} as hours
     from capacity_sessions
     where activity is not null
     group by ticket_id, quarter, activity
