@@ -533,7 +533,7 @@ def audit_marts(
         if case_counts.folded(con, counts) != kept:
             counts = None  # none kept for exactly these batches (a replay, a publication): recounted
         prepare_marts_frames(con, log, excluded, "candidate", published, changed, counts)
-        return run_suites(checkpoint, con, "marts", skip=spark_build.suites_not_built(settings))
+        return run_suites(checkpoint, con, "marts")
     finally:
         con.close()
 

@@ -17,18 +17,13 @@ from pathlib import Path
 
 import duckdb
 
-from gridline.config import Settings, is_spark
-
-# The models not yet ported to Spark (docs/scale-out.md, "Not yet ported"): left out of a Spark build.
-NOT_YET_ON_SPARK = ["path:models/intermediate/tickets", "path:models/marts/review"]
-# The marts those models build, whose suites the audit of a Spark build therefore leaves out.
-MARTS_NOT_YET_ON_SPARK = ("problem_class_tickets", "problem_class_ticket_cases")
+from gridline.config import Settings
 
 
 def dbt_build_args() -> list[str]:
     """``dbt build`` on Spark: whole, and without the unit tests, which check the project's SQL on DuckDB
     (its incremental cases mock a fold's previous state, which a whole Spark build never reads)."""
-    return ["build", "--full-refresh", "--exclude-resource-type", "unit_test", "--exclude", *NOT_YET_ON_SPARK]
+    return ["build", "--full-refresh", "--exclude-resource-type", "unit_test"]
 
 
 def tables_dir(settings: Settings) -> Path:
@@ -40,13 +35,6 @@ def discard(settings: Settings) -> None:
     """Empty the Spark warehouse and its metastore before a whole build: a table folder an interrupted
     build left behind, unknown to the metastore, makes Spark refuse to create the table again."""
     shutil.rmtree(settings.spark_dir, ignore_errors=True)
-
-
-def suites_not_built(settings: Settings) -> set[str]:
-    """The marts suites that have no mart to validate in a build on this engine."""
-    if not is_spark(settings):
-        return set()
-    return {f"marts_{mart}" for mart in MARTS_NOT_YET_ON_SPARK}
 
 
 def create_build_views(settings: Settings, database: Path) -> list[str]:

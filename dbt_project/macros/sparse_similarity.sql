@@ -10,7 +10,7 @@
     313 M rows for 70 k pairs on a city's quarter, 494 s on one night); the materialized step keeps that
     order out of its reach. -#}
 {% macro sparse_similarity(pairs, left, right, extra='') -%}
-    with left_pair_terms as materialized (
+    with left_pair_terms as {{ materialized() }} (
 
         select {{ pairs }}.{{ left[0] }}, {{ pairs }}.{{ right[0] }}, left_vectors.term, left_vectors.weight
         from {{ pairs }}

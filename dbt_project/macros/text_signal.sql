@@ -7,7 +7,7 @@
     {%- for phrase in var('text_boilerplate') -%}
         {%- set ns.expr = 'replace(' ~ ns.expr ~ ", '" ~ (phrase | replace("'", "''")) ~ "', '')" -%}
     {%- endfor -%}
-    regexp_replace({{ ns.expr }}, '[ \t\n\r　,.;:!?()"''，。；：！？、（）“”‘’《》【】…—\\-]+', '{{ separator }}', 'g')
+    {{ regexp_replace_all(ns.expr, "'[ \\t\\n\\r　,.;:!?()\"''，。；：！？、（）“”‘’《》【】…—\\\\-]+'", "'" ~ separator ~ "'") }}
 {%- endmacro %}
 
 {#- Remove a place name from a text when the name is known. -#}
@@ -65,22 +65,42 @@
     where regexp_matches(word, '^[a-z][a-z0-9]+$')
 {%- endmacro %}
 
+{#- Spark: the same terms. Its string literals unescape backslashes, so the pattern's `\x{...}` is written
+    with two; `posexplode` numbers the tokens from 0, and a pair is a token with the one after it. -#}
+{% macro spark__text_terms(relation, key_columns, text_column) -%}
+    with tokenized as (
+        select {{ key_columns | join(', ') }},
+            regexp_extract_all(lower({{ text_column }}), '[a-z0-9]+|[\\x{4e00}-\\x{9fff}]', 0) as tokens
+        from {{ relation }}
+    ),
+
+    paired as (
+        select {{ key_columns | join(", ") }}, token, try_element_at(tokens, position + 2) as next_token
+        from tokenized
+        lateral view posexplode(tokens) positions as position, token
+        where position + 1 < size(tokens)
+    )
+
+    select {{ key_columns | join(', ') }},
+        case when regexp_like(token, '^[a-z0-9]{2,}$') and regexp_like(next_token, '^[a-z0-9]+$')
+            then token || ' ' || next_token
+            else token || next_token
+        end as term
+    from paired
+    union all
+    select {{ key_columns | join(', ') }}, word as term
+    from tokenized
+    lateral view explode(tokens) words as word
+    where regexp_like(word, '^[a-z][a-z0-9]+$')
+{%- endmacro %}
+
 {#- A Chinese text (a case's title and description, or its address) without the case's own area names, a
     building written one way however it was written (3号楼, 3幢 and 3栋 are one spot). -#}
 {% macro without_case_areas(text) -%}
-    regexp_replace({{ remove_names(text, ticket_area_name_columns()) }}, '号楼|幢', '栋', 'g')
+    {{ regexp_replace_all(remove_names(text, ticket_area_name_columns()), "'号楼|幢'", "'栋'") }}
 {%- endmacro %}
 
 {#- The columns of a case that name its areas. -#}
 {% macro ticket_area_name_columns() -%}
     {{ return(['community', 'community_name', 'street', 'street_name', 'district', 'district_name']) }}
-{%- endmacro %}
-
-{#- Not yet ported to Spark (issue 18, after the ticket rewrite of issue 15). It exists so the project
-    parses on Spark: dbt resolves every dispatch when it parses, and a macro with only a duckdb__
-    version stops the parse on any other engine, including builds that select no ticket model. -#}
-{% macro spark__text_terms(relation, key_columns, text_column) -%}
-    {%- if execute -%}
-        {{ exceptions.raise_compiler_error("text_terms has no Spark version yet: the ticket models do not build on Spark") }}
-    {%- endif -%}
 {%- endmacro %}

@@ -5,19 +5,20 @@
     two spots of one city apart. -#}
 {% macro english_address_key(column) -%}
     {%- set short_forms = var('ticket_street_type_short_forms') -%}
-    {%- set ns = namespace(expr="lower(trim(split_part(regexp_replace(" ~ column ~ ", '\\s{2,}|,', '|', 'g'), '|', 1)))") -%}
-    {%- set ns.expr = "regexp_replace(" ~ ns.expr ~ ", '\\s+(apt|unit|suite|ste|#|no\\.?)\\s*\\S*$', '')" -%}
-    {%- set ns.expr = "regexp_replace(" ~ ns.expr ~ ", '[.]', '', 'g')" -%}
-    {%- set ns.expr = "regexp_replace(" ~ ns.expr ~ ", '\\s+', ' ', 'g')" -%}
+    {%- set ns = namespace(expr="lower(trim(split_part(" ~ regexp_replace_all(column, regexp_pattern('\\s{2,}|,'), "'|'") ~ ", '|', 1)))") -%}
+    {#- anchored at the end, so it matches once: DuckDB's single replacement is every replacement -#}
+    {%- set ns.expr = "regexp_replace(" ~ ns.expr ~ ", " ~ regexp_pattern('\\s+(apt|unit|suite|ste|#|no\\.?)\\s*\\S*$') ~ ", '')" -%}
+    {%- set ns.expr = regexp_replace_all(ns.expr, "'[.]'", "''") -%}
+    {%- set ns.expr = regexp_replace_all(ns.expr, regexp_pattern('\\s+'), "' '") -%}
     {%- for long_form, short_form in short_forms.items() -%}
-        {%- set ns.expr = "regexp_replace(" ~ ns.expr ~ ", '\\b" ~ long_form ~ "\\b', '" ~ short_form ~ "', 'g')" -%}
+        {%- set ns.expr = regexp_replace_all(ns.expr, regexp_pattern('\\b' ~ long_form ~ '\\b'), "'" ~ short_form ~ "'") -%}
     {%- endfor -%}
     nullif({{ ns.expr }}, '')
 {%- endmacro %}
 
 {#- True when a text is written in Chinese characters (its place is then read the Chinese way). -#}
 {% macro is_chinese(column) -%}
-    regexp_matches(coalesce({{ column }}, ''), '[\x{4e00}-\x{9fff}]')
+    {{ regexp_contains("coalesce(" ~ column ~ ", '')", regexp_pattern('[\\x{4e00}-\\x{9fff}]')) }}
 {%- endmacro %}
 
 {#- The great-circle distance in metres between two points given in degrees (haversine). -#}

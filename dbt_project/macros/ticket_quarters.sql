@@ -35,8 +35,8 @@
 {#- The label of the quarter before the `YYYYQn` label in `column`. -#}
 {% macro previous_quarter_label(column) -%}
     case when right({{ column }}, 1) = '1'
-        then cast(cast(left({{ column }}, 4) as integer) - 1 as varchar) || 'Q4'
-        else left({{ column }}, 5) || cast(cast(right({{ column }}, 1) as integer) - 1 as varchar)
+        then cast(cast(left({{ column }}, 4) as integer) - 1 as {{ dbt.type_string() }}) || 'Q4'
+        else left({{ column }}, 5) || cast(cast(right({{ column }}, 1) as integer) - 1 as {{ dbt.type_string() }})
     end
 {%- endmacro %}
 
@@ -157,6 +157,10 @@
 
 {#- The configuration of a ticket model built quarter by quarter. -#}
 {% macro ticket_quarterly_config(level) -%}
+    {{ return(adapter.dispatch('ticket_quarterly_config', 'gridline')(level)) }}
+{%- endmacro %}
+
+{% macro default__ticket_quarterly_config(level) -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
@@ -187,7 +191,7 @@
             hash(fingerprints.fingerprint, coalesce(starts.address_starts, '')) as fingerprint
         from {{ ref('int_ticket_cases__fingerprints') }} as fingerprints
         left join (
-            select quarter, string_agg(address_start, '|' order by address_start) as address_starts
+            select quarter, {{ ordered_listagg('address_start', "'|'", 'order by address_start') }} as address_starts
             from {{ ref('int_ticket_quarters__address_starts') }}
             group by quarter
         ) as starts on fingerprints.quarter = starts.quarter
@@ -284,6 +288,10 @@
 
 {#- The configuration of a ticket model built case by case. -#}
 {% macro ticket_per_case_config(level) -%}
+    {{ return(adapter.dispatch('ticket_per_case_config', 'gridline')(level)) }}
+{%- endmacro %}
+
+{% macro default__ticket_per_case_config(level) -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
@@ -291,4 +299,15 @@
         pre_hook="{{ ticket_cases_clear('" ~ level ~ "') }}",
         post_hook="{{ ticket_cases_record('" ~ level ~ "') }}"
     ) }}
+{%- endmacro %}
+
+{#- On Spark the ticket models are whole tables: a Spark build on Parquet is always whole (no table to
+    delete a quarter's or a case's rows from), so there is no bookkeeping to keep, and with `is_incremental()`
+    false the bodies compute every quarter and every case. -#}
+{% macro spark__ticket_quarterly_config(level) -%}
+    {{ config(materialized='table') }}
+{%- endmacro %}
+
+{% macro spark__ticket_per_case_config(level) -%}
+    {{ config(materialized='table') }}
 {%- endmacro %}

@@ -24,3 +24,17 @@
 {% macro spark__type_instant() -%}
     timestamp
 {%- endmacro %}
+
+{#- `as materialized`: a CTE computed once, in the order written, so the optimizer cannot join its input
+    to later relations first (see `sparse_similarity`). Spark plans each CTE where it is read and has no
+    such hint; its joins follow the pairs by themselves. -#}
+{% macro materialized() -%}
+    {{ return(adapter.dispatch('materialized', 'gridline')()) }}
+{%- endmacro %}
+
+{% macro default__materialized() -%}
+    materialized
+{%- endmacro %}
+
+{% macro spark__materialized() -%}
+{%- endmacro %}

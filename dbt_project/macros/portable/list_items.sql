@@ -95,3 +95,18 @@
 {% macro spark__replace_each(text, names, replacement) -%}
     aggregate({{ names }}, {{ text }}, (text, name) -> replace(text, name, {{ replacement }}))
 {%- endmacro %}
+
+{#- The integers from `start` up to but not including `stop` (empty when `stop` <= `start`), as a list.
+    Spark's `sequence` includes its end and counts down when the end is smaller, so it is cut to the
+    range. -#}
+{% macro integer_range(start, stop) -%}
+    {{ return(adapter.dispatch('integer_range', 'gridline')(start, stop)) }}
+{%- endmacro %}
+
+{% macro default__integer_range(start, stop) -%}
+    range({{ start }}, {{ stop }})
+{%- endmacro %}
+
+{% macro spark__integer_range(start, stop) -%}
+    filter(sequence({{ start }}, greatest({{ start }}, ({{ stop }}) - 1)), i -> i < {{ stop }})
+{%- endmacro %}

@@ -24,3 +24,18 @@
 {% macro spark__regexp_contains(text, pattern) -%}
     regexp_like({{ text }}, {{ pattern }})
 {%- endmacro %}
+
+{#- A regular expression as a SQL string literal: `pattern` is what the regexp engine reads. DuckDB's string
+    literals keep backslashes as written; Spark's unescape them (`'\s'` reads `s`), so there each is
+    doubled. -#}
+{% macro regexp_pattern(pattern) -%}
+    {{ return(adapter.dispatch('regexp_pattern', 'gridline')(pattern)) }}
+{%- endmacro %}
+
+{% macro default__regexp_pattern(pattern) -%}
+    '{{ pattern | replace("'", "''") }}'
+{%- endmacro %}
+
+{% macro spark__regexp_pattern(pattern) -%}
+    '{{ pattern | replace("\\", "\\\\") | replace("'", "''") }}'
+{%- endmacro %}

@@ -24,3 +24,33 @@
 {% macro spark__unnest_json_strings(column, key) -%}
     explode(from_json(get_json_object({{ column }}, '$.{{ key }}'), 'array<string>'))
 {%- endmacro %}
+
+{#- A select of one row per match of `pattern` in `text` of `relation`, with `key_columns` carried and one
+    column per capture group (`groups`: [[group number, column name], ...]) of the same match. DuckDB
+    unnests one list per group side by side; Spark zips the lists and expands the zipped rows. -#}
+{% macro regexp_match_rows(relation, key_columns, text, pattern, groups) -%}
+    {{ return(adapter.dispatch('regexp_match_rows', 'gridline')(relation, key_columns, text, pattern, groups)) }}
+{%- endmacro %}
+
+{% macro default__regexp_match_rows(relation, key_columns, text, pattern, groups) -%}
+    select
+        {{ key_columns | join(',\n        ') }},
+        {%- for number, name in groups %}
+        unnest(regexp_extract_all({{ text }}, {{ regexp_pattern(pattern) }}, {{ number }})) as {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ relation }}
+{%- endmacro %}
+
+{% macro spark__regexp_match_rows(relation, key_columns, text, pattern, groups) -%}
+    select
+        {{ key_columns | join(',\n        ') }},
+        {%- for number, name in groups %}
+        matches.{{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ relation }}
+    lateral view inline(arrays_zip(
+        {%- for number, name in groups %}
+        regexp_extract_all({{ text }}, {{ regexp_pattern(pattern) }}, {{ number }}){{ ',' if not loop.last }}
+        {%- endfor %}
+    )) matches as {% for number, name in groups %}{{ name }}{{ ', ' if not loop.last }}{% endfor %}
+{%- endmacro %}

@@ -24,13 +24,20 @@ named as (
 
 ),
 
-final as (
+counted as (
 
-    -- the name most cases give the area
-    select area_level, area_code, area_name
+    select area_level, area_code, area_name, count(*) as cases
     from named
     group by area_level, area_code, area_name
-    qualify row_number() over (partition by area_level, area_code order by count(*) desc, area_name) = 1
+
+),
+
+final as (
+
+    -- the name most cases give the area (counted first: Spark's qualify takes no aggregate of its own)
+    select area_level, area_code, area_name
+    from counted
+    {{ qualify_rows("row_number() over (partition by area_level, area_code order by cases desc, area_name) = 1") }}
 
 )
 

@@ -77,7 +77,7 @@ matching_summary as (
         ticket_id,
         quarter,
         count(*) as matching_sessions,
-        {{ dbt.listagg("distinct activity", "', '", "order by activity") }} as matching_activities
+        {{ ordered_listagg("distinct activity", "', '", "order by activity") }} as matching_activities
     from matching_sessions
     group by ticket_id, quarter
 
@@ -99,7 +99,7 @@ capacity as (
 
 unit_hours as (
 
-    select ticket_id, quarter, unit_name, round(sum(hours), 1) as hours
+    select ticket_id, quarter, unit_name, {{ round_places('sum(hours)', 1) }} as hours
     from capacity_sessions
     where unit_name is not null
     group by ticket_id, quarter, unit_name
@@ -111,7 +111,7 @@ top_units as (
     select
         ticket_id,
         quarter,
-        {{ dbt.listagg("unit_name || ' ' || cast(hours as varchar)", "', '", "order by hours desc, unit_name", var('capacity_top_entries')) }}
+        {{ ordered_listagg("unit_name || ' ' || cast(hours as " ~ dbt.type_string() ~ ")", "', '", "order by hours desc, unit_name", var('capacity_top_entries')) }}
             as top_units
     from unit_hours
     group by ticket_id, quarter
@@ -120,7 +120,7 @@ top_units as (
 
 activity_hours as (
 
-    select ticket_id, quarter, activity, round(sum(hours), 1) as hours
+    select ticket_id, quarter, activity, {{ round_places('sum(hours)', 1) }} as hours
     from capacity_sessions
     where activity is not null
     group by ticket_id, quarter, activity
@@ -132,7 +132,7 @@ top_activities as (
     select
         ticket_id,
         quarter,
-        {{ dbt.listagg("activity || ' ' || cast(hours as varchar)", "', '", "order by hours desc, activity", var('capacity_top_entries')) }}
+        {{ ordered_listagg("activity || ' ' || cast(hours as " ~ dbt.type_string() ~ ")", "', '", "order by hours desc, activity", var('capacity_top_entries')) }}
             as top_activities
     from activity_hours
     group by ticket_id, quarter

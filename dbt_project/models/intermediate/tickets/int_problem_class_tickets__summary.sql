@@ -37,7 +37,7 @@ handling as (
 member_cases as (
 
     -- in the ticket's quarter: a slow problem's class also lists last quarter's cases it carries
-    select members.ticket_id, members.quarter, eligible.* exclude (quarter), handling.* exclude (case_id)
+    select members.ticket_id, members.quarter, {{ star_except('eligible', ['quarter']) }}, {{ star_except('handling', ['case_id']) }}
     from members
     inner join eligible on members.case_id = eligible.case_id
     inner join handling on members.case_id = handling.case_id
@@ -48,7 +48,7 @@ shared_words as (
 
     select
         cluster_id,
-        {{ dbt.listagg('term', "' '", 'order by member_count desc, round(weight, 9) desc, term', var('ticket_reason_terms')) }}
+        {{ ordered_listagg('term', "' '", 'order by member_count desc, round(weight, 9) desc, term', var('ticket_reason_terms')) }}
             as shared_words
     from profiles
     where member_count >= 2
@@ -58,11 +58,12 @@ shared_words as (
 
 category_paths as (
 
-    select ticket_id, quarter, category_path
+    -- the count in the select: Spark's qualify takes no aggregate of its own
+    select ticket_id, quarter, category_path, count(*) as path_cases
     from member_cases
     where category_path is not null
     group by ticket_id, quarter, category_path
-    qualify row_number() over (partition by ticket_id, quarter order by count(*) desc, category_path) = 1
+    {{ qualify_rows("row_number() over (partition by ticket_id, quarter order by path_cases desc, category_path) = 1") }}
 
 ),
 
@@ -80,7 +81,7 @@ channel_mix as (
     select
         ticket_id,
         quarter,
-        {{ dbt.listagg("channel || ' ' || cast(cases as varchar)", "', '", "order by cases desc, channel") }}
+        {{ ordered_listagg("channel || ' ' || cast(cases as " ~ dbt.type_string() ~ ")", "', '", "order by cases desc, channel") }}
             as channel_mix
     from channel_counts
     group by ticket_id, quarter
@@ -92,7 +93,7 @@ examples as (
     select
         ticket_id,
         quarter,
-        {{ dbt.listagg("description", "' | '", "order by received_at, case_id", var('ticket_examples')) }}
+        {{ ordered_listagg("description", "' | '", "order by received_at, case_id", var('ticket_examples')) }}
             as example_descriptions
     from member_cases
     where not is_duplicate and description is not null
@@ -121,7 +122,7 @@ case_counts as (
         count(case when not is_duplicate and is_rated and not is_satisfied then 1 end) as dissatisfied_cases,
         percentile_cont(0.5) within group (
             order by case when not is_duplicate then
-                {{ dbt.datediff('received_at', 'resolved_at', 'minute') }} / 60.0 end
+                cast({{ minutes_between('received_at', 'resolved_at') }} as double) / 60 end
         ) as median_hours_to_resolve,
         min(received_at) as first_seen_at,
         max(received_at) as last_seen_at
@@ -168,7 +169,7 @@ final as (
         tickets.problem_category,
         category_paths.category_path,
         shared_words.shared_words,
-        case_counts.* exclude (ticket_id, quarter),
+        {{ star_except('case_counts', ['ticket_id', 'quarter']) }},
         prior_active.prior_active_quarters,
         channel_mix.channel_mix,
         examples.example_descriptions

@@ -143,7 +143,7 @@ best_for_later as (
 
     select *
     from carry_likeness
-    qualify row_number() over (partition by cluster_id order by round(similarity, 9) desc, earlier_cluster_id) = 1
+    {{ qualify_rows("row_number() over (partition by cluster_id order by round(similarity, 9) desc, earlier_cluster_id) = 1") }}
 
 ),
 
@@ -151,9 +151,9 @@ carried as (
 
     select cluster_id, earlier_cluster_id
     from best_for_later
-    qualify row_number() over (
+    {{ qualify_rows("row_number() over (
         partition by earlier_cluster_id order by round(similarity, 9) desc, cluster_id
-    ) = 1
+    ) = 1") }}
 
 ),
 
@@ -161,14 +161,16 @@ grouped as (
 
     -- each class's members: its own cluster's cases of the quarters to build, and the cases of the
     -- earlier cluster it carries, counted in its quarter
-    select * from clustered
+    -- (the three columns the carried cases take from their class are named in both branches, so the
+    -- branches line up on an engine that puts replaced columns last)
+    select {{ star_replace('clustered', {'cluster_id': 'cluster_id', 'quarter': 'quarter', 'quarter_index': 'quarter_index'}) }}
+    from clustered
     where {{ ticket_quarters_to_build('window') }}
 
     union all
 
-    select clustered.* replace (
-        carried.cluster_id as cluster_id, later.quarter as quarter, later.quarter_index as quarter_index
-    )
+    select {{ star_replace('clustered', {
+        'cluster_id': 'carried.cluster_id', 'quarter': 'later.quarter', 'quarter_index': 'later.quarter_index'}) }}
     from clustered
     inner join carried on clustered.cluster_id = carried.earlier_cluster_id
     inner join own_sizes as later on carried.cluster_id = later.cluster_id
@@ -212,27 +214,29 @@ named_cases as (
 
 place_votes as (
 
-    select grouped.cluster_id, places.place_kind, places.place_name, places.place_key
+    -- the votes counted in the select: Spark's qualify takes no aggregate of its own
+    select grouped.cluster_id, places.place_kind, places.place_name, places.place_key, count(*) as votes
     from grouped
     inner join places on grouped.case_id = places.case_id
     group by grouped.cluster_id, places.place_kind, places.place_name, places.place_key, places.place_rank
-    qualify row_number() over (
+    {{ qualify_rows("row_number() over (
         partition by grouped.cluster_id
-        order by count(*) desc, places.place_rank, places.place_key
-    ) = 1
+        order by votes desc, places.place_rank, places.place_key
+    ) = 1") }}
 
 ),
 
 category_votes as (
 
-    select cluster_id, problem_category, min(category_code) as category_code
+    select cluster_id, problem_category, min(category_code) as category_code,
+        count(case when not is_duplicate then 1 end) as votes
     from grouped
     group by cluster_id, problem_category
-    qualify row_number() over (
+    {{ qualify_rows("row_number() over (
         partition by cluster_id
         order by case when problem_category is null then 1 else 0 end,
-            count(case when not is_duplicate then 1 end) desc, problem_category
-    ) = 1
+            votes desc, problem_category
+    ) = 1") }}
 
 ),
 

@@ -1,6 +1,6 @@
 {#- Which cluster each eligible case falls in: the connected groups of the links that hold, followed to
-    the end (a recursive spread of the smallest case id that stops when no label changes — however long
-    a chain, no round count).
+    the end (a spread of the smallest case id that stops when no label changes — however long a chain;
+    `component_labels` says how each engine runs it).
 
     A link holds when it is strong (similarity at least `ticket_strong_link`), confirmed (the two cases
     share a third case they are both linked to) or a lone pair at a named place: both texts write the
@@ -24,14 +24,19 @@
     Built quarter by quarter (macros/ticket_quarters.sql). -#}
 {{ ticket_quarterly_config('objects') }}
 
-with recursive cases as (
+{%- set cases_cte -%}
+cases as (
 
     select * from {{ ref('int_ticket_cases__eligible') }}
     where {{ ticket_quarters_to_build('objects') }}
 
-),
+)
+{%- endset %}
+
+with {{ recursive_ctes() }} {{ cases_cte }},
 
 {% if var('ticket_text_signal') %}
+{%- set graph_ctes -%}
 links as (
 
     select * from {{ ref('int_ticket_cases__links') }}
@@ -117,23 +122,11 @@ edges as (
                 and confirmed.linked_case_id = greatest(both_ways.case_id, both_ways.linked_case_id)
         )
 
-),
+)
+{%- endset %}
+{{ graph_ctes }},
 
-labels (case_id, label) using key (case_id) as (
-
-    -- every case starts as its own label and takes the smallest label among its linked cases until no
-    -- label changes (DuckDB keeps one row per case and feeds back only the changed ones, so a large web
-    -- of links costs its links, not the square of its size)
-    select case_id, case_id from cases
-    union
-    select edges.linked_case_id, min(labels.label)
-    from labels
-    inner join edges on labels.case_id = edges.case_id
-    left join recurring.labels as known on edges.linked_case_id = known.case_id
-    group by edges.linked_case_id, known.label
-    having min(labels.label) < known.label
-
-),
+{{ component_labels('labels', 'cases', 'case_id', 'edges', 'case_id', 'linked_case_id', cases_cte ~ ',\n' ~ graph_ctes) }},
 
 final as (
 
@@ -158,7 +151,7 @@ main_places as (
 
     select case_id, place_key
     from places
-    qualify row_number() over (partition by case_id order by place_rank, place_key) = 1
+    {{ qualify_rows("row_number() over (partition by case_id order by place_rank, place_key) = 1") }}
 
 ),
 

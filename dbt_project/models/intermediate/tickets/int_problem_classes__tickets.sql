@@ -108,9 +108,9 @@ best_for_later as (
 
     select *
     from judged
-    qualify row_number() over (
+    {{ qualify_rows("row_number() over (
         partition by cluster_id order by same_category desc, round(similarity, 9) desc, earlier_cluster_id
-    ) = 1
+    ) = 1") }}
 
 ),
 
@@ -118,9 +118,9 @@ continued as (
 
     select cluster_id, earlier_cluster_id
     from best_for_later
-    qualify row_number() over (
+    {{ qualify_rows("row_number() over (
         partition by earlier_cluster_id order by same_category desc, round(similarity, 9) desc, cluster_id
-    ) = 1
+    ) = 1") }}
 
 ),
 

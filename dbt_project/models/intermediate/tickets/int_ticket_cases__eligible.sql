@@ -65,18 +65,17 @@ city_removed as (
     -- each address without the longest start the quarter's addresses have in common (the city's name,
     -- int_ticket_quarters__address_starts)
     select
-        areas_removed.* replace (
-            coalesce(substring(areas_removed.arealess_address, length(common.address_start) + 1),
-                areas_removed.arealess_address) as arealess_address
-        )
+        {{ star_replace('areas_removed', {'arealess_address':
+            'coalesce(substring(areas_removed.arealess_address, length(common.address_start) + 1),
+                areas_removed.arealess_address)'}) }}
     from areas_removed
     left join common_starts as common
         on areas_removed.quarter = common.quarter
         and areas_removed.is_chinese_address
-        and starts_with(areas_removed.arealess_address, common.address_start)
-    qualify row_number() over (
+        and {{ starts_with('areas_removed.arealess_address', 'common.address_start') }}
+    {{ qualify_rows('row_number() over (
         partition by areas_removed.case_id order by length(common.address_start) desc nulls last
-    ) = 1
+    ) = 1') }}
 
 ),
 
@@ -137,20 +136,20 @@ tokenized as (
         case
             when not is_chinese_address then nullif(address_place, '')
             when length(address_place) >= {{ var('ticket_address_place_min_length') }}
-                and not regexp_matches(address_place, '{{ var("ticket_vague_address_pattern") }}')
+                and not {{ regexp_contains('address_place', regexp_pattern(var('ticket_vague_address_pattern'))) }}
             then address_place
         end as address_place,
         latitude,
         longitude,
         case
-            when is_chinese_address then list_distinct(list_concat(
-                {{ address_tokens('arealess_text', var('ticket_spot_token_pattern')) }},
-                {{ address_tokens('arealess_address', var('ticket_spot_token_pattern')) }}
-            ))
+            when is_chinese_address then {{ list_distinct(list_concat(
+                address_tokens('arealess_text', var('ticket_spot_token_pattern')),
+                address_tokens('arealess_address', var('ticket_spot_token_pattern'))
+            )) }}
             else {{ address_tokens('arealess_text', var('ticket_spot_token_pattern')) }}
         end as address_tokens,
         case
-            when length(address_tail) between 2 and 8 and not regexp_matches(address_tail, '[0-9]')
+            when length(address_tail) between 2 and 8 and not {{ regexp_contains('address_tail', "'[0-9]'") }}
             then address_tail
         end as address_object,
 
@@ -165,17 +164,12 @@ tokenized as (
 final as (
 
     select
-        * rename (arealess_text as case_text),
+        {{ star_rename('tokenized', {'arealess_text': 'case_text'}) }},
         -- what the similarity compares: what the appeal says, not where (places and spots are compared
         -- on their own; left in, a compound's name alone would make all its appeals look alike; learned
         -- place names are taken out of the vectors in int_ticket_cases__text_vectors)
-        lower(list_reduce(
-            list_prepend(
-                {{ remove_name('arealess_text', place_head('address_place')) }},
-                address_tokens
-            ),
-            lambda text, name: replace(text, name, ' ')
-        )) as comparable_text
+        lower({{ replace_each(remove_name('arealess_text', place_head('address_place')), 'address_tokens', "' '") }})
+            as comparable_text
     from tokenized
 
 )

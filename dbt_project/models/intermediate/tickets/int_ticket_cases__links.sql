@@ -27,7 +27,7 @@
 
 with cases as (
 
-    select eligible.*, coalesce(objects.object_names, []) as object_names
+    select eligible.*, coalesce(objects.object_names, {{ empty_string_list() }}) as object_names
     from {{ ref('int_ticket_cases__eligible') }} as eligible
     left join {{ ref('int_ticket_cases__objects') }} as objects on eligible.case_id = objects.case_id
     where {{ ticket_quarters_to_build('objects', 'eligible.quarter') }}
@@ -99,10 +99,10 @@ candidates as (
     select paired.case_id, paired.linked_case_id, placed.quarter, placed.place_kind, placed.place_name
     from paired
     inner join placed on paired.case_id = placed.case_id and paired.place_key = placed.place_key
-    qualify row_number() over (
+    {{ qualify_rows("row_number() over (
         partition by paired.case_id, paired.linked_case_id
         order by placed.place_rank, placed.place_name
-    ) = 1
+    ) = 1") }}
 
 ),
 
@@ -110,7 +110,7 @@ shared_terms as (
 
     -- shared_words is what the reviewer reads: the words that weigh most in the likeness
     {{ sparse_similarity('candidates', ['case_id', 'vectors', 'case_id'], ['linked_case_id', 'vectors', 'case_id'],
-                         extra=dbt.listagg('left_terms.term', "' '", 'order by round(left_terms.weight * right_terms.weight, 9) desc, left_terms.term', var('ticket_reason_terms')) ~ ' as shared_words') }}
+                         extra=ordered_listagg('left_terms.term', "' '", 'order by round(left_terms.weight * right_terms.weight, 9) desc, left_terms.term', var('ticket_reason_terms')) ~ ' as shared_words') }}
 
 ),
 
@@ -129,8 +129,8 @@ compared as (
         -- both have an address: it decides where (a grid worker's may go on past the place, 凤凰雅居小区绿化带
         -- against 凤凰雅居), and their spots are theirs
         left_case.address_place is not null and right_case.address_place is not null as both_addressed,
-        coalesce(starts_with(left_case.address_place, right_case.address_place)
-            or starts_with(right_case.address_place, left_case.address_place), true) as addresses_agree,
+        coalesce({{ starts_with('left_case.address_place', 'right_case.address_place') }}
+            or {{ starts_with('right_case.address_place', 'left_case.address_place') }}, true) as addresses_agree,
         {{ list_is_empty('left_case.address_tokens') }} as left_spotless,
         {{ list_is_empty('right_case.address_tokens') }} as right_spotless,
         {{ lists_overlap('left_case.address_tokens', 'right_case.address_tokens') }} as same_spot,

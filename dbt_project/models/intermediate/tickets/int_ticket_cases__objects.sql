@@ -44,7 +44,7 @@ longest as (
 
 final as (
 
-    select longest.case_id, cases.quarter, list_sort(list(longest.object_name)) as object_names
+    select longest.case_id, cases.quarter, {{ sorted_list_agg('longest.object_name') }} as object_names
     from longest
     inner join cases on longest.case_id = cases.case_id
     group by longest.case_id, cases.quarter

@@ -23,13 +23,8 @@ suffix_hits as (
 
     -- each place suffix in a text with up to `ticket_place_max_head` name characters before it and the
     -- character after it (longer suffixes are tried first: 小学 before 学)
-    select
-        case_id,
-        quarter,
-        unnest(regexp_extract_all(case_text, '{{ pattern }}', 1)) as context,
-        unnest(regexp_extract_all(case_text, '{{ pattern }}', 2)) as suffix,
-        unnest(regexp_extract_all(case_text, '{{ pattern }}', 3)) as following
-    from cases
+    {{ regexp_match_rows('cases', ['case_id', 'quarter'], 'case_text', pattern,
+                         [[1, 'context'], [2, 'suffix'], [3, 'following']]) }}
 
 ),
 
@@ -42,7 +37,7 @@ final as (
         head_length,
         right(suffix_hits.context, head_length) || suffix_hits.suffix as place_name,
         right(suffix_hits.context, 1) || left(suffix_hits.suffix, 1) as junction
-    from suffix_hits, unnest(range(2, length(suffix_hits.context) + 1)) as heads(head_length)
+    from suffix_hits {{ unnest_join(integer_range('2', 'length(suffix_hits.context) + 1'), 'heads', 'head_length') }}
     where not contains('{{ var("ticket_not_place_after") }}', coalesce(nullif(suffix_hits.following, ''), '#'))
 
 )

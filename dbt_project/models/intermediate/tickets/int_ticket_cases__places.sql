@@ -68,7 +68,7 @@ shortened as (
         -- an equal start first, so the join hashes instead of comparing every pair
         and left(cases.address_place, {{ var('ticket_address_place_min_length') }})
             = left(address_names.address_place, {{ var('ticket_address_place_min_length') }})
-        and starts_with(cases.address_place, address_names.address_place)
+        and {{ starts_with('cases.address_place', 'address_names.address_place') }}
         and cases.address_place <> address_names.address_place
 
 ),
@@ -97,7 +97,7 @@ written as (
         where longer.case_id = written_hits.case_id
             and longer.address_place <> written_hits.address_place
             and contains(longer.address_place, written_hits.address_place)
-            and not starts_with(longer.address_place, written_hits.address_place)
+            and not {{ starts_with('longer.address_place', 'written_hits.address_place') }}
     )
 
 ),
@@ -131,10 +131,10 @@ pointed as (
         cases.quarter,
         'point' as place_kind,
         3 as place_rank,
-        cast(cast(floor(cases.latitude / {{ var('ticket_point_cell_degrees') }}) as bigint) as varchar) || ','
-            || cast(cast(floor(cases.longitude / {{ var('ticket_point_cell_degrees') }}) as bigint) as varchar) as place_name,
-        cast(cast(floor(cases.latitude / {{ var('ticket_point_cell_degrees') }}) as bigint) as varchar) || ','
-            || cast(cast(floor(cases.longitude / {{ var('ticket_point_cell_degrees') }}) as bigint) as varchar) as place_id
+        cast(cast(floor(cases.latitude / {{ var('ticket_point_cell_degrees') }}) as bigint) as {{ dbt.type_string() }}) || ','
+            || cast(cast(floor(cases.longitude / {{ var('ticket_point_cell_degrees') }}) as bigint) as {{ dbt.type_string() }}) as place_name,
+        cast(cast(floor(cases.latitude / {{ var('ticket_point_cell_degrees') }}) as bigint) as {{ dbt.type_string() }}) || ','
+            || cast(cast(floor(cases.longitude / {{ var('ticket_point_cell_degrees') }}) as bigint) as {{ dbt.type_string() }}) as place_id
     from cases
     inner join point_usage
         on cases.quarter = point_usage.quarter

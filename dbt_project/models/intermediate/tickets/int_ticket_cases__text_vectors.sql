@@ -49,7 +49,7 @@ weighted as (
         term,
         document_count,
         case_total,
-        term_count * ln(1.0 * case_total / document_count) as weight
+        term_count * ln(cast(case_total as double) / document_count) as weight
     from terms
     where document_count <= greatest(3, {{ var('ticket_stopword_max_df') }} * case_total)
 

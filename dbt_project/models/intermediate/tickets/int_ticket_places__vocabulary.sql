@@ -70,7 +70,7 @@ tails as (
         supported.case_count,
         supported.head_length,
         right(supported.place_name, length(supported.place_name) - supported.head_length + tail_head) as tail
-    from supported, unnest(range(2, supported.head_length + 1)) as tail_heads(tail_head)
+    from supported {{ unnest_join(integer_range('2', 'supported.head_length + 1'), 'tail_heads', 'tail_head') }}
 
 ),
 
@@ -126,10 +126,10 @@ extended as (
         on shortest_names.quarter = tails.quarter
         and shortest_names.place_name = tails.tail
     where tails.case_count >= {{ var('ticket_place_extension_share') }} * shortest_names.case_count
-    qualify row_number() over (
+    {{ qualify_rows("row_number() over (
         partition by shortest_names.quarter, shortest_names.place_name
         order by tails.head_length desc, tails.case_count desc, tails.place_name
-    ) = 1
+    ) = 1") }}
 
 ),
 

@@ -25,7 +25,7 @@ address_starts as (
         count(*) as address_count,
         count(distinct community_code) as community_count,
         sum(count(*)) over (partition by quarter, start_length) as address_total
-    from addresses, unnest(range(2, {{ var('ticket_place_max_head') }} + 1)) as starts(start_length)
+    from addresses {{ unnest_join(integer_range('2', var('ticket_place_max_head') ~ ' + 1'), 'starts', 'start_length') }}
     where length(arealess_address) > start_length
     group by quarter, start_length, left(arealess_address, start_length)
 
@@ -49,7 +49,7 @@ final as (
         select 1 from frequent_starts as longer
         where longer.quarter = frequent_starts.quarter
             and longer.address_start <> frequent_starts.address_start
-            and starts_with(longer.address_start, frequent_starts.address_start)
+            and {{ starts_with('longer.address_start', 'frequent_starts.address_start') }}
     )
 
 )

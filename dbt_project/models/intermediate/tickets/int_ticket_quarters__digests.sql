@@ -11,7 +11,7 @@ final as (
 
     -- the sum of the cases' 64-bit fingerprints (in any order, so no sort of a quarter's cases) and their
     -- count: a case added, removed or changed changes it
-    select quarter, cast(count(*) as varchar) || ':' || cast(sum(cast(fingerprint as hugeint)) as varchar) as digest
+    select quarter, cast(count(*) as {{ dbt.type_string() }}) || ':' || cast(sum(cast(fingerprint as {{ type_wide_integer() }})) as {{ dbt.type_string() }}) as digest
     from fingerprints
     group by quarter
 

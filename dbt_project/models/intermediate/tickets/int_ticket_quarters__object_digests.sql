@@ -15,7 +15,7 @@ vocabulary as (
 
 known as (
 
-    select digests.quarter, string_agg(vocabulary.object_name, '|' order by vocabulary.object_name) as objects
+    select digests.quarter, {{ ordered_listagg('vocabulary.object_name', "'|'", 'order by vocabulary.object_name') }} as objects
     from digests
     inner join vocabulary on vocabulary.known_from_quarter <= digests.quarter
     group by digests.quarter

@@ -63,9 +63,9 @@ final as (
         cast(case when described.status = 'abated' then 0 else described.{{ column }} end as bigint) as {{ column }},
         {% endfor -%}
         case when described.status <> 'abated' and described.case_count > 0
-            then round(1.0 * described.hotline_cases / described.case_count, 3) end as hotline_share,
+            then {{ round_places('cast(described.hotline_cases as double) / described.case_count', 3) }} end as hotline_share,
         case when described.status <> 'abated' and described.case_count > 0
-            then round(1.0 * described.grid_cases / described.case_count, 3) end as grid_share,
+            then {{ round_places('cast(described.grid_cases as double) / described.case_count', 3) }} end as grid_share,
         case when described.status <> 'abated' then described.channel_mix end as channel_mix,
 
         -- handling
@@ -74,10 +74,10 @@ final as (
         cast(case when described.status = 'abated' then 0 else described.{{ column }} end as bigint) as {{ column }},
         {% endfor -%}
         case when described.status <> 'abated' and described.case_count > 0
-            then round(1.0 * described.resolved_cases / described.case_count, 3) end as resolution_rate,
+            then {{ round_places('cast(described.resolved_cases as double) / described.case_count', 3) }} end as resolution_rate,
         case when described.status <> 'abated' and described.rated_cases > 0
-            then round(1.0 * described.satisfied_cases / described.rated_cases, 3) end as satisfaction_rate,
-        case when described.status <> 'abated' then round(described.median_hours_to_resolve, 1) end
+            then {{ round_places('cast(described.satisfied_cases as double) / described.rated_cases', 3) }} end as satisfaction_rate,
+        case when described.status <> 'abated' then {{ round_places('described.median_hours_to_resolve', 1) }} end
             as median_hours_to_resolve,
         case when described.status <> 'abated' then described.first_seen_at end as first_seen_at,
         case when described.status <> 'abated' then described.last_seen_at end as last_seen_at,
@@ -85,7 +85,7 @@ final as (
 
         -- dual report-in capacity in the area this quarter
         cast(coalesce(capacity.units_reported_in, 0) as bigint) as units_reported_in,
-        round(coalesce(capacity.volunteer_hours, 0), 1) as volunteer_hours,
+        {{ round_places('coalesce(capacity.volunteer_hours, 0)', 1) }} as volunteer_hours,
         cast(coalesce(capacity.matching_sessions, 0) as bigint) as matching_sessions,
         capacity.matching_activities,
         cast(coalesce(capacity.volunteer_members, 0) as bigint) as volunteer_members,
