@@ -4,6 +4,8 @@ The constructs DuckDB and Spark write differently live in `dbt_project/macros/po
 with a DuckDB and a Spark version. This test reads every SQL file of the dbt project (comments left out)
 and fails on a DuckDB-only construct anywhere but in a `duckdb__`/`default__` version of a dispatched macro,
 (the Spark version of one is Spark SQL), or in a file listed below with the reason it may still hold one.
+The same goes for SQL both engines run but count or round apart (`dbt.datediff` in minutes, `round`):
+only the DuckDB versions of `minutes_between` and `round_places` may write it.
 """
 
 from __future__ import annotations
@@ -34,9 +36,15 @@ DUCKDB_ONLY = {
 }
 # Constructs written through Jinja: looked for with the model's macro calls kept.
 ORDERED_DBT_LISTAGG = "dbt.listagg with an order (Spark drops the order)"
+MINUTES_BY_DBT_DATEDIFF = "dbt.datediff in minutes (Spark divides the seconds; use minutes_between)"
+BARE_ROUND = "round (Spark rounds the binary value; use round_places)"
 DUCKDB_ONLY_IN_JINJA = {
     "delete+insert": r"delete\+insert",
     ORDERED_DBT_LISTAGG: r"\bdbt\.listagg\s*\([^)]*order by",
+    # Both engines run these but count or round apart, so a mart would differ; each has a portable macro
+    # (macros/portable/intervals.sql, rounding.sql) whose DuckDB version is the only place they may be.
+    MINUTES_BY_DBT_DATEDIFF: r"\bdbt\.datediff\s*\((?:[^()]|\([^()]*\))*?['\"]minute['\"]",
+    BARE_ROUND: r"(?<![\w.])round\s*\(",
 }
 
 # Files that may still hold DuckDB-only SQL, each with why: none since the ticket models were ported
@@ -117,6 +125,8 @@ def test_a_new_model_using_a_duckdb_only_function_is_found(tmp_path):
         "timestamp with time zone": "select cast(a as timestamp with time zone) from t",
         "delete+insert": "{{ config(incremental_strategy='delete+insert') }} select 1",
         ORDERED_DBT_LISTAGG: "select {{ dbt.listagg('a', \"','\", 'order by a') }}",
+        MINUTES_BY_DBT_DATEDIFF: "select {{ dbt.datediff('cast(a as timestamp)', 'b', \"minute\") }} from t",
+        BARE_ROUND: "select {{ ordered_listagg('a', \"','\", 'order by round(w, 9) desc') }} from t",
     }
     assert set(samples) == set(DUCKDB_ONLY) | set(DUCKDB_ONLY_IN_JINJA)
     for construct, sql in samples.items():
@@ -128,6 +138,9 @@ def test_a_new_model_using_a_duckdb_only_function_is_found(tmp_path):
     (macros / "ok.sql").write_text(
         "{% macro duckdb__first(a) -%} qualify row_number() over (order by {{ a }}) = 1 {%- endmacro %}\n"
         "{% macro spark__first(a) -%} qualify row_number() over (order by {{ a }}) = 1 {%- endmacro %}\n"
+        "{% macro default__share(a, b) -%} round({{ a }} / {{ b }}, 2) {%- endmacro %}\n"
+        "{% macro default__hours(a, b) -%} {{ dbt.datediff(a, b, 'minute') }} / 60 {%- endmacro %}\n"
         "{#- a comment may say unnest( or qualify -#}\nselect 1 -- or string_split(\n"
+        "select {{ round_places('a', 2) }}, {{ dbt.datediff('a', 'b', 'day') }}, x.round(1)\n"
     )
     assert not [line for line in duckdb_only_uses(tmp_path) if line.startswith("macros/")]

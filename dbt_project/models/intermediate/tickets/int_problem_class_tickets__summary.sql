@@ -48,7 +48,7 @@ shared_words as (
 
     select
         cluster_id,
-        {{ ordered_listagg('term', "' '", 'order by member_count desc, round(weight, 9) desc, term', var('ticket_reason_terms')) }}
+        {{ ordered_listagg('term', "' '", 'order by member_count desc, ' ~ round_places('weight', 9) ~ ' desc, term', var('ticket_reason_terms')) }}
             as shared_words
     from profiles
     where member_count >= 2

@@ -143,7 +143,7 @@ best_for_later as (
 
     select *
     from carry_likeness
-    {{ qualify_rows("row_number() over (partition by cluster_id order by round(similarity, 9) desc, earlier_cluster_id) = 1") }}
+    {{ qualify_rows("row_number() over (partition by cluster_id order by " ~ round_places('similarity', 9) ~ " desc, earlier_cluster_id) = 1") }}
 
 ),
 
@@ -152,7 +152,7 @@ carried as (
     select cluster_id, earlier_cluster_id
     from best_for_later
     {{ qualify_rows("row_number() over (
-        partition by earlier_cluster_id order by round(similarity, 9) desc, cluster_id
+        partition by earlier_cluster_id order by " ~ round_places('similarity', 9) ~ " desc, cluster_id
     ) = 1") }}
 
 ),

@@ -109,7 +109,7 @@ best_for_later as (
     select *
     from judged
     {{ qualify_rows("row_number() over (
-        partition by cluster_id order by same_category desc, round(similarity, 9) desc, earlier_cluster_id
+        partition by cluster_id order by same_category desc, " ~ round_places('similarity', 9) ~ " desc, earlier_cluster_id
     ) = 1") }}
 
 ),
@@ -119,7 +119,7 @@ continued as (
     select cluster_id, earlier_cluster_id
     from best_for_later
     {{ qualify_rows("row_number() over (
-        partition by earlier_cluster_id order by same_category desc, round(similarity, 9) desc, cluster_id
+        partition by earlier_cluster_id order by same_category desc, " ~ round_places('similarity', 9) ~ " desc, cluster_id
     ) = 1") }}
 
 ),

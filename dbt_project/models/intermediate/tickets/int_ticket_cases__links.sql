@@ -110,7 +110,7 @@ shared_terms as (
 
     -- shared_words is what the reviewer reads: the words that weigh most in the likeness
     {{ sparse_similarity('candidates', ['case_id', 'vectors', 'case_id'], ['linked_case_id', 'vectors', 'case_id'],
-                         extra=ordered_listagg('left_terms.term', "' '", 'order by round(left_terms.weight * right_terms.weight, 9) desc, left_terms.term', var('ticket_reason_terms')) ~ ' as shared_words') }}
+                         extra=ordered_listagg('left_terms.term', "' '", 'order by ' ~ round_places('left_terms.weight * right_terms.weight', 9) ~ ' desc, left_terms.term', var('ticket_reason_terms')) ~ ' as shared_words') }}
 
 ),
 

@@ -115,12 +115,15 @@ named as (
 
 point_usage as (
 
-    select quarter, round(latitude, 5) as latitude, round(longitude, 5) as longitude, count(*) as case_count,
+    select quarter,
+        {{ round_places('latitude', 5) }} as latitude,
+        {{ round_places('longitude', 5) }} as longitude,
+        count(*) as case_count,
         max(count(*)) over (partition by quarter) as most_used,
         sum(count(*)) over (partition by quarter) as case_total
     from cases
     where latitude is not null and longitude is not null
-    group by quarter, round(latitude, 5), round(longitude, 5)
+    group by quarter, {{ round_places('latitude', 5) }}, {{ round_places('longitude', 5) }}
 
 ),
 
@@ -138,8 +141,8 @@ pointed as (
     from cases
     inner join point_usage
         on cases.quarter = point_usage.quarter
-        and round(cases.latitude, 5) = point_usage.latitude
-        and round(cases.longitude, 5) = point_usage.longitude
+        and {{ round_places('cases.latitude', 5) }} = point_usage.latitude
+        and {{ round_places('cases.longitude', 5) }} = point_usage.longitude
     where cases.address_place is null
         and cases.case_id not in (select case_id from written)
         and point_usage.case_count <= greatest(

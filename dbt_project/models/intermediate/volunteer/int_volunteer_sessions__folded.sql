@@ -75,7 +75,7 @@ final as (
         coalesce(
             check_out.hours,
             cast({{ json_text('check_in.payload', 'hours') }} as double),
-            {{ dbt.datediff('check_in.occurred_at', 'check_out.checked_out_at', 'minute') }} / 60.0
+            {{ minutes_between('check_in.occurred_at', 'check_out.checked_out_at') }} / 60.0
         ) as hours,
 
         -- timestamps (UTC)

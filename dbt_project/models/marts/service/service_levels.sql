@@ -180,15 +180,15 @@ final as (
         cast(resolved_at_community as bigint) as resolved_at_community,
         cast(resolved_at_street as bigint) as resolved_at_street,
         cast(resolved_at_department as bigint) as resolved_at_department,
-        -- shares as doubles on every engine (Spark reads 1.0 as a decimal)
+        -- shares as doubles on every engine (Spark reads 1.0 as a decimal), rounded as DuckDB rounds them
         case when with_contact_time > 0
-            then round(cast(responded_in_time as double) / cases, 4) end as response_rate,
-        round(cast(resolved as double) / cases, 4) as resolution_rate,
-        case when rated > 0 then round(cast(satisfied as double) / rated, 4) end as satisfaction_rate,
+            then {{ round_places('cast(responded_in_time as double) / cases', 4) }} end as response_rate,
+        {{ round_places('cast(resolved as double) / cases', 4) }} as resolution_rate,
+        case when rated > 0 then {{ round_places('cast(satisfied as double) / rated', 4) }} end as satisfaction_rate,
         case when grid_contact_due > 0
-            then round(cast(grid_contacted_in_time as double) / grid_contact_due, 4) end as grid_contact_rate,
+            then {{ round_places('cast(grid_contacted_in_time as double) / grid_contact_due', 4) }} end as grid_contact_rate,
         case when resolved > 0
-            then round(cast(resolved_at_grid as double) / resolved, 4) end as grid_resolution_share,
+            then {{ round_places('cast(resolved_at_grid as double) / resolved', 4) }} end as grid_resolution_share,
         -- the limits the rates were measured against, so a reader states them from the build itself
         cast({{ var('response_sla_hours') }} as integer) as response_sla_hours,
         cast({{ var('grid_contact_minutes') }} as integer) as grid_contact_minutes
