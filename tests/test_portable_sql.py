@@ -234,9 +234,9 @@ def _copy_macros(project: Path) -> None:
         shutil.copyfile(PROJECT / "macros" / name, project / "macros" / name)
 
 
-def _write_project(folder: Path) -> None:
+def _macro_project(folder: Path, models: dict[str, str]) -> Path:
     """A dbt project named like ours (dispatch looks in the `gridline` namespace) holding our macros and
-    one model per case."""
+    the given models (name to SQL)."""
     folder.mkdir(parents=True)
     _copy_macros(folder)
     (folder / "dbt_project.yml").write_text(
@@ -245,8 +245,14 @@ def _write_project(folder: Path) -> None:
         "models:\n  gridline:\n    +materialized: view\n"
     )
     (folder / "models").mkdir()
-    for name, (sql, _) in CASES.items():
+    for name, sql in models.items():
         (folder / "models" / f"{name}.sql").write_text(sql + "\n")
+    return folder
+
+
+def _write_project(folder: Path) -> None:
+    """Our macros and one model per case."""
+    _macro_project(folder, {name: sql for name, (sql, _) in CASES.items()})
 
 
 def _compile(project: Path, engine: str, work: Path, models: list[str]) -> dict[str, str]:
@@ -383,14 +389,8 @@ def test_every_portable_macro_has_a_case():
 
 def test_incremental_strategy_is_one_dbt_spark_accepts(tmp_path):
     """DuckDB keeps delete+insert; on Spark the strategy is one dbt-spark accepts for Parquet tables."""
-    project = tmp_path / "project"
-    project.mkdir()
-    _copy_macros(project)
-    (project / "dbt_project.yml").write_text(
-        'name: gridline\nversion: "0.1.0"\nconfig-version: 2\nprofile: gridline\n'
-    )
-    (project / "models").mkdir()
-    (project / "models" / "strategy.sql").write_text("select '{{ incremental_replace_strategy() }}' as s\n")
+    model = "select '{{ incremental_replace_strategy() }}' as s"
+    project = _macro_project(tmp_path / "project", {"strategy": model})
     strategies = {engine: _compile(project, engine, tmp_path, ["strategy"]) for engine in ("duckdb", "spark")}
     assert "'delete+insert'" in strategies["duckdb"]["strategy"]
     assert "'insert_overwrite'" in strategies["spark"]["strategy"]
@@ -403,16 +403,8 @@ def test_incremental_strategy_is_one_dbt_spark_accepts(tmp_path):
 def test_a_stale_rows_delete_is_kept_on_duckdb_and_left_out_of_a_whole_spark_build(tmp_path):
     """The post-hook that drops rows a night left behind: on DuckDB the delete as written; on a whole Spark
     build (every build on Parquet tables, which cannot delete) nothing. The compiled model is whole."""
-    project = tmp_path / "project"
-    project.mkdir()
-    _copy_macros(project)
-    (project / "dbt_project.yml").write_text(
-        'name: gridline\nversion: "0.1.0"\nconfig-version: 2\nprofile: gridline\n'
-    )
-    (project / "models").mkdir()
-    (project / "models" / "hook.sql").write_text(
-        'select \'[{{ delete_stale_rows("local_day is null") | replace("\'", "") }}]\' as s\n'
-    )
+    model = 'select \'[{{ delete_stale_rows("local_day is null") | replace("\'", "") }}]\' as s'
+    project = _macro_project(tmp_path / "project", {"hook": model})
     hooks = {engine: _compile(project, engine, tmp_path, ["hook"]) for engine in ("duckdb", "spark")}
     assert re.search(r"'\[delete from \S*hook\S* where local_day is null\]'", hooks["duckdb"]["hook"])
     assert "'[]'" in hooks["spark"]["hook"]
