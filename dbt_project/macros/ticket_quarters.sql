@@ -217,54 +217,66 @@
     )
 {%- endmacro %}
 
-{#- The cases whose rows this model holds and are still current (built from today's key). -#}
-{% macro ticket_cases_current(level) -%}
-    (
-        select keys.case_id
-        from {{ ticket_case_keys(level) }} as keys
-        inner join {{ ticket_case_builds_relation() }} as builds
-            on builds.model_name = '{{ this.identifier }}'
-            and builds.case_id = keys.case_id
-            and builds.fingerprint = keys.fingerprint
-    )
+{#- The cases whose key differs from the one this model last recorded, for an incremental run: a new
+    case (no old rows), a changed one (old rows to drop, new ones to compute) or a gone one (old rows to
+    drop, none to compute). Comparing the year's keys with the model's whole record is the one step of the
+    bookkeeping that reads every case, so it is done once per run, into a table the body, the pre-hook and
+    the post-hook all read: the few cases of a night, not the year's, each time. -#}
+{% macro ticket_case_changes_relation() -%}
+    {{ return(api.Relation.create(database=this.database, schema=this.schema,
+                                  identifier='ticket_case_changes__' ~ this.identifier)) }}
+{%- endmacro %}
+
+{#- Written when the body is compiled: after the keys' inputs were built this run, before the pre-hook
+    touches this model or its record. `fingerprint` is the case's new key (null: the case is gone),
+    `was_built` whether the model holds rows and a record of it. The post-hook drops the table; a run
+    that fails before it leaves the table behind, and the next run replaces it. -#}
+{% macro ticket_cases_find_changes(level) -%}
+    create or replace table {{ ticket_case_changes_relation() }} as
+    select
+        coalesce(keys.case_id, builds.case_id) as case_id,
+        keys.fingerprint,
+        builds.case_id is not null as was_built
+    from {{ ticket_case_keys(level) }} as keys
+    full outer join (
+        select case_id, fingerprint from {{ ticket_case_builds_relation() }}
+        where model_name = '{{ this.identifier }}'
+    ) as builds on builds.case_id = keys.case_id
+    where keys.fingerprint is distinct from builds.fingerprint
 {%- endmacro %}
 
 {#- A condition on `column` for the model's body: on an incremental run only the cases to recompute
     (false, read when the model runs, when there are none: nothing to scan). -#}
 {% macro ticket_cases_to_build(level, column='case_id') -%}
     {%- if ticket_quarters_incremental() -%}
-        {%- if execute %}{% do run_query(ticket_cases_create_builds()) %}{% endif -%}
-        {%- set pending_sql -%}
-            select count(*) from {{ ticket_case_keys(level) }} as keys
-            where keys.case_id not in {{ ticket_cases_current(level) }}
+        {%- set to_compute -%}
+            (select case_id from {{ ticket_case_changes_relation() }} where fingerprint is not null)
         {%- endset -%}
-        {%- if execute and run_query(pending_sql).columns[0].values()[0] == 0 -%}
+        {%- if execute -%}
+            {%- do run_query(ticket_cases_create_builds()) -%}
+            {%- do run_query(ticket_cases_find_changes(level)) -%}
+        {%- endif -%}
+        {%- if execute and run_query('select count(*) from ' ~ to_compute).columns[0].values()[0] == 0 -%}
             false
         {%- else -%}
-            {{ column }} not in {{ ticket_cases_current(level) }}
+            {{ column }} in {{ to_compute }}
         {%- endif -%}
     {%- else -%}
         true
     {%- endif -%}
 {%- endmacro %}
 
-{#- The cases this model holds rows of that are no longer current: their key changed, or they are gone.
-    Few on a night, so the hooks look them up instead of comparing every row with every current case. -#}
-{% macro ticket_cases_stale(level) -%}
-    (
-        select builds.case_id
-        from {{ ticket_case_builds_relation() }} as builds
-        left join {{ ticket_case_keys(level) }} as keys
-            on builds.case_id = keys.case_id and builds.fingerprint = keys.fingerprint
-        where builds.model_name = '{{ this.identifier }}' and keys.case_id is null
-    )
+{#- The cases this model holds rows and a record of that are no longer current: their key changed, or
+    they are gone. -#}
+{% macro ticket_cases_stale() -%}
+    (select case_id from {{ ticket_case_changes_relation() }} where was_built)
 {%- endmacro %}
 
 {#- Pre-hook: drop the rows of the cases about to be recomputed (a new case has none). -#}
 {% macro ticket_cases_clear(level) -%}
     {{ ticket_cases_create_builds() }};
     {% if ticket_quarters_incremental() -%}
-    delete from {{ this }} where case_id in {{ ticket_cases_stale(level) }};
+    delete from {{ this }} where case_id in {{ ticket_cases_stale() }};
     {%- endif %}
 {%- endmacro %}
 
@@ -274,16 +286,17 @@
     {{ ticket_cases_create_builds() }};
     {% if ticket_quarters_incremental() -%}
     delete from {{ ticket_case_builds_relation() }}
-        where model_name = '{{ this.identifier }}' and case_id in {{ ticket_cases_stale(level) }};
+        where model_name = '{{ this.identifier }}' and case_id in {{ ticket_cases_stale() }};
+    insert into {{ ticket_case_builds_relation() }}
+        select '{{ this.identifier }}', case_id, fingerprint
+        from {{ ticket_case_changes_relation() }}
+        where fingerprint is not null;
+    drop table {{ ticket_case_changes_relation() }};
     {%- else -%}
     delete from {{ ticket_case_builds_relation() }} where model_name = '{{ this.identifier }}';
-    {%- endif %}
     insert into {{ ticket_case_builds_relation() }}
-        select '{{ this.identifier }}', keys.case_id, keys.fingerprint
-        from {{ ticket_case_keys(level) }} as keys
-        where keys.case_id not in (
-            select case_id from {{ ticket_case_builds_relation() }} where model_name = '{{ this.identifier }}'
-        );
+        select '{{ this.identifier }}', keys.case_id, keys.fingerprint from {{ ticket_case_keys(level) }} as keys;
+    {%- endif %}
 {%- endmacro %}
 
 {#- The configuration of a ticket model built case by case. -#}
