@@ -2,7 +2,8 @@
 
 For each scale: the year's landing files are generated once (reused from the work folder, or given with
 ``--landing``), ingested into a fresh home one batch per stream and month (a week at megacity scale,
-whose months do not fit the ingest's default memory ceiling; a backfill as an operator would run it),
+whose months do not fit the ingest's default memory ceiling, and a day at a time for a week that does not
+either; a backfill as an operator would run it),
 and published by one ``gridline run``. Printed per scale: seconds to generate, to ingest each stream, of
 each step of the run, the total from landing files to published marts, and the peak RSS of any process
 (goal: 8 GiB at most).
@@ -16,11 +17,14 @@ Not a test: the figures depend on the machine and on what else runs on it.
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 from benchlib import (
     RUN_STEPS,
     STREAMS,
+    Measure,
+    StepFailed,
     bench_arguments,
     day_folders,
     generate,
@@ -45,6 +49,24 @@ def batches_of(folders: list[Path], days: int | None) -> list[list[Path]]:
     return [folders[i : i + days] for i in range(0, len(folders), days)]
 
 
+def ingest_batch(home: Path, code: Path, stream: str, batch: list[Path]) -> list[tuple[Measure, str]]:
+    """One batch of day folders; should it not fit the ingest's memory ceiling (nothing is then
+    committed), its days one at a time, as the error tells an operator to. The failed try's seconds count."""
+    days = f"{batch[0].name}..{batch[-1].name}"
+    started = time.perf_counter()
+    try:
+        return [(ingest(home, code, stream, batch), days)]
+    except StepFailed as failure:
+        if len(batch) == 1 or "memory ceiling" not in str(failure):
+            raise
+    failed = round(time.perf_counter() - started, 2)
+    print(f"{stream} {days}: did not fit the memory ceiling after {failed} s; a day at a time", flush=True)
+    measures = [(ingest(home, code, stream, [day]), day.name) for day in batch]
+    first, first_day = measures[0]
+    measures[0] = (Measure(first.seconds + failed, first.peak_rss_mb, first.output), first_day)
+    return measures
+
+
 def bench_year(work: Path, landing: Path, scale: str, seed: int, code: Path) -> dict:
     made = generate(landing, scale, seed, code)
     home = work / f"{scale}-year"
@@ -57,11 +79,11 @@ def bench_year(work: Path, landing: Path, scale: str, seed: int, code: Path) -> 
         for month in months(landing):
             folders = [p for p in day_folders(landing, stream) if p.name.startswith(month)]
             for batch in batches_of(folders, BATCH_DAYS.get(scale)):
-                measure = ingest(home, code, stream, batch)
-                ingest_seconds[stream] += measure.seconds
-                peak = max(peak, measure.peak_rss_mb)
-                days = f"{batch[0].name}..{batch[-1].name}"
-                print(f"{scale} {stream} {days}: {measure.seconds} s, {measure.peak_rss_mb} MB", flush=True)
+                for measure, days in ingest_batch(home, code, stream, batch):
+                    ingest_seconds[stream] += measure.seconds
+                    peak = max(peak, measure.peak_rss_mb)
+                    said = f"{scale} {stream} {days}: {measure.seconds} s, {measure.peak_rss_mb} MB"
+                    print(said, flush=True)
     run = gridline(home, code, "run")
     steps = run_report(home).get("steps", {})
     ingest_total = round(sum(ingest_seconds.values()), 1)
