@@ -22,13 +22,18 @@ submissions as (
 
 submission_addresses as (
 
-    -- each address read once, however many submissions wrote it: the parsing is the costly part. The
-    -- address is taken as an aggregate, not as the grouping key, so that the filter on the community
-    -- parsed from it stays above the grouping: pushed below it (DuckDB does), every submission's address
-    -- is parsed (1.2 M at city scale, not 140 k)
-    select min(submissions.address) as address, count(*) as times_typed
+    -- each address counted once, however many submissions wrote it, and read once ever
+    -- (int_areas__address_names)
+    select address, count(*) as times_typed
     from submissions
-    group by submissions.address
+    where address is not null
+    group by address
+
+),
+
+address_names as (
+
+    select * from {{ ref('int_areas__address_names') }}
 
 ),
 
@@ -38,12 +43,10 @@ typed as (
     union all
     select district_name, street_name, community_name, 1 as times_typed from sessions
     union all
-    select
-        {{ address_district('address') }},
-        {{ address_street('address') }},
-        {{ address_community('address') }},
-        times_typed
+    select address_names.district_name, address_names.street_name, address_names.community_name,
+        submission_addresses.times_typed
     from submission_addresses
+    inner join address_names on submission_addresses.address = address_names.address
 
 ),
 
