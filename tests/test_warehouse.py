@@ -3,6 +3,8 @@ classes, and the text signal is what finds them."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -151,3 +153,59 @@ def test_staged_log_ids_are_checked_on_a_nights_rows_against_the_whole_log(setti
     caught = run_dbt(settings, database, ["test", "--select", "stg_log__events"])
     assert caught.returncode != 0
     assert any("unique_appended_stg_log__events_event_id" in f for f in caught.failures), caught.failures
+
+
+def _resend_as_handling(landing: Path, submission_id: str, order_id: str, out: Path) -> None:
+    """A grid delivery holding one submission again, an hour later, now naming the hotline order it handled
+    (a submission's events are told apart by their time: re-sent at the same time, it is a repeat)."""
+    for export in sorted((landing / "grid").glob("*/*")):
+        for line in export.read_text(encoding="utf-8").splitlines():
+            if line.strip() and json.loads(line)["submission_id"] == submission_id:
+                original = json.loads(line)
+                later = datetime.fromisoformat(original["submitted_at"]) + timedelta(hours=1)
+                handling = original | {"order_id": order_id, "submitted_at": later.isoformat()}
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_text(json.dumps(handling, ensure_ascii=False) + "\n")
+                return
+    raise AssertionError(f"submission {submission_id} is in no grid delivery")
+
+
+def test_a_grid_case_resent_as_an_orders_handling_leaves_the_case_tables_as_a_full_refresh_does(
+    settings, tiny_landing, tmp_path
+):
+    for kind, path in reference_paths(tiny_landing).items():
+        import_reference(settings, kind, path)
+    ingest(IngestRequest(paths=_landing_files(tiny_landing)), settings)
+    incremental = tmp_path / "incremental.duckdb"
+    assert run_dbt(settings, incremental, MODELS_ONLY).returncode == 0
+    con = duckdb.connect(str(incremental), read_only=True)
+    case_id, submission_id = con.sql(
+        "select case_id, source_case_id from marts.cases where stream = 'grid' order by case_id limit 1"
+    ).fetchall()[0]
+    hotline_orders = "select min(source_case_id) from marts.cases where stream = 'hotline'"
+    (order_id,) = con.sql(hotline_orders).fetchall()[0]
+    con.close()
+
+    # a grid worker's app re-sends the submission: it was the handling of a hotline order, not a case
+    resent = tmp_path / "late" / "grid_resent.jsonl"
+    _resend_as_handling(tiny_landing, submission_id, order_id, resent)
+    assert ingest(IngestRequest(paths=[resent], stream="grid"), settings).appended == 1
+    step = run_dbt(settings, incremental, MODELS_ONLY)
+    assert step.returncode == 0, step.output[-2000:]
+
+    case_tables = (
+        "marts.cases",
+        "intermediate.int_cases__conformed",
+        "intermediate.int_cases__service_levels",
+        "intermediate.int_ticket_cases__fingerprints",
+    )
+    con = duckdb.connect(str(incremental), read_only=True)
+    for table in case_tables:
+        assert con.execute(f"select count(*) from {table} where case_id = ?", [case_id]).fetchall() == [(0,)]
+    con.close()
+    full = tmp_path / "full.duckdb"
+    assert run_dbt(settings, full, MODELS_ONLY).returncode == 0
+    tables = _tables(full)
+    area_names = ("intermediate.int_areas__address_names", "intermediate.int_areas__typed_names")
+    for table in (*case_tables, *area_names):
+        assert _differences(incremental, full, table, tables[table]) == 0, table

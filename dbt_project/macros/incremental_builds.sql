@@ -6,7 +6,8 @@
     built (`built_through_batch`); the rows upstream with a newer batch are exactly those the batches
     since then changed. It also remembers a digest of the conformance tables it placed and classified
     rows with (`conformance_digest`): when a reference is loaded or the exports derive a new area, every
-    row is recomputed, since any of them may be placed differently.
+    row is recomputed, since any of them may be placed differently. A model whose rows depend on the
+    command-line settings remembers those too, with the same effect when they change.
 
     The memory is one row per model in `incremental_builds` beside the schemas of the warehouse (made by
     the project's on-run-start hook), written by the model's post-hook once it is built
@@ -33,13 +34,12 @@
 
 {#- The newest batch staged when this model was last built: its rows upstream with a newer
     `last_batch_id` are the ones to recompute. None when everything is to be computed: not an incremental
-    build, no memory of the last one, or (with `conformance`) the conformance tables changed since. -#}
-{% macro incremental_since(conformance=false) -%}
+    build, no memory of the last one, or the conformance tables (with `conformance`) or the `settings`
+    (a text, e.g. the command-line settings a model's rows depend on) changed since. -#}
+{% macro incremental_since(conformance=false, settings=none) -%}
     {%- if not execute or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
-    {#- only now: a whole build needs no digest (and on Spark, whose builds are whole, it is DuckDB SQL) -#}
-    {%- set digest = conformance_digest() if conformance else none -%}
     {%- set remembered = run_query(
         "select built_through_batch, conformance_digest from " ~ incremental_builds_relation()
         ~ " where model = '" ~ this.identifier ~ "'"
@@ -47,21 +47,32 @@
     {%- if remembered | length == 0 -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- if conformance and remembered[0][1] != digest -%}
+    {%- if (conformance or settings is not none) and remembered[0][1] != build_digest(conformance, settings) -%}
         {{ return(none) }}
     {%- endif -%}
     {{ return(remembered[0][0]) }}
 {%- endmacro %}
 
-{#- The post-hook that remembers this build: the newest batch staged, and the conformance digest. -#}
-{% macro remember_incremental_build(conformance=false) -%}
+{#- The post-hook that remembers this build: the newest batch staged, and the digest of what else its
+    rows depend on (the conformance tables, the settings; see `incremental_since`). -#}
+{% macro remember_incremental_build(conformance=false, settings=none) -%}
     {%- if target.type == 'spark' %}{{ return('') }}{% endif -%}
     delete from {{ incremental_builds_relation() }} where model = '{{ this.identifier }}';
     insert into {{ incremental_builds_relation() }}
     select
         '{{ this.identifier }}',
         (select max(batch_id) from {{ ref('stg_log__events') }}),
-        {{ "'" ~ conformance_digest() ~ "'" if conformance else 'null' }}
+        {{ "'" ~ build_digest(conformance, settings) ~ "'" if conformance or settings is not none else 'null' }}
+{%- endmacro %}
+
+{#- The digest `incremental_since` compares: the conformance tables' (only computed when asked for:
+    on Spark, whose builds are whole, it is DuckDB SQL) and the settings'. -#}
+{% macro build_digest(conformance, settings) -%}
+    {%- set parts = [conformance_digest() if conformance else ''] -%}
+    {%- if settings is not none -%}
+        {%- do parts.append(local_md5(settings)) -%}
+    {%- endif -%}
+    {{ return(parts | join(':')) }}
 {%- endmacro %}
 
 {#- A digest of the tables that place and classify cases and sessions: the same tables, the same digest. -#}

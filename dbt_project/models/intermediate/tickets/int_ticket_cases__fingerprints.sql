@@ -1,11 +1,30 @@
 {#- Each case's fingerprint: a 64-bit hash of everything the ticket models read of it (`ticket_case_columns`)
     and of the settings given on the command line. A case whose fingerprint is unchanged since a per-case
     ticket model last computed it is not computed again (`ticket_per_case_config` in
-    macros/ticket_quarters.sql); a quarter's digest is its cases' fingerprints summed. -#}
+    macros/ticket_quarters.sql); a quarter's digest is its cases' fingerprints summed.
+
+    Incremental: those columns are the conformed case's, so a night hashes the cases its batches changed,
+    and every case when the conformance tables or the settings changed (see `incremental_since`). -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='case_id',
+        incremental_strategy=incremental_replace_strategy(),
+        on_schema_change='fail',
+        post_hook=[
+            "{{ delete_submissions_no_longer_cases() }}",
+            "{{ remember_incremental_build(conformance=true, settings=ticket_settings_text()) }}",
+        ]
+    )
+}}
+-- depends_on: {{ ref('stg_log__events') }}
+{%- set since = incremental_since(conformance=true, settings=ticket_settings_text()) %}
+
 with cases as (
 
     select {{ ticket_case_columns() | join(', ') }}
     from {{ ref('int_cases__service_levels') }}
+    where {{ changed_since(since) }}
 
 ),
 
