@@ -181,7 +181,12 @@
     the case's quarter (int_ticket_quarters__object_digests). `ticket_case_builds` records, per model,
     the key each case was last built from. On an incremental run a model's pre-hook deletes the rows of
     every case whose key changed (or that is gone), its body computes only those cases, and its post-hook
-    records the keys it is now built from. -#}
+    records the keys it is now built from.
+
+    Every key of a quarter's cases is a function of what its quarter digest covers (the quarter's cases,
+    the settings and, at level 'objects', the objects known by then), so only the cases of quarters whose
+    digest changed since the model's last build are compared: the model also records the digests it was
+    built from in `ticket_quarter_builds`, as the quarterly models do. -#}
 {% macro ticket_case_keys(level) -%}
     {%- if level == 'case' -%}
     (select case_id, quarter, fingerprint from {{ ref('int_ticket_cases__fingerprints') }})
@@ -213,15 +218,20 @@
 
 {% macro ticket_cases_create_builds() -%}
     create table if not exists {{ ticket_case_builds_relation() }} (
-        model_name varchar, case_id varchar, fingerprint ubigint
+        model_name varchar, case_id varchar, quarter varchar, fingerprint ubigint
     )
+{%- endmacro %}
+
+{#- The level of quarter digest that covers a per-case key of `level`. -#}
+{% macro ticket_case_quarter_level(level) -%}
+    {{ return('objects' if level == 'objects' else 'cases') }}
 {%- endmacro %}
 
 {#- The cases whose key differs from the one this model last recorded, for an incremental run: a new
     case (no old rows), a changed one (old rows to drop, new ones to compute) or a gone one (old rows to
-    drop, none to compute). Comparing the year's keys with the model's whole record is the one step of the
-    bookkeeping that reads every case, so it is done once per run, into a table the body, the pre-hook and
-    the post-hook all read: the few cases of a night, not the year's, each time. -#}
+    drop, none to compute). Only the cases of the quarters whose digest changed are compared (and of those
+    that have no cases any more): a night's, not the year's. It is done once per run, into a table the
+    body, the pre-hook and the post-hook all read. -#}
 {% macro ticket_case_changes_relation() -%}
     {{ return(api.Relation.create(database=this.database, schema=this.schema,
                                   identifier='ticket_case_changes__' ~ this.identifier)) }}
@@ -232,15 +242,23 @@
     `was_built` whether the model holds rows and a record of it. The post-hook drops the table; a run
     that fails before it leaves the table behind, and the next run replaces it. -#}
 {% macro ticket_cases_find_changes(level) -%}
+    {%- set quarter_level = ticket_case_quarter_level(level) -%}
+    {%- set pending = ticket_quarters_pending(quarter_level) -%}
     create or replace table {{ ticket_case_changes_relation() }} as
     select
         coalesce(keys.case_id, builds.case_id) as case_id,
+        keys.quarter,
         keys.fingerprint,
         builds.case_id is not null as was_built
-    from {{ ticket_case_keys(level) }} as keys
+    from (
+        select * from {{ ticket_case_keys(level) }} as all_keys
+        where {{ ticket_quarter_in('quarter', pending) }}
+    ) as keys
     full outer join (
         select case_id, fingerprint from {{ ticket_case_builds_relation() }}
         where model_name = '{{ this.identifier }}'
+            and ({{ ticket_quarter_in('quarter', pending) }}
+                 or quarter not in (select quarter from {{ ticket_quarter_digests(quarter_level) }} as digests))
     ) as builds on builds.case_id = keys.case_id
     where keys.fingerprint is distinct from builds.fingerprint
 {%- endmacro %}
@@ -288,15 +306,17 @@
     delete from {{ ticket_case_builds_relation() }}
         where model_name = '{{ this.identifier }}' and case_id in {{ ticket_cases_stale() }};
     insert into {{ ticket_case_builds_relation() }}
-        select '{{ this.identifier }}', case_id, fingerprint
+        select '{{ this.identifier }}', case_id, quarter, fingerprint
         from {{ ticket_case_changes_relation() }}
         where fingerprint is not null;
     drop table {{ ticket_case_changes_relation() }};
     {%- else -%}
     delete from {{ ticket_case_builds_relation() }} where model_name = '{{ this.identifier }}';
     insert into {{ ticket_case_builds_relation() }}
-        select '{{ this.identifier }}', keys.case_id, keys.fingerprint from {{ ticket_case_keys(level) }} as keys;
+        select '{{ this.identifier }}', keys.case_id, keys.quarter, keys.fingerprint
+        from {{ ticket_case_keys(level) }} as keys;
     {%- endif %}
+    {{ ticket_quarters_record(ticket_case_quarter_level(level)) }}
 {%- endmacro %}
 
 {#- The configuration of a ticket model built case by case. -#}
