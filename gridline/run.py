@@ -43,7 +43,7 @@ import duckdb
 from expectations import case_counts
 from expectations.frames import prepare_batch_frames, prepare_marts_frames
 from expectations.runner import AuditResult, Checkpoint, run_suites
-from gridline import batches, publish, reference, spark_build
+from gridline import batches, build_storage, publish, reference, spark_build
 from gridline.config import DEFAULT_ENGINE, Settings, is_spark
 from gridline.errors import GridlineError, machine_error
 from gridline.snapshot import link_build_snapshot, verify_batches
@@ -63,6 +63,9 @@ class RunReport:
     outcome: str = "running"
     published: str | None = None
     full_refresh: bool = False
+    # the largest share of deleted rows in a build table before the build, and whether the build vacuumed
+    dead_row_share: float | None = None
+    vacuumed: bool = False
     dbt_docs: str | None = None
     data_docs: str | None = None
     failed_pages: list[str] = field(default_factory=list)
@@ -352,6 +355,9 @@ def _build(
             if is_spark(settings):
                 spark_build.discard(settings)
         log_files = link_build_snapshot(log, inputs["batches"], settings.warehouse_dir / "build_log")
+        if not is_spark(settings):
+            report.dead_row_share = build_storage.dead_row_share(publish.build_db(settings))
+        report.vacuumed = report.full_refresh or build_storage.due_for_vacuum(report.dead_row_share)
     with _timed(report, "dbt build", progress):
         build = run_dbt(
             settings,
@@ -362,6 +368,7 @@ def _build(
             if is_spark(settings)
             else ["build", *(["--full-refresh"] if report.full_refresh else _SKIP_UNIT_TESTS)],
             log_files=log_files,
+            vacuum=report.vacuumed,
         )
     if build.returncode != 0:
         report.outcome = "failed: dbt build"

@@ -34,11 +34,12 @@ def dbt_executable() -> str:
 
 
 def dbt_env(
-    settings: Settings, target_db: Path, log_files: str, as_of: datetime | None = None
+    settings: Settings, target_db: Path, log_files: str, as_of: datetime | None = None, vacuum: bool = True
 ) -> dict[str, str]:
     """The environment of a dbt child process: ``log_files`` is the pattern of the batch files it reads
     (a run's snapshot folder of links, never the live log, so it builds only what was audited); the
-    city's zone and its reference as of ``as_of`` (a replay's instant; the newest when None)."""
+    city's zone and its reference as of ``as_of`` (a replay's instant; the newest when None); whether
+    the build's checkpoints vacuum deleted rows (gridline/build_storage.py)."""
     project = require_dbt_project()
     return {
         **os.environ,
@@ -50,6 +51,7 @@ def dbt_env(
             for kind in reference.KINDS
         },
         "GRIDLINE_BUILD_DB": str(target_db),
+        "GRIDLINE_BUILD_VACUUM": "on" if vacuum else "off",
         "GRIDLINE_ENGINE": settings.engine,
         "GRIDLINE_SPARK_DIR": str(settings.spark_dir),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
@@ -68,6 +70,7 @@ def run_dbt(
     dbt_vars: dict | None = None,
     echo: bool = False,
     log_files: str | None = None,
+    vacuum: bool = True,
 ) -> DbtResult:
     (settings.home / "dbt" / "target" / "run_results.json").unlink(missing_ok=True)
     command = [dbt_executable(), *args]
@@ -76,7 +79,7 @@ def run_dbt(
     try:
         proc = subprocess.run(
             command,
-            env=dbt_env(settings, target_db, log_files or live_log_files(settings)),
+            env=dbt_env(settings, target_db, log_files or live_log_files(settings), vacuum=vacuum),
             cwd=DBT_PROJECT_DIR,
             capture_output=not echo,
             text=True,
