@@ -95,9 +95,11 @@ def folded(con: duckdb.DuckDBPyConnection, prefix: str) -> set[str] | None:
         return None
 
 
-def bring_up_to_date(database: Path, log: EventLog, built: list[str]) -> None:
-    """Make the counts in ``database`` (the build database) those of exactly the ``built`` batches."""
-    con = duckdb.connect(str(database))
+def bring_up_to_date(database: Path, log: EventLog, built: list[str], vacuum: bool = True) -> None:
+    """Make the counts in ``database`` (the build database) those of exactly the ``built`` batches.
+    Without ``vacuum`` its checkpoint leaves deleted rows in place, as the build before it did
+    (gridline/build_storage.py)."""
+    con = duckdb.connect(str(database), config={} if vacuum else {"max_vacuum_tasks": 0})
     try:
         con.execute(f"create schema if not exists {SCHEMA}")
         done = folded(con, SCHEMA) or set()
