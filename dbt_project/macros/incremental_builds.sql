@@ -130,3 +130,21 @@
     ) -%}
     {{ return(remembered[0][0] if remembered | length > 0 else none) }}
 {%- endmacro %}
+
+{#- The configuration of an incremental model keyed by case: a night replaces the cases its batches
+    changed, drops the grid cases whose submission is a case no longer, and remembers the build (with
+    the command-line settings too when `settings`). -#}
+{% macro case_model_config(settings=false) -%}
+    {%- set remember = "remember_incremental_build(conformance=true"
+        ~ (", settings=ticket_settings_text()" if settings else "") ~ ")" -%}
+    {{ config(
+        materialized='incremental',
+        unique_key='case_id',
+        incremental_strategy=incremental_replace_strategy(),
+        on_schema_change='fail',
+        post_hook=[
+            "{{ delete_submissions_no_longer_cases() }}",
+            "{{ " ~ remember ~ " }}",
+        ]
+    ) }}
+{%- endmacro %}

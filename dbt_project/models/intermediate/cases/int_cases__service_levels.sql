@@ -5,18 +5,7 @@
     Incremental: a night recomputes the cases its batches changed, and the hotline orders that grid
     submissions of its batches handle; `served_through_batch_id` is the newest batch of the case and of
     those submissions. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='case_id',
-        incremental_strategy=incremental_replace_strategy(),
-        on_schema_change='fail',
-        post_hook=[
-            "{{ delete_submissions_no_longer_cases() }}",
-            "{{ remember_incremental_build(conformance=true) }}",
-        ]
-    )
-}}
+{{ case_model_config() }}
 -- depends_on: {{ ref('stg_log__events') }}
 {%- set since = incremental_since(conformance=true) %}
 

@@ -5,18 +5,7 @@
 
     Incremental: those columns are the conformed case's, so a night hashes the cases its batches changed,
     and every case when the conformance tables or the settings changed (see `incremental_since`). -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='case_id',
-        incremental_strategy=incremental_replace_strategy(),
-        on_schema_change='fail',
-        post_hook=[
-            "{{ delete_submissions_no_longer_cases() }}",
-            "{{ remember_incremental_build(conformance=true, settings=ticket_settings_text()) }}",
-        ]
-    )
-}}
+{{ case_model_config(settings=true) }}
 -- depends_on: {{ ref('stg_log__events') }}
 {%- set since = incremental_since(conformance=true, settings=ticket_settings_text()) %}
 

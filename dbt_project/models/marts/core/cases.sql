@@ -1,16 +1,5 @@
 {#- Incremental: a night replaces the cases its batches changed (see `incremental_since`). -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='case_id',
-        incremental_strategy=incremental_replace_strategy(),
-        on_schema_change='fail',
-        post_hook=[
-            "{{ delete_submissions_no_longer_cases() }}",
-            "{{ remember_incremental_build(conformance=true) }}",
-        ]
-    )
-}}
+{{ case_model_config() }}
 -- depends_on: {{ ref('stg_log__events') }}
 {%- set since = incremental_since(conformance=true) %}
 
