@@ -171,3 +171,28 @@ def test_a_log_from_before_the_recorded_list_gets_one_before_a_build(settings, t
     assert record_exclusion_list_if_missing(log) is not None
     assert _recorded_exclusion_lists(settings) == [[first]]
     assert record_exclusion_list_if_missing(log) is None  # current now: nothing more is written
+
+
+def test_an_accepted_batch_and_its_reingested_copy_stage_each_event_once_as_first_recorded(
+    settings, tiny_landing, tmp_path
+):
+    files = _hotline_csvs(tiny_landing)[:1]
+    held = ingest(IngestRequest(paths=files, stream="hotline"), settings)
+    batches.flag(settings, [held.batch_id], run_id="r1")
+    # while the batch is held back its events are not known, so the same export is taken in again
+    again = ingest(IngestRequest(paths=files, stream="hotline"), settings)
+    assert again.appended == held.appended
+    batches.accept(settings, held.batch_id)  # now both batches count, with the same facts
+
+    target = tmp_path / "staged.duckdb"
+    result = run_dbt(settings, target, ["run", "--select", "stg_log__events"])
+    assert result.returncode == 0, result.output[-2000:]
+    con = duckdb.connect(str(target), read_only=True)
+    try:
+        staged = con.sql(
+            """select count(*), count(distinct event_id), min(batch_id), max(batch_id)
+               from staging.stg_log__events"""
+        ).fetchall()[0]
+    finally:
+        con.close()
+    assert staged == (held.appended, held.appended, held.batch_id, held.batch_id)

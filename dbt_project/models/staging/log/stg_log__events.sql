@@ -62,7 +62,7 @@ excluded_batches as (
 
 ),
 
-renamed as (
+renamed as {{ not_materialized() }} (
 
     select
         -- ids
@@ -97,10 +97,42 @@ renamed as (
 
 ),
 
+{#- A fact is committed once, but the events of a batch held back (flagged, then accepted) can meet a
+    re-ingested copy of them: the first recording is kept. Repeats are found on the ids alone, narrowed by
+    a fixed-size hash first: a window over every event partitioned by id would hold all their columns,
+    payloads included (a megacity's first build, 57 M events, spilled more than 20 GB for it). A batch
+    holds an id once (the ingest keeps its first sighting), so (id, batch) names one event. -#}
+repeated_hashes as (
+
+    select hash(event_id) as id_hash
+    from renamed
+    group by hash(event_id)
+    having count(*) > 1
+
+),
+
+later_sightings as (
+
+    select event_id, batch_id
+    from (
+        select
+            event_id,
+            batch_id,
+            row_number() over (partition by event_id order by recorded_at, batch_id) as sighting
+        from renamed
+        where hash(event_id) in (select id_hash from repeated_hashes)
+    ) as repeats
+    where sighting > 1
+
+),
+
 deduplicated as (
 
-    select * from renamed
-    {{ qualify_rows("row_number() over (partition by event_id order by recorded_at, batch_id) = 1") }}
+    select renamed.*
+    from renamed
+    left join later_sightings
+        on renamed.event_id = later_sightings.event_id and renamed.batch_id = later_sightings.batch_id
+    where later_sightings.event_id is null
 
 ),
 
