@@ -10,6 +10,7 @@ from __future__ import annotations
 from airflow.sdk import dag, task
 
 from gridline.orchestration import (
+    INGEST_TIMEOUT,
     START_DATE,
     STREAM_ASSETS,
     default_args,
@@ -31,7 +32,7 @@ def build_ingest_dag(stream: str):
         tags=["gridline", "ingest", stream],
     )
     def ingest_dag():
-        @task(outlets=[STREAM_ASSETS[stream]])
+        @task(outlets=[STREAM_ASSETS[stream]], execution_timeout=INGEST_TIMEOUT)
         @fail_fast_on_bad_data
         def ingest_landing_files(data_interval_start=None, data_interval_end=None) -> dict:
             from airflow.sdk.exceptions import AirflowSkipException

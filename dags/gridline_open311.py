@@ -10,6 +10,7 @@ from __future__ import annotations
 from airflow.sdk import dag, task
 
 from gridline.orchestration import (
+    INGEST_TIMEOUT,
     START_DATE,
     STREAM_ASSETS,
     default_args,
@@ -31,7 +32,7 @@ from gridline.orchestration import (
     tags=["gridline", "ingest", "open311"],
 )
 def gridline_pull_open311():
-    @task(outlets=[STREAM_ASSETS["hotline"]])
+    @task(outlets=[STREAM_ASSETS["hotline"]], execution_timeout=INGEST_TIMEOUT)
     @fail_fast_on_bad_data
     def pull_open311(data_interval_start=None, data_interval_end=None) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException

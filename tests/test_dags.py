@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from gridline.orchestration import WRITER_POOL, alert_on_failure
+from gridline.orchestration import INGEST_TIMEOUT, WRITER_POOL, alert_on_failure
 from gridline.tasks import ingest_interval
 from tests.airflow_stack import log_event_ids
 from tests.conftest import BIN, REAL_DATA, REPO, TEST_KEY
@@ -95,6 +95,13 @@ def test_every_task_retries_with_backoff_and_alerts(dagbag):
             assert (
                 task.on_failure_callback == [alert_on_failure] or task.on_failure_callback is alert_on_failure
             )
+
+
+def test_ingest_tasks_end_when_hung(dagbag):
+    ingest_tasks = [task for dag in dagbag.dags.values() for task in dag.tasks if "ingest" in dag.tags]
+    assert len(ingest_tasks) >= 3
+    for task in ingest_tasks:
+        assert task.execution_timeout == INGEST_TIMEOUT, task
 
 
 def test_alert_says_what_failed_and_where_to_look(home):
