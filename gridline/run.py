@@ -63,7 +63,7 @@ class RunReport:
     outcome: str = "running"
     published: str | None = None
     full_refresh: bool = False
-    # the largest share of deleted rows in a build table before the build, and whether the build vacuumed
+    # the share of deleted rows in the large build tables before the build, and whether the build vacuumed
     dead_row_share: float | None = None
     vacuumed: bool = False
     dbt_docs: str | None = None

@@ -1,4 +1,5 @@
-"""The build database's deleted rows: measured per table, and vacuumed only by the builds asked to."""
+"""The build database's deleted rows: their share of what its large tables store, and vacuumed only by the
+builds asked to."""
 
 from __future__ import annotations
 

@@ -47,7 +47,8 @@
     {%- if remembered | length == 0 -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- if (conformance or settings is not none) and remembered[0][1] != build_digest(conformance, settings) -%}
+    {%- set digest = build_digest(conformance, settings) -%}
+    {%- if digest is not none and remembered[0][1] != digest -%}
         {{ return(none) }}
     {%- endif -%}
     {{ return(remembered[0][0]) }}
@@ -57,17 +58,21 @@
     rows depend on (the conformance tables, the settings; see `incremental_since`). -#}
 {% macro remember_incremental_build(conformance=false, settings=none) -%}
     {%- if target.type == 'spark' %}{{ return('') }}{% endif -%}
+    {%- set digest = build_digest(conformance, settings) -%}
     delete from {{ incremental_builds_relation() }} where model = '{{ this.identifier }}';
     insert into {{ incremental_builds_relation() }}
     select
         '{{ this.identifier }}',
         (select max(batch_id) from {{ ref('stg_log__events') }}),
-        {{ "'" ~ build_digest(conformance, settings) ~ "'" if conformance or settings is not none else 'null' }}
+        {{ "'" ~ digest ~ "'" if digest is not none else 'null' }}
 {%- endmacro %}
 
 {#- The digest `incremental_since` compares: the conformance tables' (only computed when asked for:
-    on Spark, whose builds are whole, it is DuckDB SQL) and the settings'. -#}
+    on Spark, whose builds are whole, it is DuckDB SQL) and the settings'; none when neither is asked for. -#}
 {% macro build_digest(conformance, settings) -%}
+    {%- if not conformance and settings is none -%}
+        {{ return(none) }}
+    {%- endif -%}
     {%- set parts = [conformance_digest() if conformance else ''] -%}
     {%- if settings is not none -%}
         {%- do parts.append(local_md5(settings)) -%}
