@@ -27,7 +27,18 @@
 
 with cases as (
 
-    select eligible.*, coalesce(objects.object_names, {{ empty_string_list() }}) as object_names
+    -- only what the pairs are judged on: the texts are compared through their vectors
+    select
+        eligible.case_id,
+        eligible.problem_category,
+        eligible.address_place,
+        eligible.address_tokens,
+        eligible.latitude,
+        eligible.longitude,
+        coalesce(objects.object_names, {{ empty_string_list() }}) as object_names,
+        -- the pairs are counted in tens of millions on a megacity's quarter: numbers, not ids, keep them
+        -- small (numbered in id order, so a pair's lower number is its lower id)
+        row_number() over (order by eligible.case_id) as case_number
     from {{ ref('int_ticket_cases__eligible') }} as eligible
     left join {{ ref('int_ticket_cases__objects') }} as objects on eligible.case_id = objects.case_id
     where {{ ticket_quarters_to_build('objects', 'eligible.quarter') }}
@@ -53,7 +64,11 @@ vectors as (
 
 placed as (
 
-    select places.*, cases.problem_category
+    select
+        places.*,
+        cases.case_number,
+        cases.problem_category,
+        dense_rank() over (order by places.place_key) as place_number
     from places
     inner join cases on places.case_id = cases.case_id
 
@@ -62,7 +77,7 @@ placed as (
 placed_terms as (
 
     -- the distinctive terms of each case at each of its places
-    select placed.case_id, placed.quarter, placed.place_key, vectors.term
+    select placed.case_number, placed.quarter, placed.place_number, vectors.term
     from placed
     inner join vectors on placed.case_id = vectors.case_id
     where vectors.is_distinctive
@@ -72,58 +87,50 @@ placed_terms as (
 paired as (
 
     -- at one place, the same category ...
-    select left_place.case_id, right_place.case_id as linked_case_id, left_place.place_key
+    select left_place.case_number, right_place.case_number as linked_case_number, left_place.place_number
     from placed as left_place
     inner join placed as right_place
         on left_place.quarter = right_place.quarter
-        and left_place.place_key = right_place.place_key
+        and left_place.place_number = right_place.place_number
         and left_place.problem_category = right_place.problem_category
-        and left_place.case_id < right_place.case_id
+        and left_place.case_number < right_place.case_number
 
     union
 
     -- ... or a distinctive term (never every pair of a busy place)
-    select left_terms.case_id, right_terms.case_id, left_terms.place_key
+    select left_terms.case_number, right_terms.case_number, left_terms.place_number
     from placed_terms as left_terms
     inner join placed_terms as right_terms
         on left_terms.quarter = right_terms.quarter
-        and left_terms.place_key = right_terms.place_key
+        and left_terms.place_number = right_terms.place_number
         and left_terms.term = right_terms.term
-        and left_terms.case_id < right_terms.case_id
+        and left_terms.case_number < right_terms.case_number
 
 ),
 
 candidates as (
 
     -- the most specific place each pair shares
-    select paired.case_id, paired.linked_case_id, placed.quarter, placed.place_kind, placed.place_name
+    select paired.case_number, paired.linked_case_number, placed.quarter, placed.place_kind, placed.place_name
     from paired
-    inner join placed on paired.case_id = placed.case_id and paired.place_key = placed.place_key
+    inner join placed
+        on paired.case_number = placed.case_number and paired.place_number = placed.place_number
     {{ qualify_rows("row_number() over (
-        partition by paired.case_id, paired.linked_case_id
+        partition by paired.case_number, paired.linked_case_number
         order by placed.place_rank, placed.place_name
     ) = 1") }}
 
 ),
 
-shared_terms as (
-
-    -- shared_words is what the reviewer reads: the words that weigh most in the likeness
-    {{ sparse_similarity('candidates', ['case_id', 'vectors', 'case_id'], ['linked_case_id', 'vectors', 'case_id'],
-                         extra=ordered_listagg('left_terms.term', "' '", 'order by ' ~ round_places('left_terms.weight * right_terms.weight', 9) ~ ' desc, left_terms.term', var('ticket_reason_terms')) ~ ' as shared_words') }}
-
-),
-
 compared as (
 
+    -- where the two cases are and what they are about, before their texts are compared
     select
-        candidates.case_id,
-        candidates.linked_case_id,
+        left_case.case_id,
+        right_case.case_id as linked_case_id,
         candidates.quarter,
         candidates.place_kind,
         candidates.place_name,
-        coalesce(shared_terms.similarity, 0) as similarity,
-        shared_terms.shared_words,
         left_case.problem_category = right_case.problem_category as same_category,
         left_case.problem_category is null or right_case.problem_category is null as category_unknown,
         -- both have an address: it decides where (a grid worker's may go on past the place, 凤凰雅居小区绿化带
@@ -140,10 +147,8 @@ compared as (
         {{ distance_metres('left_case.latitude', 'left_case.longitude', 'right_case.latitude', 'right_case.longitude') }}
             as distance_metres
     from candidates
-    left join shared_terms
-        on candidates.case_id = shared_terms.case_id and candidates.linked_case_id = shared_terms.linked_case_id
-    inner join cases as left_case on candidates.case_id = left_case.case_id
-    inner join cases as right_case on candidates.linked_case_id = right_case.case_id
+    inner join cases as left_case on candidates.case_number = left_case.case_number
+    inner join cases as right_case on candidates.linked_case_number = right_case.case_number
 
 ),
 
@@ -178,20 +183,39 @@ judged as (
 
 ),
 
+placed_alike as (
+
+    -- only the pairs whose whereabouts agree can link, so only their texts are compared: on a megacity
+    -- quarter about one candidate in eighteen, and each compared pair holds its left case's every term
+    select * from judged
+    where whereabouts_agree
+
+),
+
+shared_terms as (
+
+    -- shared_words is what the reviewer reads: the words that weigh most in the likeness
+    {{ sparse_similarity('placed_alike', ['case_id', 'vectors', 'case_id'], ['linked_case_id', 'vectors', 'case_id'],
+                         extra=ordered_listagg('left_terms.term', "' '", 'order by ' ~ round_places('left_terms.weight * right_terms.weight', 9) ~ ' desc, left_terms.term', var('ticket_reason_terms')) ~ ' as shared_words') }}
+
+),
+
 final as (
 
     select
-        case_id,
-        linked_case_id,
-        quarter,
-        place_kind,
-        place_name,
-        similarity,
-        bar,
-        same_category,
-        shared_words
-    from judged
-    where similarity >= bar and whereabouts_agree
+        placed_alike.case_id,
+        placed_alike.linked_case_id,
+        placed_alike.quarter,
+        placed_alike.place_kind,
+        placed_alike.place_name,
+        coalesce(shared_terms.similarity, 0) as similarity,
+        placed_alike.bar,
+        placed_alike.same_category,
+        shared_terms.shared_words
+    from placed_alike
+    left join shared_terms
+        on placed_alike.case_id = shared_terms.case_id and placed_alike.linked_case_id = shared_terms.linked_case_id
+    where coalesce(shared_terms.similarity, 0) >= placed_alike.bar
 
 )
 
