@@ -11,7 +11,7 @@ import duckdb
 from expectations import case_counts
 from expectations.frames import prepare_batch_frames
 from expectations.offline_docs import offline_page, remote_references
-from expectations.runner import Checkpoint, run_suites
+from expectations.runner import Checkpoint, load_suites, run_suites, suite_query
 from gridline.config import Settings
 from gridline.publish import build_db
 from gridline.run import audit_marts
@@ -179,3 +179,24 @@ def test_data_docs_work_offline(published_home):
     rewritten = offline_page(raw, "../")
     assert "http" not in rewritten and 'href="../static/styles/gridline-docs.css"' in rewritten
     assert 'src="../static/images/logo-long.png"' in rewritten  # the logo GX ships, instead of its CDN copy
+
+
+def test_a_suite_frame_holds_only_the_columns_its_expectations_read():
+    """A first run audits every case: the frame holds the columns the suite checks, not the whole mart.
+    A suite that checks the set of columns itself keeps them all."""
+    suites = {spec["name"]: spec for spec in load_suites()}
+    con = duckdb.connect()
+    con.execute(
+        """create table audit_changed_cases as select 'H1' as case_id, 'hotline' as stream,
+           now() as received_at, '2025Q1' as quarter, null as satisfaction, 0 as reopen_count,
+           'a long description nobody audits' as description, 'an address' as address"""
+    )
+    frame = con.execute(suite_query(suites["marts_cases"])).df()
+    read = ["case_id", "stream", "received_at", "quarter", "satisfaction", "reopen_count"]
+    assert list(frame.columns) == read
+    whole = [
+        spec
+        for spec in suites.values()
+        if any(e["type"] == "expect_table_columns_to_match_set" for e in spec["expectations"])
+    ]
+    assert whole and all(suite_query(spec) == spec["meta"]["gridline_query"] for spec in whole)
