@@ -58,11 +58,11 @@ def run_child(command: list[str], env: dict[str, str]) -> Measure:
     return Measure(round(seconds, 2), round(usage.ru_maxrss / 1024, 1), output)
 
 
-def gridline(home: Path, code: Path, *args: str) -> Measure:
+def gridline(home: Path, code: Path, *args: str, env: dict[str, str] | None = None) -> Measure:
     # -P: `python -c` would put the working directory first on sys.path, so a benchmark started inside a
     # checkout would run that checkout's gridline instead of the one ``code`` names
     command = [PYTHON, "-P", "-c", "from gridline.cli import main; main()", *args]
-    return run_child(command, gridline_env(home, code))
+    return run_child(command, {**gridline_env(home, code), **(env or {})})
 
 
 def generate(landing: Path, scale: str, seed: int, code: Path) -> Measure | None:
