@@ -36,6 +36,10 @@ DEFAULT_ENGINE = "duckdb"
 # trade memory for speed on a large one.
 INGEST_MEMORY_ENV = "GRIDLINE_INGEST_MEMORY"
 DEFAULT_INGEST_MEMORY = "500MB"
+# The memory ceiling of the build (dbt_project/profiles.yml reads the same variable, with the same default)
+# and of the audits around it, past which DuckDB spills to disk.
+BUILD_MEMORY_ENV = "GRIDLINE_BUILD_MEMORY"
+DEFAULT_BUILD_MEMORY = "6GB"
 _MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)", re.IGNORECASE)
 
 
@@ -45,6 +49,7 @@ class Settings:
     timezone: str = LOCAL_TIMEZONE
     engine: str = DEFAULT_ENGINE
     ingest_memory: str = DEFAULT_INGEST_MEMORY
+    build_memory: str = DEFAULT_BUILD_MEMORY
 
     @property
     def log_dir(self) -> Path:
@@ -125,7 +130,11 @@ def load_settings() -> Settings:
     home = Path(os.environ.get("GRIDLINE_HOME", "var")).expanduser().resolve()
     secure_home(home)
     return Settings(
-        home=home, timezone=city_timezone(home), engine=build_engine(), ingest_memory=ingest_memory()
+        home=home,
+        timezone=city_timezone(home),
+        engine=build_engine(),
+        ingest_memory=ingest_memory(),
+        build_memory=build_memory(),
     )
 
 
@@ -141,9 +150,18 @@ def build_engine(chosen: str | None = None) -> str:
 
 def ingest_memory() -> str:
     """``GRIDLINE_INGEST_MEMORY``: the ingest's memory ceiling, 500MB unless set."""
-    size = os.environ.get(INGEST_MEMORY_ENV, "").strip() or DEFAULT_INGEST_MEMORY
+    return _memory_size(INGEST_MEMORY_ENV, DEFAULT_INGEST_MEMORY)
+
+
+def build_memory() -> str:
+    """``GRIDLINE_BUILD_MEMORY``: the build's and the audits' memory ceiling, 6GB unless set."""
+    return _memory_size(BUILD_MEMORY_ENV, DEFAULT_BUILD_MEMORY)
+
+
+def _memory_size(variable: str, default: str) -> str:
+    size = os.environ.get(variable, "").strip() or default
     if not _MEMORY_SIZE.fullmatch(size):
-        raise GridlineError(f"{INGEST_MEMORY_ENV}={size!r}: expected a size such as 500MB or 2GB")
+        raise GridlineError(f"{variable}={size!r}: expected a size such as 500MB or 2GB")
     return size
 
 

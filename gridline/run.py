@@ -221,7 +221,7 @@ def _audit_new_batches(
     if not new:
         return
     with _timed(report, "audit new batches", progress):
-        con = duckdb.connect()
+        con = audit_connection(settings)
         try:
             excluded = batches.excluded_batches(settings, log)
             statistics = batches.ledger_path(settings).with_name("arrivals.duckdb")
@@ -515,6 +515,15 @@ def _retracted(settings: Settings, log: EventLog) -> set[str]:
     return {b for b, d in batches.decisions(settings, log).items() if d["retracted"]}
 
 
+def audit_connection(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """The audits' DuckDB: in memory, held to the build's memory ceiling and spilling under the warehouse.
+    A megacity's first run audits 57 M new events at once; unbounded, that passed 11 GB and still grew."""
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    # DuckDB names its spill files by process and removes the folder when the connection closes
+    spill = settings.warehouse_dir / "audit-spill"
+    return duckdb.connect(config={"memory_limit": settings.build_memory, "temp_directory": str(spill)})
+
+
 def audit_marts(
     settings: Settings,
     database: Path,
@@ -527,7 +536,7 @@ def audit_marts(
     database's (computed when not given): rows are compared with the publication's only in partitions
     whose fingerprints differ."""
     log = log or EventLog(settings.log_dir)
-    con = duckdb.connect()
+    con = audit_connection(settings)
     try:
         publish.attach_published_marts(con, database, "candidate")
         con.execute("use candidate")

@@ -7,14 +7,16 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from expectations import case_counts
 from expectations.frames import prepare_batch_frames
 from expectations.offline_docs import offline_page, remote_references
 from expectations.runner import Checkpoint, load_suites, run_suites, suite_query
-from gridline.config import Settings
+from gridline.config import Settings, build_memory
+from gridline.errors import GridlineError
 from gridline.publish import build_db
-from gridline.run import audit_marts
+from gridline.run import audit_connection, audit_marts
 from ingestion.ingest import IngestRequest, ingest
 from ingestion.log import EventLog
 from ingestion.sources.reading import detect_encoding
@@ -200,3 +202,23 @@ def test_a_suite_frame_holds_only_the_columns_its_expectations_read():
         if any(e["type"] == "expect_table_columns_to_match_set" for e in spec["expectations"])
     ]
     assert whole and all(suite_query(spec) == spec["meta"]["gridline_query"] for spec in whole)
+
+
+def test_the_audits_hold_to_the_build_memory_ceiling_and_spill_under_the_warehouse(tmp_path, monkeypatch):
+    """A megacity's first run audits 57 M new events at once: the audits' DuckDB spills past
+    GRIDLINE_BUILD_MEMORY instead of taking the machine's memory."""
+    settings = Settings(home=tmp_path, build_memory="100MB")
+    spill = settings.warehouse_dir / "audit-spill"
+    con = audit_connection(settings)
+    try:
+        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "95.3 MiB"
+        con.execute("create temp table arrivals as select md5(range::varchar) as digest from range(5000000)")
+        assert con.execute("select count(distinct digest) from arrivals").fetchone()[0] == 5_000_000
+        assert any(spill.glob("*.tmp")), "the temp table did not spill under the warehouse"
+    finally:
+        con.close()
+    assert not spill.exists()
+
+    monkeypatch.setenv("GRIDLINE_BUILD_MEMORY", "lots")
+    with pytest.raises(GridlineError, match="GRIDLINE_BUILD_MEMORY='lots'"):
+        build_memory()
