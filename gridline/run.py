@@ -316,7 +316,9 @@ def _locked_run(
         _build(settings, report, progress, log, inputs, built_from, excluded, full_refresh)
 
     with _timed(report, "audit marts", progress):
-        case_counts.bring_up_to_date(build_db, log, inputs["batches"], vacuum=report.vacuumed)
+        case_counts.bring_up_to_date(
+            build_db, log, inputs["batches"], vacuum=report.vacuumed, memory_limit=settings.build_memory
+        )
         partitions = _partitions(build_db)
         audit = audit_marts(settings, build_db, checkpoint(), log, partitions)
         report.expectations += audit.expectations

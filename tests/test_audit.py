@@ -127,6 +127,28 @@ def test_case_counts_folded_batch_by_batch_equal_a_recount(published_home):
         assert case_counts.folded(built, case_counts.SCHEMA) == set(batch_ids)
 
 
+def test_case_counts_folded_under_a_small_memory_ceiling_equal_a_recount(published_home, tmp_path):
+    """A first run folds every batch at once; held to a ceiling, the fold spills and counts the same."""
+    log = EventLog(published_home / "log")
+    batch_ids = [p.name for p in log.batch_dirs()]
+    database = tmp_path / "build.duckdb"
+    shutil.copyfile(build_db(Settings(home=published_home)), database)
+    with duckdb.connect(str(database)) as con:
+        con.execute(f"drop schema {case_counts.SCHEMA} cascade")
+    case_counts.bring_up_to_date(database, log, batch_ids, memory_limit="64MB")
+    with duckdb.connect() as con:
+        con.execute("attach ':memory:' as whole")
+        case_counts.fold(con, "whole.main", log, batch_ids)
+        con.execute(f"attach '{database}' as held (read_only)")
+        held = f"held.{case_counts.SCHEMA}"
+        assert case_counts.folded(con, held) == set(batch_ids)
+        counted = [
+            sorted(con.sql(case_counts.conservation_sql(prefix, "whole.main.case_entities")).fetchall())
+            for prefix in ("whole.main", held)
+        ]
+    assert counted[0] == counted[1] and counted[0]
+
+
 def _write_sample(source: Path, target: Path, keep_every: int) -> None:
     """Every ``keep_every``-th row of an export, as UTF-8 (the export's encoding may be GB18030)."""
     with open(
