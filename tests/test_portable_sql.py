@@ -375,10 +375,12 @@ def test_every_portable_macro_has_a_case():
             if line.startswith("{% macro spark__"):
                 macros.add(line.removeprefix("{% macro spark__").split("(")[0])
     written = " ".join(sql for sql, _ in CASES.values())
-    # tested elsewhere: the strategy and the stale rows delete below, the sources by test_spark_parity.py,
-    # component_labels runs its rounds when the model runs (test_spark_parity.py, the ticket clusters)
+    # tested elsewhere: the strategy, the build memory and the stale rows delete below, the sources by
+    # test_spark_parity.py, component_labels runs its rounds when the model runs (test_spark_parity.py,
+    # the ticket clusters)
     elsewhere = {
         "incremental_replace_strategy",
+        "remembers_incremental_builds",
         "create_engine_sources",
         "delete_stale_rows",
         "component_labels",
@@ -398,6 +400,18 @@ def test_incremental_strategy_is_one_dbt_spark_accepts(tmp_path):
 
     validation = Path(PACKAGE_PATH, "macros", "materializations", "incremental", "validate.sql").read_text()
     assert "'insert_overwrite'" in validation
+
+
+def test_only_a_duckdb_build_keeps_the_memory_of_its_incremental_builds(tmp_path):
+    """DuckDB creates the table a night reads its last build from; a Spark build, always whole, creates
+    nothing there and remembers nothing."""
+    model = "select '[{{ create_incremental_builds() }}]' as s"
+    project = _macro_project(tmp_path / "project", {"memory": model})
+    macro = "incremental_builds.sql"
+    shutil.copyfile(PROJECT / "macros" / macro, project / "macros" / macro)
+    memory = {engine: _compile(project, engine, tmp_path, ["memory"]) for engine in ("duckdb", "spark")}
+    assert re.search(r"create table if not exists \S*incremental_builds", memory["duckdb"]["memory"])
+    assert "'[]'" in memory["spark"]["memory"]
 
 
 def test_a_stale_rows_delete_is_kept_on_duckdb_and_left_out_of_a_whole_spark_build(tmp_path):

@@ -22,9 +22,7 @@
 {%- endmacro %}
 
 {% macro create_incremental_builds() -%}
-    {#- A Spark build on Parquet tables is always whole (macros/portable/incremental_replace_strategy.sql):
-        it has nothing to remember. -#}
-    {%- if target.type == 'spark' %}{{ return('') }}{% endif -%}
+    {%- if not remembers_incremental_builds() %}{{ return('') }}{% endif -%}
     create table if not exists {{ incremental_builds_relation() }} (
         model varchar,
         built_through_batch varchar,
@@ -57,7 +55,7 @@
 {#- The post-hook that remembers this build: the newest batch staged, and the digest of what else its
     rows depend on (the conformance tables, the settings; see `incremental_since`). -#}
 {% macro remember_incremental_build(conformance=false, settings=none) -%}
-    {%- if target.type == 'spark' %}{{ return('') }}{% endif -%}
+    {%- if not remembers_incremental_builds() %}{{ return('') }}{% endif -%}
     {%- set digest = build_digest(conformance, settings) -%}
     delete from {{ incremental_builds_relation() }} where model = '{{ this.identifier }}';
     insert into {{ incremental_builds_relation() }}
@@ -114,7 +112,7 @@
     table held before this build appends to it, so that its tests can tell the rows this build added
     (`appended_after`). A whole build remembers none: its tests read every row. -#}
 {% macro remember_batches_before_append() -%}
-    {%- if target.type == 'spark' %}{{ return('') }}{% endif -%}
+    {%- if not remembers_incremental_builds() %}{{ return('') }}{% endif -%}
     delete from {{ incremental_builds_relation() }} where model = '{{ this.identifier }}';
     insert into {{ incremental_builds_relation() }}
     select
@@ -124,9 +122,9 @@
 {%- endmacro %}
 
 {#- The newest batch `relation` (a model with `remember_batches_before_append`) held before this build
-    appended to it; none when the build was whole (on Spark it always is). -#}
+    appended to it; none when the build was whole (as an engine that does not remember builds always is). -#}
 {% macro appended_after(relation) -%}
-    {%- if not execute or target.type == 'spark' -%}
+    {%- if not execute or not remembers_incremental_builds() -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set remembered = run_query(

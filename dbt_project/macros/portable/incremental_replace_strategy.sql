@@ -14,3 +14,18 @@
 {% macro spark__incremental_replace_strategy() -%}
     {{ return('merge' if var('spark_table_format', 'parquet') in ('delta', 'iceberg', 'hudi') else 'insert_overwrite') }}
 {%- endmacro %}
+
+{#- Whether this engine's builds remember what they were built through (macros/incremental_builds.sql),
+    so that a night can recompute only what changed. A Spark build is always whole (above): it has nothing
+    to remember and nothing to ask. -#}
+{% macro remembers_incremental_builds() -%}
+    {{ return(adapter.dispatch('remembers_incremental_builds', 'gridline')()) }}
+{%- endmacro %}
+
+{% macro default__remembers_incremental_builds() -%}
+    {{ return(true) }}
+{%- endmacro %}
+
+{% macro spark__remembers_incremental_builds() -%}
+    {{ return(false) }}
+{%- endmacro %}
