@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import re
 from zoneinfo import ZoneInfo
@@ -263,3 +264,28 @@ def test_a_file_already_committed_is_skipped_unread_and_counted_as_known(setting
     said.clear()
     reread = ingest(IngestRequest(paths=[export]), settings, progress=said.append)
     assert not said and (reread.rows_read, reread.rows_known, reread.appended) == (20, 20, 0)
+
+
+@pytest.mark.parametrize("extra", ["filename", "file_row_number", "source_file", "_rank", "_line"])
+def test_an_export_with_a_column_named_like_the_readers_own_reads_the_same(
+    settings, tmp_path, tiny_landing, extra
+):
+    """A city's export may carry any column of its own: one named like a column the reader adds for
+    itself (the file a record came from, its place in the scan) changes nothing, malformed rows included."""
+    rows = _rows(_export_files(tiny_landing)[0])[:6]
+    plain, extended = tmp_path / "plain.csv", tmp_path / "extended.csv"
+    for path, header in ((plain, hotline.HEADER), (extended, [*hotline.HEADER, extra])):
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=header)
+            writer.writeheader()
+            writer.writerows([{**row, extra: "x.jpg"} if extra in header else row for row in rows])
+            handle.write("HX_BROKEN,2025-07-01 08:00:00\n")  # malformed: numbered by the slower path
+    read = {}
+    for path in (plain, extended):
+        home = dataclasses.replace(settings, home=tmp_path / path.stem)
+        result = ingest(IngestRequest(paths=[path]), home)
+        events = _events(home).select("event_id, source_line").order("event_id").fetchall()
+        read[path.stem] = (result.rows_read, result.rows_new, result.quarantined, events)
+    assert read["extended"][:3] == read["plain"][:3] == (7, 6, 1)
+    assert [e[0] for e in read["extended"][3]] == [e[0] for e in read["plain"][3]]
+    assert [e[1] for e in read["extended"][3]] == [e[1] for e in read["plain"][3]]

@@ -169,6 +169,19 @@ def _csv_header(path: Path, readable: Path) -> list[str]:
     return column_names(header)
 
 
+# The columns the numbering adds to a scan for its own use. An export's own column of one of these names
+# (DuckDB compares names without case) is read under another name: nothing reads it by that name, since
+# a reader asks for the columns of its format, and the scan keeps it rather than failing on the clash.
+_NUMBERING_COLUMNS = frozenset({"filename", "file_row_number", "_rank", "_line", "source_file"})
+
+
+def _scan_names(header: tuple[str, ...]) -> list[str]:
+    return [
+        f"{name} (export column {number})" if name.lower() in _NUMBERING_COLUMNS else name
+        for number, name in enumerate(header, start=1)
+    ]
+
+
 def _columns_literal(header: list[str]) -> str:
     return ", ".join(f"'{name.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for name in header)
 
@@ -255,7 +268,7 @@ def number_csv_records(
     files = "[" + ", ".join(f"'{_sql_path(r)}'" for r in group.readables) + "]"
     con.execute("set preserve_insertion_order = true")  # the ranks are the rows' places in the copy
     con.execute(
-        f"""copy (select * from {_read_csv_sql(files, list(group.header), view, filename=True)})
+        f"""copy (select * from {_read_csv_sql(files, _scan_names(group.header), view, filename=True)})
             to '{_sql_path(ranked)}' (format parquet, compression uncompressed)"""
     )
     # Each record's rank across the group, 1 for the first record of the first file.
