@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
+from gridline.config import INGEST_TIMEOUT
 from gridline.orchestration import (
-    INGEST_TIMEOUT,
     START_DATE,
     STREAM_ASSETS,
     default_args,

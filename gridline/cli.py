@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import os
 import sys
-from datetime import UTC, datetime
+import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +15,14 @@ import duckdb
 import typer
 from rich.console import Console
 
-from gridline.config import DEFAULT_ENGINE, build_engine, create_local_key, load_settings
+from gridline.config import (
+    DEFAULT_ENGINE,
+    INGEST_TIMEOUT_ENV,
+    build_engine,
+    create_local_key,
+    ingest_timeout,
+    load_settings,
+)
 from gridline.errors import GridlineError
 
 app = typer.Typer(
@@ -67,6 +76,24 @@ def generate(
     )
 
 
+def _end_ingest_after(limit: timedelta) -> None:
+    """End this process, with one line, if the ingest is still running after ``limit``: it is hung and
+    holds the log's writer lock. Ending the process releases the lock; the next writer sweeps the
+    staging folder, and nothing of the batch is in the log unless its commit had finished."""
+
+    def end() -> None:
+        console.print(
+            f"gridline: error: ingest still running after {limit}, ended as hung; the log's writer lock "
+            f"is released and the next ingest sweeps what this one staged ({INGEST_TIMEOUT_ENV}: seconds)",
+            markup=False,
+        )
+        os._exit(1)  # at once: a hung DuckDB call would never return to an orderly exit
+
+    watchdog = threading.Timer(limit.total_seconds(), end)
+    watchdog.daemon = True  # a finished ingest exits without waiting for it
+    watchdog.start()
+
+
 @app.command()
 def ingest(
     paths: Annotated[
@@ -86,6 +113,7 @@ def ingest(
     from ingestion.ingest import ingest as ingest_files
 
     settings = load_settings()
+    _end_ingest_after(ingest_timeout())
     console.print(f"reading {len(paths)} path(s) ...")
     request = IngestRequest(paths=paths, stream=stream, format=format, mapping=mapping, source=source)
     result = ingest_files(request, settings, progress=lambda step: console.print(f"  {step}"))

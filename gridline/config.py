@@ -13,6 +13,7 @@ import re
 import secrets
 import sys
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from gridline.errors import GridlineError, machine_error
@@ -40,6 +41,12 @@ DEFAULT_INGEST_MEMORY = "500MB"
 # and of the audits around it, past which DuckDB spills to disk.
 BUILD_MEMORY_ENV = "GRIDLINE_BUILD_MEMORY"
 DEFAULT_BUILD_MEMORY = "6GB"
+# How long one ingest may run. A night's takes seconds and a megacity's week minutes; one still running
+# after this is hung (DuckDB 2.0 can hang when a query fails during a file write, duckdb/duckdb#23885)
+# and holds the log's writer lock. Airflow ends an ingest task after it; `gridline ingest` ends itself,
+# after the environment variable's seconds when it is set (for larger batches by hand, and for tests).
+INGEST_TIMEOUT_ENV = "GRIDLINE_INGEST_TIMEOUT"
+INGEST_TIMEOUT = timedelta(hours=1)
 _MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)", re.IGNORECASE)
 
 
@@ -219,3 +226,18 @@ def create_local_key(settings: Settings) -> bool:
     with os.fdopen(fd, "w") as handle:
         handle.write(secrets.token_hex(32) + "\n")
     return True
+
+
+def ingest_timeout() -> timedelta:
+    """How long `gridline ingest` may run before it ends itself: INGEST_TIMEOUT unless the environment
+    says otherwise."""
+    value = os.environ.get(INGEST_TIMEOUT_ENV, "").strip()
+    if not value:
+        return INGEST_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < 10**9:  # a positive number a timer can wait for (not nan, not inf)
+        raise GridlineError(f"{INGEST_TIMEOUT_ENV}={value!r}: give the seconds an ingest may run, e.g. 3600")
+    return timedelta(seconds=seconds)

@@ -29,10 +29,6 @@ WRITER_POOL = "gridline_duckdb_writer"
 WRITER_POOL_SLOTS = 1
 WRITER_POOL_DESCRIPTION = "DuckDB allows one writer per file"
 
-# A night's ingest takes seconds. One still running after this is hung (DuckDB 2.0 can hang when a query
-# fails during a file write, duckdb/duckdb#23885) and holds the log's writer lock: Airflow ends it, and
-# the retry's writer sweeps what it left in the log's staging folder.
-INGEST_TIMEOUT = timedelta(hours=1)
 
 # The first local day any gridline DAG has runs for; backfills cannot reach before it.
 START_DATE = pendulum.datetime(2025, 1, 1, tz=LOCAL_TIMEZONE)

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from gridline.orchestration import INGEST_TIMEOUT, WRITER_POOL, alert_on_failure
+from gridline.config import INGEST_TIMEOUT
+from gridline.orchestration import WRITER_POOL, alert_on_failure
 from gridline.tasks import ingest_interval
 from tests.airflow_stack import log_event_ids
 from tests.conftest import BIN, REAL_DATA, REPO, TEST_KEY

@@ -127,3 +127,19 @@ def test_a_memory_ceiling_that_is_not_a_size_is_one_line(home, tiny_landing):
     )
     assert proc.returncode == 1 and "GRIDLINE_INGEST_MEMORY='lots'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_an_ingest_still_running_after_its_time_ends_in_one_line_and_the_next_one_commits(home, tiny_landing):
+    """A hung ingest (duckdb/duckdb#23885) holds the log's writer lock: `gridline ingest` ends itself after
+    GRIDLINE_INGEST_TIMEOUT, here one far shorter than the batch takes, with one line and no batch, and
+    the next ingest takes the lock and commits the same files."""
+    files = [str(p) for p in _day_files(tiny_landing, "hotline")]
+    wrong = gridline_cli("ingest", *files, env_home=home, check=False, GRIDLINE_INGEST_TIMEOUT="soon")
+    assert wrong.returncode == 1 and "GRIDLINE_INGEST_TIMEOUT='soon'" in wrong.stderr
+    ended = gridline_cli("ingest", *files, env_home=home, check=False, GRIDLINE_INGEST_TIMEOUT="0.01")
+    assert ended.returncode == 1, ended.stderr
+    assert ended.stderr.count("gridline: error:") == 1 and "ended as hung" in ended.stderr
+    assert "Traceback" not in ended.stderr and "appended" not in ended.stderr
+    assert EventLog(home / "log").manifests() == []
+    done = gridline_cli("ingest", *files, env_home=home)
+    assert "appended" in done.stderr and len(EventLog(home / "log").manifests()) == 1
