@@ -1,9 +1,11 @@
 """The ticket models are incremental by quarter: a late case for an earlier quarter rebuilds that quarter
-only, joins its class there, and the tickets equal those of a full refresh (ids included)."""
+only (and, where a model reads the tickets, whose ids continue, the quarters after it), joins its class
+there, and the tickets equal those of a full refresh (ids included)."""
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from tests.demo_reference import reference_paths
 from tests.test_warehouse import MODELS_ONLY, _differences, _tables
 
 TICKET_TABLES = ("intermediate.int_ticket", "intermediate.int_problem", "marts.problem_class")
+ABATED = "int_problem_class_tickets__abated"
 
 
 def _late_copy_of_a_class_member(landing: Path, quarter: str, out: Path) -> str:
@@ -29,17 +32,21 @@ def _late_copy_of_a_class_member(landing: Path, quarter: str, out: Path) -> str:
         if case_id.startswith("12345:")
     }
     for export in sorted((landing / "hotline").glob("*/*.csv")):
-        with export.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            for row in reader:
-                if row["工单编号"] in members:
-                    late_id = row["工单编号"] + "9"
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    with out.open("w", encoding="utf-8", newline="") as late:
-                        writer = csv.DictWriter(late, fieldnames=reader.fieldnames)
-                        writer.writeheader()
-                        writer.writerow(row | {"工单编号": late_id})
-                    return f"12345:{late_id}"
+        # some exports are in GB18030, as a city's export tool may write them
+        try:
+            text = export.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            text = export.read_text(encoding="gb18030")
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        for row in reader:
+            if row["工单编号"] in members:
+                late_id = row["工单编号"] + "9"
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with out.open("w", encoding="utf-8", newline="") as late:
+                    writer = csv.DictWriter(late, fieldnames=reader.fieldnames)
+                    writer.writeheader()
+                    writer.writerow(row | {"工单编号": late_id})
+                return f"12345:{late_id}"
     raise AssertionError(f"no hotline member of a planted class in {quarter}")
 
 
@@ -154,6 +161,7 @@ def test_a_late_case_rebuilds_its_quarter_only_and_tickets_equal_a_full_refresh(
     unchanged_case, scaled_total = _scale_terms(incremental, earlier, 2.0)
     links_before = _built_from(incremental, "int_ticket_cases__links", later)
     classes_before = _built_from(incremental, "int_problem_classes__classes", later)
+    abated_before = _built_from(incremental, ABATED, later)
     ingest(IngestRequest(paths=[tmp_path / "late" / "12345_export_late.csv"]), settings)
     step = run_dbt(settings, incremental, MODELS_ONLY)
     assert step.returncode == 0, step.output[-2000:]
@@ -169,6 +177,8 @@ def test_a_late_case_rebuilds_its_quarter_only_and_tickets_equal_a_full_refresh(
     # ... except the classes of the next quarter, which count a slow problem's cases of the late one's
     assert _built_from(incremental, "int_ticket_cases__links", later) == links_before
     assert _built_from(incremental, "int_problem_classes__classes", later) != classes_before
+    # ... and the abated tickets of every later quarter: a ticket id continues from quarter to quarter
+    assert _built_from(incremental, ABATED, later) != abated_before
     _unmark(incremental, *vectors, untouched)
     _scale_terms(incremental, None, 0.5, case_id=unchanged_case)
     con = duckdb.connect(str(incremental))
@@ -178,6 +188,15 @@ def test_a_late_case_rebuilds_its_quarter_only_and_tickets_equal_a_full_refresh(
     ).fetchall()
     con.close()
     assert joined == [(earlier,)]
+
+    # a late case of the later quarter rebuilds the abated tickets of that quarter, not of the earlier one
+    abated_earlier, abated_later = (_built_from(incremental, ABATED, q) for q in (earlier, later))
+    _late_copy_of_a_class_member(tiny_landing, later, tmp_path / "later" / "12345_export_later.csv")
+    ingest(IngestRequest(paths=[tmp_path / "later" / "12345_export_later.csv"]), settings)
+    step = run_dbt(settings, incremental, MODELS_ONLY)
+    assert step.returncode == 0, step.output[-2000:]
+    assert _built_from(incremental, ABATED, earlier) == abated_earlier
+    assert _built_from(incremental, ABATED, later) != abated_later
 
     full = tmp_path / "full.duckdb"
     assert run_dbt(settings, full, MODELS_ONLY).returncode == 0

@@ -44,16 +44,29 @@
     model itself is built, so a build of only some models with other settings rebuilds those.
     Level 'window' is for a model whose quarter also reads the previous quarter (the classes: a slow
     problem's cases of last quarter count toward this quarter's minimum): its digest is the quarter's
-    'objects' digest and the previous quarter's, so a change to a quarter also rebuilds the next. -#}
+    'objects' digest and the previous quarter's, so a change to a quarter also rebuilds the next.
+    Level 'chain' is for a model that reads the tickets: a ticket id continues from quarter to quarter, so
+    a change to any quarter can change the ids of every later one. Its digest is the 'objects' digests of
+    the quarter and of every quarter before it: a change rebuilds its quarter and all later ones, and
+    never an earlier one. -#}
 {% macro ticket_quarter_digests(level) -%}
     {%- if level == 'cases' -%}
         {%- set digests = ref('int_ticket_quarters__digests') -%}
-    {%- elif level in ('objects', 'window') -%}
+    {%- elif level in ('objects', 'window', 'chain') -%}
         {%- set digests = ref('int_ticket_quarters__object_digests') -%}
     {%- else -%}
-        {{ exceptions.raise_compiler_error("ticket quarter level must be 'cases', 'objects' or 'window', not " ~ level) }}
+        {{ exceptions.raise_compiler_error("ticket quarter level must be 'cases', 'objects', 'window' or 'chain', not " ~ level) }}
     {%- endif -%}
-    {%- if level == 'window' -%}
+    {%- if level == 'chain' -%}
+    (
+        select digests.quarter,
+            md5({{ ordered_listagg('earlier.digest', "':'", 'order by earlier.quarter') }}) || ':'
+                || md5({{ dbt.string_literal(ticket_settings_text()) }}) as digest
+        from {{ digests }} as digests
+        inner join {{ digests }} as earlier on earlier.quarter <= digests.quarter
+        group by digests.quarter
+    )
+    {%- elif level == 'window' -%}
     (
         select digests.quarter,
             digests.digest || ':' || coalesce(previous.digest, '') || ':'
