@@ -168,6 +168,24 @@
         select '{{ this.identifier }}', quarter, digest from {{ ticket_quarter_digests(level) }};
 {%- endmacro %}
 
+{#- Rows in quarter order, for the ticket models built quarter by quarter or case by case (their rows
+    then sit in storage blocks of one quarter each). A night's `quarter in (...)` filters then skip every
+    block of the other quarters by its min/max statistics. Without the order a full build leaves every
+    block holding cases of every quarter, and a night read the whole history of terms and vectors to
+    find its own quarter's: after 10 months of a city, its peak was 1,067 MB against 932 MB in order.
+    The sort costs a few seconds of a full build. On Spark, whose builds are whole, no reader filters by quarter: no
+    order. -#}
+{% macro in_quarter_order() -%}
+    {{ return(adapter.dispatch('in_quarter_order', 'gridline')()) }}
+{%- endmacro %}
+
+{% macro default__in_quarter_order() -%}
+    order by quarter
+{%- endmacro %}
+
+{% macro spark__in_quarter_order() -%}
+{%- endmacro %}
+
 {#- The configuration of a ticket model built quarter by quarter. -#}
 {% macro ticket_quarterly_config(level) -%}
     {{ return(adapter.dispatch('ticket_quarterly_config', 'gridline')(level)) }}
@@ -327,7 +345,8 @@
     delete from {{ ticket_case_builds_relation() }} where model_name = '{{ this.identifier }}';
     insert into {{ ticket_case_builds_relation() }}
         select '{{ this.identifier }}', keys.case_id, keys.quarter, keys.fingerprint
-        from {{ ticket_case_keys(level) }} as keys;
+        from {{ ticket_case_keys(level) }} as keys
+        {{ in_quarter_order() }};
     {%- endif %}
     {{ ticket_quarters_record(ticket_case_quarter_level(level)) }}
 {%- endmacro %}

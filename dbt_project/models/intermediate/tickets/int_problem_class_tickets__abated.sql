@@ -141,3 +141,4 @@ final as (
 )
 
 select * from final
+{{ in_quarter_order() }}

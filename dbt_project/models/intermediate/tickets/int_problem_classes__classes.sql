@@ -300,3 +300,4 @@ final as (
 )
 
 select * from final
+{{ in_quarter_order() }}

@@ -169,3 +169,4 @@ final as (
 {% endif %}
 
 select * from final
+{{ in_quarter_order() }}

@@ -25,3 +25,4 @@ final as (
 )
 
 select * from final
+{{ in_quarter_order() }}

@@ -175,3 +175,4 @@ final as (
 )
 
 select * from final
+{{ in_quarter_order() }}

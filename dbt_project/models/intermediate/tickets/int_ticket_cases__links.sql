@@ -220,3 +220,4 @@ final as (
 )
 
 select * from final
+{{ in_quarter_order() }}

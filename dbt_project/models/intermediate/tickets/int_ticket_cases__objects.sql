@@ -52,3 +52,4 @@ final as (
 )
 
 select * from final
+{{ in_quarter_order() }}

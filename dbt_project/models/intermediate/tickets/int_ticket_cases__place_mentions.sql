@@ -43,3 +43,4 @@ final as (
 )
 
 select * from final
+{{ in_quarter_order() }}

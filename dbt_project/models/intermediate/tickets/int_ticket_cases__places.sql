@@ -194,3 +194,4 @@ final as (
 )
 
 select * from final
+{{ in_quarter_order() }}

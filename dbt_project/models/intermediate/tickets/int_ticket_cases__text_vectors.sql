@@ -92,3 +92,4 @@ final as (
 )
 
 select * from final
+{{ in_quarter_order() }}
