@@ -76,21 +76,22 @@ def generate(
     )
 
 
-def _end_ingest_after(limit: timedelta) -> None:
-    """End this process, with one line, if the ingest is still running after ``limit``: it is hung and
-    holds the log's writer lock. Ending the process releases the lock; the next writer sweeps the
-    staging folder, and nothing of the batch is in the log unless its commit had finished."""
+def _end_if_still_running(command: str, limit: timedelta, then: str) -> None:
+    """End this process, with one line, if ``command`` (an ingest or a pull, which write to the log) is
+    still running after ``limit``: it is hung, and may hold the log's writer lock. Ending the process
+    releases the lock; the next writer sweeps the staging folder, and nothing of the batch is in the log
+    unless its commit had finished. ``then`` says what the next run of the command does."""
 
     def end() -> None:
         console.print(
-            f"gridline: error: ingest still running after {limit}, ended as hung; the log's writer lock "
-            f"is released and the next ingest sweeps what this one staged ({INGEST_TIMEOUT_ENV}: seconds)",
+            f"gridline: error: {command} still running after {limit}, ended as hung; {then} "
+            f"({INGEST_TIMEOUT_ENV}: seconds)",
             markup=False,
         )
         os._exit(1)  # at once: a hung DuckDB call would never return to an orderly exit
 
     watchdog = threading.Timer(limit.total_seconds(), end)
-    watchdog.daemon = True  # a finished ingest exits without waiting for it
+    watchdog.daemon = True  # a finished command exits without waiting for it
     watchdog.start()
 
 
@@ -113,7 +114,11 @@ def ingest(
     from ingestion.ingest import ingest as ingest_files
 
     settings = load_settings()
-    _end_ingest_after(ingest_timeout())
+    _end_if_still_running(
+        "ingest",
+        ingest_timeout(),
+        "the log's writer lock is released and the next ingest sweeps what this one staged",
+    )
     console.print(f"reading {len(paths)} path(s) ...")
     request = IngestRequest(paths=paths, stream=stream, format=format, mapping=mapping, source=source)
     result = ingest_files(request, settings, progress=lambda step: console.print(f"  {step}"))
@@ -149,6 +154,11 @@ def pull_open311(
         return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant
 
     settings = load_settings()
+    _end_if_still_running(
+        "pull",
+        ingest_timeout(),
+        "the pages fetched so far are kept, and the next pull of this window resumes there",
+    )
     result = pull(settings, url, source, utc(since), utc(until), options=PullOptions(page_size=page_size))
     where = f"batch {result.batch_id}" if result.batch_id else "no new batch"
     console.print(

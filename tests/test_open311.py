@@ -32,7 +32,8 @@ def _instant(text: str) -> datetime:
 
 
 class Open311Server:
-    """A GeoReport endpoint over a list of requests; ``failures[page]`` 503s to give before serving it."""
+    """A GeoReport endpoint over a list of requests; ``failures[page]`` 503s to give before serving it;
+    a page in ``hung_pages`` is never answered (its request waits until ``release`` is set)."""
 
     def __init__(self, requests: list[dict]):
         self.requests = sorted(
@@ -41,12 +42,17 @@ class Open311Server:
         self.failures: dict[int, int] = {}
         self.failure_status = 503
         self.log: list[tuple[int, int]] = []  # (page, HTTP status) of every request served
+        self.hung_pages: set[int] = set()
+        self.release = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (the http.server API)
                 query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
                 page, size = int(query.get("page", 1)), int(query.get("page_size", 50))
+                if page in server.hung_pages:
+                    server.release.wait(60)
+                    return  # its client has gone: nothing to answer
                 if server.failures.get(page, 0) > 0:
                     server.failures[page] -= 1
                     server.log.append((page, server.failure_status))
@@ -193,3 +199,30 @@ def test_the_cli_ingests_a_file_and_pulls_an_endpoint(home, chicago_requests):
         "pull-open311", "--url", "http://127.0.0.1:9/x", "--source", "Bad Name", env_home=home, check=False
     )
     assert bad.returncode == 1 and "bad Open311 source name" in bad.stderr
+
+
+def test_a_pull_still_running_after_its_time_ends_in_one_line_and_the_next_one_resumes(
+    home, chicago_requests
+):
+    """An endpoint that stops answering mid-window: `gridline pull-open311` ends itself after
+    GRIDLINE_INGEST_TIMEOUT with one line and no batch, keeping the pages it fetched; the next pull asks
+    only for the pages missing and commits the window."""
+    window = ["--since", "2015-09-01T00:00:00Z", "--until", "2015-11-01", "--page-size", "20"]
+    with Open311Server(chicago_requests) as server:
+        server.hung_pages.add(2)
+        ended = gridline_cli(
+            "pull-open311", "--url", server.url, "--source", "chicago311", *window,
+            env_home=home, check=False, GRIDLINE_INGEST_TIMEOUT="3",
+        )  # fmt: skip
+        server.hung_pages.clear()
+        server.release.set()
+        assert ended.returncode == 1, ended.stderr
+        assert ended.stderr.count("gridline: error:") == 1 and "pull still running" in ended.stderr
+        assert "Traceback" not in ended.stderr and "pulled" not in ended.stderr
+        assert EventLog(home / "log").manifests() == []
+        done = gridline_cli(
+            "pull-open311", "--url", server.url, "--source", "chicago311", *window, env_home=home
+        )
+    assert "pulled 50 requests: appended" in done.stderr
+    assert len(EventLog(home / "log").manifests()) == 1
+    assert [page for page, status in server.log if status == 200] == [1, 2, 3]
