@@ -105,7 +105,7 @@ def effective_file(settings: Settings, kind: str, as_of: datetime | None = None)
 
 def _read_rows(path: Path) -> tuple[list[str], list[list[str | None]]]:
     """Header and rows of a CSV (UTF-8 or GB18030) or the first sheet of a workbook, as text."""
-    from ingestion.sources.reading import cell_text, column_names, detect_encoding
+    from ingestion.sources.reading import cell_text, column_names, text_encoding
 
     if not path.exists():
         raise ReferenceError(f"{path}: no such file")
@@ -119,8 +119,7 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str | None]]]:
             raise ReferenceError(f"{path}: cannot be read as XLSX ({exc})") from None
         table = [[cell_text(cell) for cell in row] for row in rows]
     elif path.suffix.lower() in (".csv", ".txt"):
-        encoding = "utf-8-sig" if detect_encoding(path) == "utf-8" else "gb18030"
-        with open(path, encoding=encoding, newline="") as handle:
+        with open(path, encoding=text_encoding(path), newline="") as handle:
             table = [[cell.strip() or None for cell in row] for row in csv.reader(handle)]
     else:
         raise ReferenceError(f"{path}: unsupported file type {path.suffix!r} (expected .csv or .xlsx)")

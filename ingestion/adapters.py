@@ -70,9 +70,8 @@ class LandingFile:
     def header(self) -> list[str]:
         """A table file's column names (a CSV's from its first line alone); empty for other files."""
         if self.suffix in CSV_SUFFIXES:
-            encoding = reading.detect_encoding(self.path, limit=_SNIFF_BYTES)
-            text_encoding = "utf-8-sig" if encoding == "utf-8" else encoding
-            with open(self.path, encoding=text_encoding, errors="replace", newline="") as handle:
+            encoding = reading.text_encoding(self.path, limit=_SNIFF_BYTES)
+            with open(self.path, encoding=encoding, errors="replace", newline="") as handle:
                 first = next(csv.reader([handle.readline()]), [])
             return [name.strip() for name in first]
         if self.suffix in TABLE_SUFFIXES:

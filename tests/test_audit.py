@@ -19,7 +19,7 @@ from gridline.publish import build_db
 from gridline.run import audit_connection, audit_marts
 from ingestion.ingest import IngestRequest, ingest
 from ingestion.log import EventLog
-from ingestion.sources.reading import detect_encoding
+from ingestion.sources.reading import text_encoding
 
 
 def _day_folders(landing: Path) -> list[Path]:
@@ -151,9 +151,7 @@ def test_case_counts_folded_under_a_small_memory_ceiling_equal_a_recount(publish
 
 def _write_sample(source: Path, target: Path, keep_every: int) -> None:
     """Every ``keep_every``-th row of an export, as UTF-8 (the export's encoding may be GB18030)."""
-    with open(
-        source, encoding="utf-8-sig" if detect_encoding(source) == "utf-8" else detect_encoding(source)
-    ) as f:
+    with open(source, encoding=text_encoding(source)) as f:
         rows = list(csv.reader(f))
     with open(target, "w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows([rows[0], *rows[1::keep_every]])

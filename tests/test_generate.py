@@ -27,7 +27,7 @@ from ingestion.generate.scenario import generate
 from ingestion.generate.world import make_world
 from ingestion.ingest import IngestRequest, ingest
 from ingestion.log import EventLog
-from ingestion.sources.reading import detect_encoding
+from ingestion.sources.reading import detect_encoding, text_encoding
 from tests.conftest import REAL_DATA, gridline_cli
 
 LADDER = {"待派单", "已派单", "已签收", "办理中", "已办结", "已回访", "已关闭", "重办"}
@@ -38,8 +38,7 @@ def _table(path: Path) -> list[dict]:
     if path.suffix == ".xlsx":
         rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
         return [dict(zip(rows[0], row, strict=False)) for row in rows[1:]]
-    encoding = detect_encoding(path)
-    with open(path, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="") as handle:
+    with open(path, encoding=text_encoding(path), newline="") as handle:
         return list(csv.DictReader(handle))
 
 

@@ -15,7 +15,7 @@ from gridline.errors import GridlineError
 from ingestion.generate import hotline
 from ingestion.ingest import IngestRequest, ingest
 from ingestion.log import EventLog
-from ingestion.sources.reading import detect_encoding
+from ingestion.sources.reading import detect_encoding, text_encoding
 
 
 def _events(settings):
@@ -23,8 +23,7 @@ def _events(settings):
 
 
 def _text(path):
-    encoding = detect_encoding(path)
-    return path.read_text(encoding="utf-8-sig" if encoding == "utf-8" else encoding)
+    return path.read_text(encoding=text_encoding(path))
 
 
 def _export_files(landing):

@@ -5,7 +5,6 @@ there, and the tickets equal those of a full refresh (ids included)."""
 from __future__ import annotations
 
 import csv
-import io
 import json
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from gridline.project_files import DBT_PROJECT_DIR
 from gridline.reference import import_reference
 from gridline.warehouse import run_dbt
 from ingestion.ingest import IngestRequest, ingest
+from ingestion.sources.reading import text_encoding
 from tests.demo_reference import reference_paths
 from tests.test_warehouse import MODELS_ONLY, _differences, _tables
 
@@ -33,21 +33,17 @@ def _late_copy_of_a_class_member(landing: Path, quarter: str, out: Path) -> str:
         if case_id.startswith("12345:")
     }
     for export in sorted((landing / "hotline").glob("*/*.csv")):
-        # some exports are in GB18030, as a city's export tool may write them
-        try:
-            text = export.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            text = export.read_text(encoding="gb18030")
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        for row in reader:
-            if row["工单编号"] in members:
-                late_id = row["工单编号"] + "9"
-                out.parent.mkdir(parents=True, exist_ok=True)
-                with out.open("w", encoding="utf-8", newline="") as late:
-                    writer = csv.DictWriter(late, fieldnames=reader.fieldnames)
-                    writer.writeheader()
-                    writer.writerow(row | {"工单编号": late_id})
-                return f"12345:{late_id}"
+        with export.open(encoding=text_encoding(export), newline="") as handle:
+            reader = csv.DictReader(handle)
+            for row in reader:
+                if row["工单编号"] in members:
+                    late_id = row["工单编号"] + "9"
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    with out.open("w", encoding="utf-8", newline="") as late:
+                        writer = csv.DictWriter(late, fieldnames=reader.fieldnames)
+                        writer.writeheader()
+                        writer.writerow(row | {"工单编号": late_id})
+                    return f"12345:{late_id}"
     raise AssertionError(f"no hotline member of a planted class in {quarter}")
 
 

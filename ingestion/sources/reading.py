@@ -58,6 +58,13 @@ def detect_encoding(path: Path, limit: int | None = None) -> str:
     return "utf-8"
 
 
+def text_encoding(path: Path, limit: int | None = None) -> str:
+    """The codec to open ``path`` with as text: its :func:`detect_encoding`, skipping a UTF-8 byte-order
+    mark when there is one."""
+    encoding = detect_encoding(path, limit)
+    return "utf-8-sig" if encoding == "utf-8" else encoding
+
+
 # Non-ASCII characters that must decode as UTF-8 before a bad byte for a file to count as damaged UTF-8.
 _UTF8_EVIDENCE = 16
 
