@@ -173,17 +173,10 @@
     block of the other quarters by its min/max statistics. Without the order a full build leaves every
     block holding cases of every quarter, and a night read the whole history of terms and vectors to
     find its own quarter's: after 10 months of a city, its peak was 1,067 MB against 932 MB in order.
-    The sort costs a few seconds of a full build. On Spark, whose builds are whole, no reader filters by quarter: no
-    order. -#}
+    The sort costs a few seconds of a full build. An engine whose builds are always whole (Spark) has no
+    night to filter by quarter, so no order. -#}
 {% macro in_quarter_order() -%}
-    {{ return(adapter.dispatch('in_quarter_order', 'gridline')()) }}
-{%- endmacro %}
-
-{% macro default__in_quarter_order() -%}
-    order by quarter
-{%- endmacro %}
-
-{% macro spark__in_quarter_order() -%}
+    {%- if remembers_incremental_builds() %}order by quarter{% endif -%}
 {%- endmacro %}
 
 {#- The configuration of a ticket model built quarter by quarter. -#}
