@@ -43,8 +43,9 @@ BUILD_MEMORY_ENV = "GRIDLINE_BUILD_MEMORY"
 DEFAULT_BUILD_MEMORY = "6GB"
 # How long one ingest may run. A night's takes seconds and a megacity's week minutes; one still running
 # after this is hung (DuckDB 2.0 can hang when a query fails during a file write, duckdb/duckdb#23885)
-# and holds the log's writer lock. Airflow ends an ingest task after it; `gridline ingest` ends itself,
-# after the environment variable's seconds when it is set (for larger batches by hand, and for tests).
+# and holds the log's writer lock. Airflow ends an ingest task after it; `gridline ingest` and
+# `gridline pull-open311` end themselves, after the environment variable's seconds when it is set (for
+# larger batches by hand, and for tests).
 INGEST_TIMEOUT_ENV = "GRIDLINE_INGEST_TIMEOUT"
 INGEST_TIMEOUT = timedelta(hours=1)
 _MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)", re.IGNORECASE)
@@ -229,8 +230,8 @@ def create_local_key(settings: Settings) -> bool:
 
 
 def ingest_timeout() -> timedelta:
-    """How long `gridline ingest` may run before it ends itself: INGEST_TIMEOUT unless the environment
-    says otherwise."""
+    """How long `gridline ingest` or `gridline pull-open311` may run before it ends itself:
+    INGEST_TIMEOUT unless the environment says otherwise."""
     value = os.environ.get(INGEST_TIMEOUT_ENV, "").strip()
     if not value:
         return INGEST_TIMEOUT
