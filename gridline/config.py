@@ -41,6 +41,11 @@ DEFAULT_INGEST_MEMORY = "500MB"
 # and of the audits around it, past which DuckDB spills to disk.
 BUILD_MEMORY_ENV = "GRIDLINE_BUILD_MEMORY"
 DEFAULT_BUILD_MEMORY = "6GB"
+# How many models the build runs at a time (dbt_project/profiles.yml; 2 when unset). At "1", each model
+# starts without the table blocks the ones before it read (gridline/dbt_plugin.py); a night sets it.
+BUILD_THREADS_ENV = "GRIDLINE_BUILD_THREADS"
+# "off": the build's checkpoints leave deleted rows for a later build to vacuum (gridline/build_storage.py).
+BUILD_VACUUM_ENV = "GRIDLINE_BUILD_VACUUM"
 # How long one ingest may run. A night's takes seconds and a megacity's week minutes; one still running
 # after this is hung (DuckDB 2.0 can hang when a query fails during a file write, duckdb/duckdb#23885)
 # and holds the log's writer lock. Airflow ends an ingest task after it; `gridline ingest` and

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from gridline import reference
-from gridline.config import Settings
+from gridline.config import BUILD_THREADS_ENV, BUILD_VACUUM_ENV, Settings
 from gridline.errors import GridlineError
 from gridline.project_files import DBT_PROJECT_DIR, require_dbt_project
 
@@ -34,15 +34,22 @@ def dbt_executable() -> str:
 
 
 def dbt_env(
-    settings: Settings, target_db: Path, log_files: str, as_of: datetime | None = None, vacuum: bool = True
+    settings: Settings,
+    target_db: Path,
+    log_files: str,
+    as_of: datetime | None = None,
+    vacuum: bool = True,
+    one_model_at_a_time: bool = False,
 ) -> dict[str, str]:
     """The environment of a dbt child process: ``log_files`` is the pattern of the batch files it reads
     (a run's snapshot folder of links, never the live log, so it builds only what was audited); the
     city's zone and its reference as of ``as_of`` (a replay's instant; the newest when None); whether
-    the build's checkpoints vacuum deleted rows (gridline/build_storage.py)."""
+    the build's checkpoints vacuum deleted rows (gridline/build_storage.py); whether it builds one model
+    at a time, dropping DuckDB's cached blocks between models (gridline/dbt_plugin.py)."""
     project = require_dbt_project()
     return {
         **os.environ,
+        **({BUILD_THREADS_ENV: "1"} if one_model_at_a_time else {}),
         "GRIDLINE_LOG_DIR": str(settings.log_dir),
         "GRIDLINE_LOG_FILES": log_files,
         "GRIDLINE_TIMEZONE": settings.timezone,
@@ -51,7 +58,7 @@ def dbt_env(
             for kind in reference.KINDS
         },
         "GRIDLINE_BUILD_DB": str(target_db),
-        "GRIDLINE_BUILD_VACUUM": "on" if vacuum else "off",
+        BUILD_VACUUM_ENV: "on" if vacuum else "off",
         "GRIDLINE_ENGINE": settings.engine,
         "GRIDLINE_SPARK_DIR": str(settings.spark_dir),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
@@ -71,6 +78,7 @@ def run_dbt(
     echo: bool = False,
     log_files: str | None = None,
     vacuum: bool = True,
+    one_model_at_a_time: bool = False,
 ) -> DbtResult:
     (settings.home / "dbt" / "target" / "run_results.json").unlink(missing_ok=True)
     command = [dbt_executable(), *args]
@@ -79,7 +87,13 @@ def run_dbt(
     try:
         proc = subprocess.run(
             command,
-            env=dbt_env(settings, target_db, log_files or live_log_files(settings), vacuum=vacuum),
+            env=dbt_env(
+                settings,
+                target_db,
+                log_files or live_log_files(settings),
+                vacuum=vacuum,
+                one_model_at_a_time=one_model_at_a_time,
+            ),
             cwd=DBT_PROJECT_DIR,
             capture_output=not echo,
             text=True,

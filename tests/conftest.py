@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -172,3 +173,17 @@ def gridline_cli(*args: str, env_home: Path, check: bool = True, **extra_env) ->
     if check and proc.returncode != 0:
         raise AssertionError(f"gridline {' '.join(args)} failed:\n{proc.stderr}")
     return proc
+
+
+def latest_dbt_log(home: Path, command: str) -> str:
+    """What the latest dbt invocation of ``command`` in ``home`` logged: dbt.log keeps every invocation,
+    each starting with its command line."""
+    log = (home / "dbt" / "logs" / "dbt.log").read_text(encoding="utf-8")
+    return log[log.rindex(f"'invocation_command': 'dbt {command}'") :]
+
+
+def block_releases(home: Path, command: str) -> list[tuple[int, int]]:
+    """(MiB dropped, MiB cached) of each release of DuckDB's cached table blocks (gridline/dbt_plugin.py)
+    logged by the latest dbt invocation of ``command`` in ``home``."""
+    found = re.findall(r"released (\d+) of (\d+) MiB of cached table blocks", latest_dbt_log(home, command))
+    return [(int(released), int(cached)) for released, cached in found]
