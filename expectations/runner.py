@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from expectations.offline_docs import make_offline
+from gridline.block_cache import release_cached_blocks
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 DATASOURCE = "warehouse"
@@ -226,17 +227,22 @@ def run_suites(
     con: duckdb.DuckDBPyConnection,
     scope: str,
     subjects: list[str] | None = None,
+    memory_limit: str | None = None,
 ) -> AuditResult:
     """Validate every suite of ``scope``: batch suites once per subject batch, marts suites once.
 
     A batch suite whose query returns no rows for a batch (e.g. a stream the batch does not carry) is
-    skipped for that batch rather than validated on nothing.
+    skipped for that batch rather than validated on nothing. Given ``memory_limit`` (the one ``con`` was
+    opened with), the table blocks each query read are dropped before the next (gridline/block_cache.py):
+    the suites read whole marts, and their blocks would otherwise stay for the rest of the audit.
     """
     result = AuditResult()
     for spec in load_suites(scope):
         query = suite_query(spec)
         for subject in subjects if scope == "batch" else [""]:
             frame = con.execute(query, {"batch_id": subject} if "$batch_id" in query else None).df()
+            if memory_limit:
+                release_cached_blocks(con, memory_limit)
             if scope == "batch" and frame.empty:
                 continue
             result.add(checkpoint.validate(spec, frame, subject))

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 
+from gridline.block_cache import release_cached_blocks
 from gridline.config import Settings
 from gridline.errors import GridlineError
 from ingestion.integrity import damage_message, quick_problem
@@ -106,9 +107,13 @@ def _part_expression(columns: list[tuple[str, str]]) -> str:
     return "'all'"
 
 
-def build_partitions(con: duckdb.DuckDBPyConnection, database: str) -> dict[tuple[str, str], Partition]:
+def build_partitions(
+    con: duckdb.DuckDBPyConnection, database: str, memory_limit: str | None = None
+) -> dict[tuple[str, str], Partition]:
     """Every partition of every mart of the attached ``database`` with a fingerprint of its rows and
-    columns, computed set-based in DuckDB (a sum of row hashes: order-free, and a repeated row counts)."""
+    columns, computed set-based in DuckDB (a sum of row hashes: order-free, and a repeated row counts).
+    Given ``memory_limit`` (the one ``con`` was opened with), each mart's blocks are dropped from memory
+    once it is fingerprinted: every row of every mart is read, and the blocks would all stay."""
     marts = [
         t
         for (t,) in con.execute(
@@ -127,6 +132,8 @@ def build_partitions(con: duckdb.DuckDBPyConnection, database: str) -> dict[tupl
         ).fetchall()
         for part, count, digest in rows or [("all", 0, "0")]:
             partitions[(mart, part)] = Partition(mart, part, f"{schema}-{digest}", count)
+        if memory_limit:
+            release_cached_blocks(con, memory_limit)
     return partitions
 
 
@@ -161,7 +168,7 @@ def publish(settings: Settings, build: Path, run_id: str, built: dict[tuple[str,
     A reader that opened the previous catalog keeps reading its files: they are deleted only when a
     later publication no longer needs them either (files of the last two publications are kept)."""
     current = published_partitions(settings)
-    con = duckdb.connect()
+    con = duckdb.connect(config={"memory_limit": settings.build_memory})
     try:
         con.execute(f"attach '{build}' as build (read_only)")
         written = {}
@@ -171,6 +178,8 @@ def publish(settings: Settings, build: Path, run_id: str, built: dict[tuple[str,
                 written[key] = same
                 continue
             written[key] = replace(partition, file=_write_partition(con, settings, run_id, partition))
+            # the blocks this partition was read from would stay for the rest of the publication
+            release_cached_blocks(con, settings.build_memory)
     finally:
         con.close()
     _switch_catalog(settings, written)

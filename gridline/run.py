@@ -227,7 +227,7 @@ def _audit_new_batches(
             statistics = batches.ledger_path(settings).with_name("arrivals.duckdb")
             statistics.parent.mkdir(parents=True, exist_ok=True)
             prepare_batch_frames(con, log, new, excluded, settings.timezone, statistics)
-            audit = run_suites(checkpoint(), con, "batch", new)
+            audit = run_suites(checkpoint(), con, "batch", new, memory_limit=settings.build_memory)
         finally:
             con.close()
     report.expectations += audit.expectations
@@ -319,7 +319,7 @@ def _locked_run(
         case_counts.bring_up_to_date(
             build_db, log, inputs["batches"], vacuum=report.vacuumed, memory_limit=settings.build_memory
         )
-        partitions = _partitions(build_db)
+        partitions = _partitions(settings, build_db)
         audit = audit_marts(settings, build_db, checkpoint(), log, partitions)
         report.expectations += audit.expectations
         index = checkpoint().finish()
@@ -389,11 +389,11 @@ def _build(
     _write_json(_build_state_path(settings), inputs)
 
 
-def _partitions(database: Path) -> dict[tuple[str, str], publish.Partition]:
-    con = duckdb.connect()
+def _partitions(settings: Settings, database: Path) -> dict[tuple[str, str], publish.Partition]:
+    con = duckdb.connect(config={"memory_limit": settings.build_memory})
     try:
         con.execute(f"attach '{database}' as build (read_only)")
-        return publish.build_partitions(con, "build")
+        return publish.build_partitions(con, "build", memory_limit=settings.build_memory)
     finally:
         con.close()
 
@@ -454,7 +454,7 @@ def _adopt_whole_published_warehouse(
             key: published.get(key) for key in ("batches", "decisions", "project", "reference", "timezone")
         }
         _write_json(_build_state_path(settings), built_from)
-        _publish(settings, report, built_from, _partitions(publish.build_db(settings)))
+        _publish(settings, report, built_from, _partitions(settings, publish.build_db(settings)))
     return built_from
 
 
@@ -554,7 +554,7 @@ def audit_marts(
         if case_counts.folded(con, counts) != kept:
             counts = None  # none kept for exactly these batches (a replay, a publication): recounted
         prepare_marts_frames(con, log, excluded, "candidate", published, changed, counts)
-        return run_suites(checkpoint, con, "marts")
+        return run_suites(checkpoint, con, "marts", memory_limit=settings.build_memory)
     finally:
         con.close()
 

@@ -165,3 +165,39 @@ def test_a_mart_of_days_is_published_by_quarter_and_a_night_rewrites_only_its_qu
     con = read_only_connection(settings)
     assert con.sql("select count(*), sum(visits) from marts.worker_days").fetchall() == [(181, 182)]
     con.close()
+
+
+def test_fingerprinting_every_mart_leaves_none_of_their_blocks_in_memory(tmp_path):
+    """Every row of every mart is read to fingerprint the partitions; given the connection's memory
+    limit, the blocks read are dropped mart by mart instead of staying for the rest of the run."""
+    import duckdb
+
+    from gridline.publish import build_partitions
+
+    build = tmp_path / "build.duckdb"
+    con = duckdb.connect(str(build))
+    con.execute("create schema marts")
+    for mart in ("cases", "grid_submissions"):
+        con.execute(
+            f"""create table marts.{mart} as
+                select i as id, 2025 || 'Q' || (1 + i % 4) as quarter,
+                       md5(i::varchar) || md5((i + 7)::varchar) as text
+                from range(600000) r(i)"""
+        )
+    con.close()
+
+    def fingerprinted(memory_limit: str | None) -> tuple[dict, int]:
+        con = duckdb.connect(config={"memory_limit": "1GB"})
+        con.execute(f"attach '{build}' as build (read_only)")
+        partitions = build_partitions(con, "build", memory_limit=memory_limit)
+        cached = con.sql(
+            """select coalesce(sum(memory_usage_bytes), 0) // 1048576 from duckdb_memory()
+               where tag = 'BASE_TABLE'"""
+        ).fetchall()[0][0]
+        con.close()
+        return partitions, cached
+
+    kept, cached_kept = fingerprinted(None)
+    dropped, cached_dropped = fingerprinted("1GB")
+    assert dropped == kept and len(kept) == 8
+    assert cached_kept >= 30 and cached_dropped <= 5
