@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from expectations import case_counts
-from expectations.frames import prepare_batch_frames
+from expectations.frames import _changed_rows_sql, prepare_batch_frames
 from expectations.offline_docs import offline_page, remote_references
 from expectations.runner import Checkpoint, load_suites, run_suites, suite_query
 from gridline.config import Settings, build_memory
@@ -242,3 +242,25 @@ def test_the_audits_hold_to_the_build_memory_ceiling_and_spill_under_the_warehou
     monkeypatch.setenv("GRIDLINE_BUILD_MEMORY", "lots")
     with pytest.raises(GridlineError, match="GRIDLINE_BUILD_MEMORY='lots'"):
         build_memory()
+
+
+def test_the_changed_rows_are_those_the_publication_lacks_in_the_changed_quarters(tmp_path):
+    con = duckdb.connect()
+    for name in ("candidate", "published"):
+        con.execute(f"attach '{tmp_path / name}.duckdb' as {name}")
+        con.execute(f"create schema {name}.marts")
+        con.execute(
+            f"""create table {name}.marts.cases as
+                select 'c' || i as case_id, '2025Q' || (1 + i % 2) as quarter, 'text ' || i as description
+                from range(1000) r(i)"""
+        )
+    con.execute("update candidate.marts.cases set description = 'changed' where case_id in ('c1', 'c2')")
+    con.execute(
+        "insert into candidate.marts.cases values ('c1000', '2025Q2', 'new'), ('c1001', '2025Q1', 'new')"
+    )
+    changed = _changed_rows_sql(con, "candidate", "cases", "published", ["2025Q2"])
+    rows = con.sql(f"select case_id, description from ({changed}) order by 1").fetchall()
+    # c2 and c1001 changed too, but in the quarter whose fingerprint did not differ: left out
+    assert rows == [("c1", "changed"), ("c1000", "new")]
+    everything = _changed_rows_sql(con, "candidate", "cases", "published", None)
+    assert len(con.sql(everything).fetchall()) == 4
