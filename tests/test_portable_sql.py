@@ -31,7 +31,7 @@ USED_MACROS = ["json_text.sql", "most_typed.sql", "normalise_place.sql", "catego
 INPUT_COLUMNS = ["k", "v", "s", "payload", "n"]
 INPUT_ROWS = [
     (1, "b", " a | |b|a", json.dumps({"ids": ["x", "y"]}), 3),
-    (1, "a", "A / B/ /C", json.dumps({"ids": []}), 3),
+    (1, "a", "A / B/ /C", json.dumps({"ids": [], "lat": 31.25}), 3),
     (1, "cc", "桃源 社区居委会", json.dumps({"ids": ["z"]}), 1),
     (2, "dd", "x|y", json.dumps({}), 2),
     (2, "e", "", json.dumps({"ids": ["q", "q"]}), 5),
@@ -97,6 +97,12 @@ CASES: dict[str, tuple[str, bool]] = {
         True,
     ),
     "json_text": ("""select k, v, {{ json_text('payload', 'ids') }} as ids from input""", True),
+    "json_fields": (
+        """with parsed as (select k, v, {{ json_fields('payload', ['ids', 'lat', 'absent']) }} as fields
+                        from input)
+        select k, v, fields.ids as ids, fields.lat as lat, fields.absent as absent from parsed""",
+        True,
+    ),
     "regexp_replace_all": (
         """select k, v, {{ regexp_replace_all('s', "'[ \\\\t　]+'", "''") }} as squeezed,
             {{ regexp_replace_all('s', "'[ab]'", "'_'") }} as replaced

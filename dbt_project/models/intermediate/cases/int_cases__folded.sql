@@ -84,47 +84,57 @@ duplicate_of as (
 
 ),
 
+snapshot_payloads as (
+
+    -- each snapshot's payload parsed once for all the fields read of it
+    select entity_id, stream, source_system, {{ json_fields('payload', [
+        'order_id', 'channel', 'appeal_type', 'category_path', 'title', 'description', 'address',
+        'district', 'street', 'community', 'grid_code', 'lat', 'lon', 'handling_unit', 'status',
+        'satisfaction', 'caller_key', 'caller_name_key', 'reopen_count', 'received_at', 'dispatched_at',
+        'accepted_at', 'first_contact_at', 'escalated_at', 'resolved_at', 'rated_at', 'due_at',
+        'cancelled_at'
+    ]) }} as fields
+    from latest_snapshot
+
+),
+
 snapshot_fields as (
 
     select
         entity_id,
         stream,
         source_system,
-        {{ json_text('payload', 'order_id') }} as source_case_id,
-        {{ json_text('payload', 'channel') }} as channel,
-        {{ json_text('payload', 'appeal_type') }} as appeal_type,
-        {{ json_text('payload', 'category_path') }} as category_path,
-        {{ json_text('payload', 'title') }} as title,
-        {{ json_text('payload', 'description') }} as description,
-        {{ json_text('payload', 'address') }} as address,
-        {{ json_text('payload', 'district') }} as district_name,
-        {{ json_text('payload', 'street') }} as street_name,
-        {{ json_text('payload', 'community') }} as community_name,
-        {{ json_text('payload', 'grid_code') }} as grid_code_raw,
-        cast({{ json_text('payload', 'lat') }} as double) as latitude,
-        cast({{ json_text('payload', 'lon') }} as double) as longitude,
-        {{ json_text('payload', 'handling_unit') }} as handling_unit,
-        {{ json_text('payload', 'status') }} as status,
-        {{ json_text('payload', 'satisfaction') }} as satisfaction,
+        fields.order_id as source_case_id,
+        fields.channel as channel,
+        fields.appeal_type as appeal_type,
+        fields.category_path as category_path,
+        fields.title as title,
+        fields.description as description,
+        fields.address as address,
+        fields.district as district_name,
+        fields.street as street_name,
+        fields.community as community_name,
+        fields.grid_code as grid_code_raw,
+        cast(fields.lat as double) as latitude,
+        cast(fields.lon as double) as longitude,
+        fields.handling_unit as handling_unit,
+        fields.status as status,
+        fields.satisfaction as satisfaction,
         -- the resident: by phone, or by name (pseudonymised) when the source has no phone, as a
         -- message board's account name
-        coalesce(
-            nullif({{ json_text('payload', 'caller_key') }}, ''),
-            nullif({{ json_text('payload', 'caller_name_key') }}, '')
-        ) as resident_key,
-        cast({{ json_text('payload', 'reopen_count') }} as integer) as snapshot_reopen_count,
-        cast({{ json_text('payload', 'received_at') }} as {{ type_instant() }}) as snapshot_received_at,
-        cast({{ json_text('payload', 'dispatched_at') }} as {{ type_instant() }}) as snapshot_dispatched_at,
-        cast({{ json_text('payload', 'accepted_at') }} as {{ type_instant() }}) as snapshot_accepted_at,
-        cast({{ json_text('payload', 'first_contact_at') }} as {{ type_instant() }})
-            as snapshot_first_contact_at,
-        cast({{ json_text('payload', 'escalated_at') }} as {{ type_instant() }}) as snapshot_escalated_at,
-        cast({{ json_text('payload', 'resolved_at') }} as {{ type_instant() }}) as snapshot_resolved_at,
-        cast({{ json_text('payload', 'rated_at') }} as {{ type_instant() }}) as snapshot_rated_at,
+        coalesce(nullif(fields.caller_key, ''), nullif(fields.caller_name_key, '')) as resident_key,
+        cast(fields.reopen_count as integer) as snapshot_reopen_count,
+        cast(fields.received_at as {{ type_instant() }}) as snapshot_received_at,
+        cast(fields.dispatched_at as {{ type_instant() }}) as snapshot_dispatched_at,
+        cast(fields.accepted_at as {{ type_instant() }}) as snapshot_accepted_at,
+        cast(fields.first_contact_at as {{ type_instant() }}) as snapshot_first_contact_at,
+        cast(fields.escalated_at as {{ type_instant() }}) as snapshot_escalated_at,
+        cast(fields.resolved_at as {{ type_instant() }}) as snapshot_resolved_at,
+        cast(fields.rated_at as {{ type_instant() }}) as snapshot_rated_at,
         -- times some sources carry on their snapshots only
-        cast({{ json_text('payload', 'due_at') }} as {{ type_instant() }}) as due_at,
-        cast({{ json_text('payload', 'cancelled_at') }} as {{ type_instant() }}) as cancelled_at
-    from latest_snapshot
+        cast(fields.due_at as {{ type_instant() }}) as due_at,
+        cast(fields.cancelled_at as {{ type_instant() }}) as cancelled_at
+    from snapshot_payloads
 
 ),
 

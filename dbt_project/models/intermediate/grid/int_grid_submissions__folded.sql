@@ -72,6 +72,17 @@ scope as (
 {% endif %}
 {{ fold_scope('scoped_events', 'scope', 'submission_id') }}
 
+submission_payloads as (
+
+    -- each payload parsed once for all the fields read of it
+    select scoped_events.*, {{ json_fields('payload', [
+        'submission_id', 'worker_key', 'grid_code', 'lat', 'lon', 'kind', 'category_path', 'description',
+        'address', 'status', 'resolved_on_site', 'related_submission_id', 'order_id', 'resident_key', 'photos'
+    ]) }} as fields
+    from scoped_events
+
+),
+
 submissions as (
 
     select
@@ -80,23 +91,22 @@ submissions as (
         occurred_at as submitted_at,
         recorded_at,
         batch_id,
-        {{ json_text('payload', 'submission_id') }} as source_submission_id,
-        {{ json_text('payload', 'worker_key') }} as worker_key,
-        {{ json_text('payload', 'grid_code') }} as grid_code_raw,
-        cast({{ json_text('payload', 'lat') }} as double) as latitude,
-        cast({{ json_text('payload', 'lon') }} as double) as longitude,
-        {{ json_text('payload', 'kind') }} as kind,
-        {{ json_text('payload', 'category_path') }} as category_path,
-        {{ json_text('payload', 'description') }} as description,
-        {{ json_text('payload', 'address') }} as address,
-        {{ json_text('payload', 'status') }} as reported_status,
-        lower({{ json_text('payload', 'resolved_on_site') }}) in ('true', '1') as resolved_on_site,
-        'grid:' || nullif(trim({{ json_text('payload', 'related_submission_id') }}), '')
-            as related_submission_id,
-        nullif(trim({{ json_text('payload', 'order_id') }}), '') as order_id,
-        {{ json_text('payload', 'resident_key') }} as resident_key,
-        cast({{ json_text('payload', 'photos') }} as integer) as photos
-    from scoped_events
+        fields.submission_id as source_submission_id,
+        fields.worker_key as worker_key,
+        fields.grid_code as grid_code_raw,
+        cast(fields.lat as double) as latitude,
+        cast(fields.lon as double) as longitude,
+        fields.kind as kind,
+        fields.category_path as category_path,
+        fields.description as description,
+        fields.address as address,
+        fields.status as reported_status,
+        lower(fields.resolved_on_site) in ('true', '1') as resolved_on_site,
+        'grid:' || nullif(trim(fields.related_submission_id), '') as related_submission_id,
+        nullif(trim(fields.order_id), '') as order_id,
+        fields.resident_key as resident_key,
+        cast(fields.photos as integer) as photos
+    from submission_payloads
     -- a submission re-sent with changes: its latest word counts
     {{ latest_event_per_entity() }}
 

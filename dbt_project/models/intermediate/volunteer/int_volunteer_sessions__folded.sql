@@ -24,11 +24,22 @@ with events as {{ not_materialized() }} (
 {% endif %}
 {{ fold_scope('session_events', 'touched') }}
 
-check_in as (
+latest_check_in as (
 
     select * from session_events
     where event_type = 'volunteer.checked_in'
     {{ latest_event_per_entity() }}
+
+),
+
+check_in as (
+
+    -- its payload parsed once for all the fields read of it
+    select *, {{ json_fields('payload', [
+        'record_id', 'member_key', 'order_id', 'unit_name', 'unit_type', 'district', 'street', 'community',
+        'activity', 'note', 'hours', 'checked_out_at'
+    ]) }} as fields
+    from latest_check_in
 
 ),
 
@@ -57,24 +68,24 @@ final as (
     select
         -- ids
         check_in.entity_id as session_id,
-        {{ json_text('check_in.payload', 'record_id') }} as record_id,
+        check_in.fields.record_id as record_id,
         check_in.source_system,
-        {{ json_text('check_in.payload', 'member_key') }} as member_key,
-        nullif(trim({{ json_text('check_in.payload', 'order_id') }}), '') as order_id,
+        check_in.fields.member_key as member_key,
+        nullif(trim(check_in.fields.order_id), '') as order_id,
 
         -- who and where
-        {{ json_text('check_in.payload', 'unit_name') }} as unit_name,
-        {{ json_text('check_in.payload', 'unit_type') }} as unit_type,
-        {{ json_text('check_in.payload', 'district') }} as district_name,
-        {{ json_text('check_in.payload', 'street') }} as street_name,
-        {{ json_text('check_in.payload', 'community') }} as community_name,
+        check_in.fields.unit_name as unit_name,
+        check_in.fields.unit_type as unit_type,
+        check_in.fields.district as district_name,
+        check_in.fields.street as street_name,
+        check_in.fields.community as community_name,
 
         -- what
-        {{ json_text('check_in.payload', 'activity') }} as activity,
-        {{ json_text('check_in.payload', 'note') }} as note,
+        check_in.fields.activity as activity,
+        check_in.fields.note as note,
         coalesce(
             check_out.hours,
-            cast({{ json_text('check_in.payload', 'hours') }} as double),
+            cast(check_in.fields.hours as double),
             {{ minutes_between('check_in.occurred_at', 'check_out.checked_out_at') }} / 60.0
         ) as hours,
 
@@ -82,7 +93,7 @@ final as (
         check_in.occurred_at as checked_in_at,
         coalesce(
             check_out.checked_out_at,
-            cast({{ json_text('check_in.payload', 'checked_out_at') }} as {{ type_instant() }})
+            cast(check_in.fields.checked_out_at as {{ type_instant() }})
         ) as checked_out_at,
         lineage.last_recorded_at,
         lineage.last_batch_id
