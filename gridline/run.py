@@ -390,7 +390,7 @@ def _build(
 
 
 def _partitions(settings: Settings, database: Path) -> dict[tuple[str, str], publish.Partition]:
-    con = duckdb.connect(config={"memory_limit": settings.build_memory})
+    con = audit_connection(settings)
     try:
         con.execute(f"attach '{database}' as build (read_only)")
         return publish.build_partitions(con, "build", memory_limit=settings.build_memory)
@@ -545,7 +545,8 @@ def audit_marts(
     try:
         publish.attach_published_marts(con, database, "candidate")
         con.execute("use candidate")
-        partitions = partitions if partitions is not None else publish.build_partitions(con, "candidate")
+        if partitions is None:
+            partitions = publish.build_partitions(con, "candidate", memory_limit=settings.build_memory)
         published = _attach_published(con, settings, database)
         changed = _changed_parts(partitions, publish.published_partitions(settings) if published else {})
         excluded = batches.excluded_batches(settings, log)
