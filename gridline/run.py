@@ -46,7 +46,7 @@ from expectations.runner import AuditResult, Checkpoint, run_suites
 from gridline import batches, build_storage, publish, reference, spark_build
 from gridline.config import DEFAULT_ENGINE, Settings, is_spark
 from gridline.errors import GridlineError, machine_error
-from gridline.snapshot import link_build_snapshot, verify_batches
+from gridline.snapshot import link_build_snapshot, snapshot_files, verify_batches
 from gridline.warehouse import DBT_PROJECT_DIR, run_dbt
 from ingestion.integrity import sha256_of
 from ingestion.log import EventLog, record_exclusion_list_if_missing
@@ -356,7 +356,7 @@ def _build(
             publish.discard_build(settings)
             if is_spark(settings):
                 spark_build.discard(settings)
-        log_files = link_build_snapshot(log, inputs["batches"], settings.warehouse_dir / "build_log")
+        log_files = link_build_snapshot(log, inputs["batches"], _build_log(settings))
         if not is_spark(settings):
             report.dead_row_share = build_storage.dead_row_share(publish.build_db(settings))
         report.vacuumed = report.full_refresh or build_storage.due_for_vacuum(report.dead_row_share)
@@ -507,13 +507,25 @@ def _dbt_docs(settings: Settings, candidate: Path, fingerprint: str) -> str | No
         return str(page)
     if is_spark(settings):  # another Spark session for a page that describes models, not data: a DuckDB
         return str(page) if page.exists() else None  # run of the same project makes it
-    docs = run_dbt(settings, candidate, ["docs", "generate", "--static", "--no-compile"])
+    # The build's own log pattern: dbt parses again every file that reads an environment variable whose
+    # value changed since its last invocation, and the next night's build would then parse them back.
+    docs = run_dbt(
+        settings,
+        candidate,
+        ["docs", "generate", "--static", "--no-compile"],
+        log_files=snapshot_files(_build_log(settings)),
+    )
     if docs.returncode != 0:
         return str(page) if page.exists() else None
     settings.docs_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(settings.home / "dbt" / "target" / "static_index.html", page)
     stamp.write_text(fingerprint)
     return str(page)
+
+
+def _build_log(settings: Settings) -> Path:
+    """The folder of links to the batch files the build reads (gridline/snapshot.py)."""
+    return settings.warehouse_dir / "build_log"
 
 
 def _retracted(settings: Settings, log: EventLog) -> set[str]:

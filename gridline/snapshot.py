@@ -33,6 +33,11 @@ def verify_batches(settings: Settings, log: EventLog, excluded: set[str]) -> Non
         cache.save()
 
 
+def snapshot_files(folder: Path) -> str:
+    """The pattern dbt reads the batch files of a snapshot folder by (``GRIDLINE_LOG_FILES``)."""
+    return str(folder / "*.parquet")
+
+
 def link_build_snapshot(log: EventLog, batch_ids: list[str], folder: Path) -> str:
     """A folder of links to exactly the batch files a build reads; returns the pattern dbt reads."""
     if folder.exists():
@@ -40,7 +45,7 @@ def link_build_snapshot(log: EventLog, batch_ids: list[str], folder: Path) -> st
     folder.mkdir(parents=True)
     for batch_id in batch_ids:
         (folder / f"{batch_id}.parquet").symlink_to(log.batches_dir / batch_id / "events.parquet")
-    return str(folder / "*.parquet")
+    return snapshot_files(folder)
 
 
 def verify_log(settings: Settings) -> tuple[int, list[str]]:
