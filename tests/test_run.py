@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 from tests.conftest import block_releases, gridline_cli, latest_dbt_log
 from tests.demo_reference import import_demo_reference
@@ -26,7 +27,11 @@ def test_ingest_run_sql_end_to_end(tmp_path, tiny_landing):
     before = _csv(gridline_cli("sql", "select count(*) as n from log.events", env_home=home).stdout)
     assert int(before[0]["n"]) > 0  # the log answers before the first publication
 
-    gridline_cli("run", env_home=home)
+    # the one run of the suite that runs the dbt unit tests (tests/conftest.py leaves them out elsewhere)
+    gridline_cli("run", env_home=home, DBT_EXCLUDE_RESOURCE_TYPES="")
+    build_log = latest_dbt_log(home, "build --full-refresh")
+    defined = int(re.search(r"Found .* (\d+) unit tests", build_log).group(1))
+    assert defined >= 20 and len(re.findall(r" PASS \S+::\S+ ", build_log)) == defined
     # the docs read the build's own snapshot of the log, so dbt parses nothing again for them (nor, after
     # them, for the next night's build)
     assert "no changes found, skipping parsing" in latest_dbt_log(home, "docs generate --static --no-compile")
