@@ -117,11 +117,12 @@ system-deps:
 	fi
 
 # Two pytest-xdist workers: most tests wait on a child process (gridline, dbt, airflow) or a server, so
-# two share two cores well. The tests on the Airflow stack stay on one worker (tests/airflow_stack.py).
+# two share two cores well. Tests that share a costly set-up stay on one worker (`--dist loadgroup`): the
+# Airflow stack (tests/airflow_stack.py) and the Spark session (tests/conftest.py).
 TEST_WORKERS ?= 2
 
 test: install browser-deps system-deps
-	$(BIN)/pytest -q --numprocesses $(TEST_WORKERS)
+	$(BIN)/pytest -q --numprocesses $(TEST_WORKERS) --dist loadgroup
 
 lint: install
 	$(BIN)/ruff check .

@@ -311,9 +311,11 @@ def _on_stack(item: pytest.Item | None) -> bool:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
     """The tests on the running stack go first, one after the other: the stack is then up only while they
-    run (``pytest_runtest_teardown`` stops it after the last), and under pytest-xdist, which hands each
-    worker a run of consecutive tests, one worker starts it once and early, so the workers end together."""
+    run (``pytest_runtest_teardown`` stops it after the last), and under pytest-xdist one worker (their
+    ``xdist_group``, with the Makefile's ``--dist loadgroup``) starts it once and early."""
     on_stack = [item for item in items if _on_stack(item)]
+    for item in on_stack:
+        item.add_marker(pytest.mark.xdist_group("airflow_stack"))  # one worker (`--dist loadgroup`)
     items[:] = on_stack + [item for item in items if not _on_stack(item)]
 
 

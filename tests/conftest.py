@@ -62,8 +62,20 @@ os.environ.pop("GRIDLINE_LANDING", None)
 TEST_KEY = "test-key-not-a-secret"
 
 
+# Modules whose tests share a costly set-up per test process run on one pytest-xdist worker (the Makefile
+# runs `--dist loadgroup`): a local Spark session and the project compiled for it take a minute or more
+# each time a worker starts them, and a second worker would sit waiting for the first one's Spark build.
+_ONE_WORKER = {"test_spark_parity.py": "spark", "test_portable_sql.py": "spark"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist names the tests by their group
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
-    """Stop in one line, before any test runs, when a selected test needs the real data and it is absent."""
+    """Stop in one line, before any test runs, when a selected test needs the real data and it is absent;
+    keep the tests of ``_ONE_WORKER``'s modules on one worker."""
+    for item in items:
+        group = _ONE_WORKER.get(item.path.name)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
     needing = [item for item in items if _reads_real_data(item)]
     if needing and not REAL_DATA.is_dir():
         pytest.exit(
