@@ -116,10 +116,11 @@ system-deps:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-# Two pytest-xdist workers: most tests wait on a child process (gridline, dbt, airflow) or a server, so
-# two share two cores well. Tests that share a costly set-up stay on one worker (`--dist loadgroup`): the
-# Airflow stack (tests/airflow_stack.py) and the Spark session (tests/conftest.py).
-TEST_WORKERS ?= 2
+# Three pytest-xdist workers on two cores: many tests wait on a child process (gridline, dbt, airflow) or
+# a server, and with two workers the cores were idle a quarter of the time. Tests that share a costly
+# set-up stay on one worker (`--dist loadgroup`): the Airflow stack (tests/airflow_stack.py) and the Spark
+# session (tests/conftest.py).
+TEST_WORKERS ?= 3
 
 test: install browser-deps system-deps
 	$(BIN)/pytest -q --numprocesses $(TEST_WORKERS) --dist loadgroup
