@@ -62,10 +62,12 @@ os.environ.pop("GRIDLINE_LANDING", None)
 TEST_KEY = "test-key-not-a-secret"
 
 
-# Modules whose tests share a costly set-up per test process run on one pytest-xdist worker (the Makefile
-# runs `--dist loadgroup`): a local Spark session and the project compiled for it take a minute or more
-# each time a worker starts them, and a second worker would sit waiting for the first one's Spark build.
-_ONE_WORKER = {"test_spark_parity.py": "spark", "test_portable_sql.py": "spark"}
+# Modules whose tests share a costly set-up per test process run on one pytest-xdist worker each (the
+# Makefile runs `--dist loadgroup`): the parity tests wait for one Spark build of the published tiny city
+# (five minutes or more), which kept every other worker that reached one of them idle for as long; the
+# portable-SQL tests start a Spark session and compile the project twice, a minute or more per worker. Two
+# groups, not one: the two Spark jobs then run beside each other instead of one after the other.
+_ONE_WORKER = {"test_spark_parity.py": "spark_parity", "test_portable_sql.py": "spark_sql"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist names the tests by their group
