@@ -23,6 +23,11 @@ from gridline.config import Settings
 from ingestion.integrity import sha256_of
 from tests.conftest import built_once, gridline_cli
 
+# The first test's set-up waits for the published tiny city and then builds it whole on Spark: 5 min 20 s
+# on an idle machine, 12 min or more beside the rest of the suite on two cores, past the suite's 15-minute
+# limit per test (pyproject.toml) on a slow day. A hang still fails, at half an hour.
+pytestmark = pytest.mark.timeout(1800)
+
 MARTS_ON_SPARK = [
     "cases",
     "categories",
@@ -39,9 +44,16 @@ MARTS_ON_SPARK = [
 
 def _run_on_spark(published_home: Path, folder: Path) -> None:
     shutil.copytree(published_home, folder / "home", symlinks=True)
-    # a city this small needs no more shuffle partitions than cores
+    # a city this small needs no more shuffle partitions than cores, and its few rows gain nothing from
+    # adaptive execution's re-planning of every stage
     proc = gridline_cli(
-        "run", "--engine", "spark", env_home=folder / "home", check=False, GRIDLINE_SPARK_PARTITIONS="2"
+        "run",
+        "--engine",
+        "spark",
+        env_home=folder / "home",
+        check=False,
+        GRIDLINE_SPARK_PARTITIONS="2",
+        GRIDLINE_SPARK_ADAPTIVE="false",
     )
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
 
