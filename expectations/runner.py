@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,6 +115,28 @@ def _quiet_gx() -> None:
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
 
+def _import_great_expectations():
+    """``great_expectations``, imported as if pyspark were not installed (unless it is loaded already).
+
+    GX imports pyspark's modules whenever pyspark is installed, and dbt-spark installs it: that cost a
+    second of every audited run, and pyspark's warnings about the pandas version reached the run's output.
+    The audit validates pandas frames only, so GX's own fallback for a missing pyspark is what it needs.
+    A ``None`` in ``sys.modules`` makes an import fail as if the module were absent; it is taken out
+    again at once, so a Spark build later in the same process imports pyspark as usual.
+    """
+    if "pyspark" in sys.modules:
+        import great_expectations
+
+        return great_expectations
+    sys.modules["pyspark"] = None  # type: ignore[assignment]
+    try:
+        import great_expectations
+    finally:
+        if sys.modules.get("pyspark", 0) is None:
+            del sys.modules["pyspark"]
+    return great_expectations
+
+
 def _describe_failure(suite: str, subject: str, result) -> FailedExpectation:
     config = result.expectation_config
     stats = result.result or {}
@@ -143,7 +166,7 @@ class Checkpoint:
 
     def __init__(self, project_dir: Path):
         _quiet_gx()
-        import great_expectations as gx
+        gx = _import_great_expectations()
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         self._gx = gx
