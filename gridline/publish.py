@@ -28,6 +28,7 @@ import duckdb
 from gridline.block_cache import release_cached_blocks
 from gridline.config import Settings
 from gridline.errors import GridlineError
+from gridline.work_connection import work_connection
 from ingestion.integrity import damage_message, quick_problem
 from ingestion.log import EMPTY_EVENTS_SQL, EMPTY_QUARANTINE_SQL, EventLog, read_manifest, sql_path_list
 
@@ -168,7 +169,7 @@ def publish(settings: Settings, build: Path, run_id: str, built: dict[tuple[str,
     A reader that opened the previous catalog keeps reading its files: they are deleted only when a
     later publication no longer needs them either (files of the last two publications are kept)."""
     current = published_partitions(settings)
-    con = duckdb.connect(config={"memory_limit": settings.build_memory})
+    con = work_connection(settings, "publish")
     try:
         con.execute(f"attach '{build}' as build (read_only)")
         written = {}

@@ -48,6 +48,7 @@ from gridline.config import DEFAULT_ENGINE, Settings, is_spark
 from gridline.errors import GridlineError, machine_error
 from gridline.snapshot import link_build_snapshot, snapshot_files, verify_batches
 from gridline.warehouse import DBT_PROJECT_DIR, run_dbt
+from gridline.work_connection import work_connection
 from ingestion.integrity import sha256_of
 from ingestion.log import EventLog, record_exclusion_list_if_missing
 
@@ -533,12 +534,9 @@ def _retracted(settings: Settings, log: EventLog) -> set[str]:
 
 
 def audit_connection(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """The audits' DuckDB: in memory, held to the build's memory ceiling and spilling under the warehouse.
-    A megacity's first run audits 57 M new events at once; unbounded, that passed 11 GB and still grew."""
-    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    # DuckDB names its spill files by process and removes the folder when the connection closes
-    spill = settings.warehouse_dir / "audit-spill"
-    return duckdb.connect(config={"memory_limit": settings.build_memory, "temp_directory": str(spill)})
+    """The audits' DuckDB. A megacity's first run audits 57 M new events at once; without the ceiling
+    that passed 11 GB and still grew."""
+    return work_connection(settings, "audit")
 
 
 def audit_marts(

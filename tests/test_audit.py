@@ -17,6 +17,7 @@ from gridline.config import Settings, build_memory
 from gridline.errors import GridlineError
 from gridline.publish import build_db
 from gridline.run import audit_connection, audit_marts
+from gridline.work_connection import work_connection
 from ingestion.ingest import IngestRequest, ingest
 from ingestion.log import EventLog
 from ingestion.sources.reading import text_encoding
@@ -224,17 +225,23 @@ def test_a_suite_frame_holds_only_the_columns_its_expectations_read():
     assert whole and all(suite_query(spec) == spec["meta"]["gridline_query"] for spec in whole)
 
 
-def test_the_audits_hold_to_the_build_memory_ceiling_and_spill_under_the_warehouse(tmp_path, monkeypatch):
-    """A megacity's first run audits 57 M new events at once: the audits' DuckDB spills past
-    GRIDLINE_BUILD_MEMORY instead of taking the machine's memory."""
-    settings = Settings(home=tmp_path, build_memory="100MB")
-    spill = settings.warehouse_dir / "audit-spill"
-    con = audit_connection(settings)
+@pytest.mark.parametrize("step", ["audit", "publish"])
+def test_the_audits_and_publication_hold_to_the_build_memory_ceiling_and_spill_under_the_warehouse(
+    tmp_path, monkeypatch, step
+):
+    """A megacity's first run audits 57 M new events at once: the audits' DuckDB (and the publication's)
+    spills past GRIDLINE_BUILD_MEMORY, under the warehouse, instead of taking the machine's memory or
+    spilling into the working directory."""
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(home=tmp_path / "home", build_memory="100MB")
+    spill = settings.warehouse_dir / f"{step}-spill"
+    con = audit_connection(settings) if step == "audit" else work_connection(settings, step)
     try:
         assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "95.3 MiB"
         con.execute("create temp table arrivals as select md5(range::varchar) as digest from range(5000000)")
         assert con.execute("select count(distinct digest) from arrivals").fetchone()[0] == 5_000_000
         assert any(spill.glob("*.tmp")), "the temp table did not spill under the warehouse"
+        assert not (tmp_path / ".tmp").exists()
     finally:
         con.close()
     assert not spill.exists()
