@@ -395,36 +395,45 @@ def test_every_portable_macro_has_a_case():
     assert not untested, f"portable macros with no case in this file: {sorted(untested)}"
 
 
-def test_incremental_strategy_is_one_dbt_spark_accepts(tmp_path):
+# Models that render what a build does around its SQL (strategy, memory of earlier builds, post-hook):
+# one project compiled once per engine for the tests below, each dbt compile being a parse of our macros.
+BUILD_MODELS = {
+    "strategy": "select '{{ incremental_replace_strategy() }}' as s",
+    "memory": "select '[{{ create_incremental_builds() }}]' as s",
+    "hook": 'select \'[{{ delete_stale_rows("local_day is null") | replace("\'", "") }}]\' as s',
+}
+
+
+@pytest.fixture(scope="module")
+def build_rendered(tmp_path_factory) -> dict[str, dict[str, str]]:
+    work = tmp_path_factory.mktemp("build-models")
+    project = _macro_project(work / "project", BUILD_MODELS)
+    macro = "incremental_builds.sql"
+    shutil.copyfile(PROJECT / "macros" / macro, project / "macros" / macro)
+    return {engine: _compile(project, engine, work, list(BUILD_MODELS)) for engine in ("duckdb", "spark")}
+
+
+def test_incremental_strategy_is_one_dbt_spark_accepts(build_rendered):
     """DuckDB keeps delete+insert; on Spark the strategy is one dbt-spark accepts for Parquet tables."""
-    model = "select '{{ incremental_replace_strategy() }}' as s"
-    project = _macro_project(tmp_path / "project", {"strategy": model})
-    strategies = {engine: _compile(project, engine, tmp_path, ["strategy"]) for engine in ("duckdb", "spark")}
-    assert "'delete+insert'" in strategies["duckdb"]["strategy"]
-    assert "'insert_overwrite'" in strategies["spark"]["strategy"]
+    assert "'delete+insert'" in build_rendered["duckdb"]["strategy"]
+    assert "'insert_overwrite'" in build_rendered["spark"]["strategy"]
     from dbt.include.spark import PACKAGE_PATH
 
     validation = Path(PACKAGE_PATH, "macros", "materializations", "incremental", "validate.sql").read_text()
     assert "'insert_overwrite'" in validation
 
 
-def test_only_a_duckdb_build_keeps_the_memory_of_its_incremental_builds(tmp_path):
+def test_only_a_duckdb_build_keeps_the_memory_of_its_incremental_builds(build_rendered):
     """DuckDB creates the table a night reads its last build from; a Spark build, always whole, creates
     nothing there and remembers nothing."""
-    model = "select '[{{ create_incremental_builds() }}]' as s"
-    project = _macro_project(tmp_path / "project", {"memory": model})
-    macro = "incremental_builds.sql"
-    shutil.copyfile(PROJECT / "macros" / macro, project / "macros" / macro)
-    memory = {engine: _compile(project, engine, tmp_path, ["memory"]) for engine in ("duckdb", "spark")}
-    assert re.search(r"create table if not exists \S*incremental_builds", memory["duckdb"]["memory"])
-    assert "'[]'" in memory["spark"]["memory"]
+    assert re.search(r"create table if not exists \S*incremental_builds", build_rendered["duckdb"]["memory"])
+    assert "'[]'" in build_rendered["spark"]["memory"]
 
 
-def test_a_stale_rows_delete_is_kept_on_duckdb_and_left_out_of_a_whole_spark_build(tmp_path):
+def test_a_stale_rows_delete_is_kept_on_duckdb_and_left_out_of_a_whole_spark_build(build_rendered):
     """The post-hook that drops rows a night left behind: on DuckDB the delete as written; on a whole Spark
     build (every build on Parquet tables, which cannot delete) nothing. The compiled model is whole."""
-    model = 'select \'[{{ delete_stale_rows("local_day is null") | replace("\'", "") }}]\' as s'
-    project = _macro_project(tmp_path / "project", {"hook": model})
-    hooks = {engine: _compile(project, engine, tmp_path, ["hook"]) for engine in ("duckdb", "spark")}
-    assert re.search(r"'\[delete from \S*hook\S* where local_day is null\]'", hooks["duckdb"]["hook"])
-    assert "'[]'" in hooks["spark"]["hook"]
+    assert re.search(
+        r"'\[delete from \S*hook\S* where local_day is null\]'", build_rendered["duckdb"]["hook"]
+    )
+    assert "'[]'" in build_rendered["spark"]["hook"]
