@@ -11,8 +11,8 @@ import pytest
 
 from expectations import case_counts
 from expectations.frames import _changed_rows_sql, prepare_batch_frames
-from expectations.offline_docs import offline_page, remote_references
-from expectations.runner import Checkpoint, load_suites, run_suites, suite_query
+from expectations.offline_docs import make_offline, offline_page, remote_references
+from expectations.runner import Checkpoint, archive_old_results, load_suites, run_suites, suite_query
 from gridline.config import Settings, build_memory
 from gridline.errors import GridlineError
 from gridline.publish import build_db
@@ -181,6 +181,29 @@ def test_batch_suites_stop_a_collapsed_batch_and_pass_a_normal_one(settings, tin
     prepare_batch_frames(con, EventLog(settings.log_dir), [history], set(), settings.timezone)
     clean = run_suites(Checkpoint(tmp_path / "gx"), con, "batch", [history])
     assert clean.success and clean.suites == 3, [f.describe() for f in clean.failures]
+
+
+def test_the_store_keeps_the_newest_results_and_archives_the_rest_out_of_the_index(published_home, tmp_path):
+    """Each audit's Data Docs read GX's whole store: it keeps the newest results and the older ones move,
+    unchanged, to an archive beside it, so a night's audit costs the same after years of nights."""
+    project = tmp_path / "gx"
+    shutil.copytree(published_home / "gx", project)
+    store = project / "gx" / "uncommitted" / "validations"
+    stored = {p.relative_to(store): p.read_bytes() for p in store.glob("*/*/*/*.json")}
+    newest = sorted(stored, key=lambda path: path.parent.name, reverse=True)[:3]
+    assert len(stored) > 5
+
+    assert archive_old_results(project, keep=3) == len(stored) - 3
+    assert sorted(p.relative_to(store) for p in store.glob("*/*/*/*.json")) == sorted(newest)
+    archive = project / "archive" / "validations"
+    archived = {p.relative_to(archive): p.read_bytes() for p in archive.glob("*/*/*/*.json")}
+    assert archived == {path: content for path, content in stored.items() if path not in newest}
+    assert archive_old_results(project, keep=3) == 0
+
+    site = project / "gx" / "uncommitted" / "data_docs" / "local_site"
+    Checkpoint(project).context.build_data_docs()  # the index again, from the store as it is now
+    make_offline(site)
+    assert (site / "index.html").read_text().count('class="clickable-row" data-href="validations/') == 3
 
 
 def test_data_docs_work_offline(published_home):
