@@ -119,8 +119,8 @@ def _quiet_gx() -> None:
 def _import_great_expectations():
     """``great_expectations``, imported as if pyspark were not installed (unless it is loaded already).
 
-    GX imports pyspark's modules whenever pyspark is installed, and dbt-spark installs it: that cost a
-    second of every audited run, and pyspark's warnings about the pandas version reached the run's output.
+    GX imports pyspark's modules whenever pyspark is installed, and dbt-spark installs it: that cost
+    0.7 s of every audited run, and pyspark's warnings about the pandas version reached the run's output.
     The audit validates pandas frames only, so GX's own fallback for a missing pyspark is what it needs.
     A ``None`` in ``sys.modules`` makes an import fail as if the module were absent; it is taken out
     again at once, so a Spark build later in the same process imports pyspark as usual.
