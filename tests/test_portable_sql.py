@@ -25,8 +25,15 @@ import pytest
 from tests.conftest import BIN, REPO
 
 PROJECT = REPO / "dbt_project"
-# The project's macros the cases call beside the portable ones (the others are the models' business).
-USED_MACROS = ["json_text.sql", "most_typed.sql", "normalise_place.sql", "category_path_key.sql"]
+# The project's macros the cases and BUILD_MODELS call beside the portable ones (the others are the
+# models' business).
+USED_MACROS = [
+    "json_text.sql",
+    "most_typed.sql",
+    "normalise_place.sql",
+    "category_path_key.sql",
+    "incremental_builds.sql",
+]
 
 INPUT_COLUMNS = ["k", "v", "s", "payload", "n"]
 INPUT_ROWS = [
@@ -256,9 +263,18 @@ def _macro_project(folder: Path, models: dict[str, str]) -> Path:
     return folder
 
 
+# Models that render what a build does around its SQL (strategy, memory of earlier builds, post-hook),
+# compiled in the cases' project: each dbt compile is a parse of all our macros.
+BUILD_MODELS = {
+    "strategy": "select '{{ incremental_replace_strategy() }}' as s",
+    "memory": "select '[{{ create_incremental_builds() }}]' as s",
+    "hook": 'select \'[{{ delete_stale_rows("local_day is null") | replace("\'", "") }}]\' as s',
+}
+
+
 def _write_project(folder: Path) -> None:
-    """Our macros and one model per case."""
-    _macro_project(folder, {name: sql for name, (sql, _) in CASES.items()})
+    """Our macros, one model per case and the build models."""
+    _macro_project(folder, {**{name: sql for name, (sql, _) in CASES.items()}, **BUILD_MODELS})
 
 
 def _compile(project: Path, engine: str, work: Path, models: list[str]) -> dict[str, str]:
@@ -290,7 +306,8 @@ def _compile(project: Path, engine: str, work: Path, models: list[str]) -> dict[
 def rendered(tmp_path_factory) -> dict[str, dict[str, str]]:
     work = tmp_path_factory.mktemp("portable")
     _write_project(work / "project")
-    return {engine: _compile(work / "project", engine, work, list(CASES)) for engine in ("duckdb", "spark")}
+    models = [*CASES, *BUILD_MODELS]
+    return {engine: _compile(work / "project", engine, work, models) for engine in ("duckdb", "spark")}
 
 
 @pytest.fixture(scope="module")
@@ -395,45 +412,25 @@ def test_every_portable_macro_has_a_case():
     assert not untested, f"portable macros with no case in this file: {sorted(untested)}"
 
 
-# Models that render what a build does around its SQL (strategy, memory of earlier builds, post-hook):
-# one project compiled once per engine for the tests below, each dbt compile being a parse of our macros.
-BUILD_MODELS = {
-    "strategy": "select '{{ incremental_replace_strategy() }}' as s",
-    "memory": "select '[{{ create_incremental_builds() }}]' as s",
-    "hook": 'select \'[{{ delete_stale_rows("local_day is null") | replace("\'", "") }}]\' as s',
-}
-
-
-@pytest.fixture(scope="module")
-def build_rendered(tmp_path_factory) -> dict[str, dict[str, str]]:
-    work = tmp_path_factory.mktemp("build-models")
-    project = _macro_project(work / "project", BUILD_MODELS)
-    macro = "incremental_builds.sql"
-    shutil.copyfile(PROJECT / "macros" / macro, project / "macros" / macro)
-    return {engine: _compile(project, engine, work, list(BUILD_MODELS)) for engine in ("duckdb", "spark")}
-
-
-def test_incremental_strategy_is_one_dbt_spark_accepts(build_rendered):
+def test_incremental_strategy_is_one_dbt_spark_accepts(rendered):
     """DuckDB keeps delete+insert; on Spark the strategy is one dbt-spark accepts for Parquet tables."""
-    assert "'delete+insert'" in build_rendered["duckdb"]["strategy"]
-    assert "'insert_overwrite'" in build_rendered["spark"]["strategy"]
+    assert "'delete+insert'" in rendered["duckdb"]["strategy"]
+    assert "'insert_overwrite'" in rendered["spark"]["strategy"]
     from dbt.include.spark import PACKAGE_PATH
 
     validation = Path(PACKAGE_PATH, "macros", "materializations", "incremental", "validate.sql").read_text()
     assert "'insert_overwrite'" in validation
 
 
-def test_only_a_duckdb_build_keeps_the_memory_of_its_incremental_builds(build_rendered):
+def test_only_a_duckdb_build_keeps_the_memory_of_its_incremental_builds(rendered):
     """DuckDB creates the table a night reads its last build from; a Spark build, always whole, creates
     nothing there and remembers nothing."""
-    assert re.search(r"create table if not exists \S*incremental_builds", build_rendered["duckdb"]["memory"])
-    assert "'[]'" in build_rendered["spark"]["memory"]
+    assert re.search(r"create table if not exists \S*incremental_builds", rendered["duckdb"]["memory"])
+    assert "'[]'" in rendered["spark"]["memory"]
 
 
-def test_a_stale_rows_delete_is_kept_on_duckdb_and_left_out_of_a_whole_spark_build(build_rendered):
+def test_a_stale_rows_delete_is_kept_on_duckdb_and_left_out_of_a_whole_spark_build(rendered):
     """The post-hook that drops rows a night left behind: on DuckDB the delete as written; on a whole Spark
     build (every build on Parquet tables, which cannot delete) nothing. The compiled model is whole."""
-    assert re.search(
-        r"'\[delete from \S*hook\S* where local_day is null\]'", build_rendered["duckdb"]["hook"]
-    )
-    assert "'[]'" in build_rendered["spark"]["hook"]
+    assert re.search(r"'\[delete from \S*hook\S* where local_day is null\]'", rendered["duckdb"]["hook"])
+    assert "'[]'" in rendered["spark"]["hook"]
